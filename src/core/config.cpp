@@ -1,0 +1,140 @@
+#include "core/config.hpp"
+
+#include "core/env_parse.hpp"
+#include "core/error.hpp"
+
+#include <cstdlib>
+#include <thread>
+
+namespace bakewind::core {
+namespace {
+
+using detail::parse_int;
+
+// Reads variables through `env`, treating an empty value as unset so that
+// `FOO= bakewind serve` means "the default", as in most services.
+class reader {
+ public:
+  explicit reader(const env_lookup& env) : env_(env) {}
+
+  std::optional<std::string> get(const char* name) const {
+    auto v = env_(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  }
+
+  template <class T>
+  void integer(const char* name, T& field, std::int64_t min, std::int64_t max) const {
+    if (auto v = get(name)) field = static_cast<T>(parse_int(name, *v, min, max));
+  }
+
+  template <class Rep, class Period>
+  void duration(const char* name, std::chrono::duration<Rep, Period>& field, std::int64_t min,
+                std::int64_t max) const {
+    if (auto v = get(name)) field = std::chrono::duration<Rep, Period>(parse_int(name, *v, min, max));
+  }
+
+ private:
+  const env_lookup& env_;
+};
+
+void read_server(const reader& r, config& c) {
+  if (auto v = r.get("BAKEWIND_ENV")) {
+    if (*v != "development" && *v != "production" && *v != "test") {
+      throw config_error("BAKEWIND_ENV", "must be development, production or test");
+    }
+    c.env = *v;
+  }
+  if (auto v = r.get("HOST")) c.host = *v;
+  r.integer("PORT", c.port, 1, 65535);
+  r.integer("SITE_PORT", c.site_port, 1, 65535);
+  r.integer("ADMIN_PORT", c.admin_port, 1, 65535);
+  r.integer("THREADS", c.threads, 1, 256);
+  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
+  r.duration("REQUEST_TIMEOUT_MS", c.request_timeout, 100, 600000);
+  r.duration("IDLE_TIMEOUT_MS", c.idle_timeout, 100, 3600000);
+  r.duration("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
+  if (auto v = r.get("CORS_ORIGINS")) c.cors_origins = detail::parse_origins("CORS_ORIGINS", *v);
+  if (auto v = r.get("LOG_LEVEL"); v && !parse_log_level(*v, c.level)) {
+    throw config_error("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off");
+  }
+  if (auto v = r.get("LOG_FORMAT")) {
+    if (*v == "json") c.format = log_format::json;
+    else if (*v == "text") c.format = log_format::text;
+    else if (*v == "auto") c.format = log_format::automatic;
+    else throw config_error("LOG_FORMAT", "must be json, text or auto");
+  }
+  if (auto v = r.get("METRICS_TOKEN")) c.metrics_token = *v;
+}
+
+void read_stores(const reader& r, config& c) {
+  if (auto v = r.get("REDIS_URL")) {
+    detail::check_url("REDIS_URL", *v, {"redis", "rediss"});
+    c.redis_url = *v;
+  }
+  if (auto v = r.get("REDIS_SENTINELS")) c.redis_sentinels = detail::parse_host_ports("REDIS_SENTINELS", *v);
+  if (auto v = r.get("REDIS_SENTINEL_NAME")) c.redis_sentinel_name = *v;
+  if (!c.redis_sentinels.empty() && c.redis_sentinel_name.empty()) {
+    throw config_error("REDIS_SENTINEL_NAME", "is required when REDIS_SENTINELS is set");
+  }
+  if (auto v = r.get("REDIS_CLUSTER_NODES")) {
+    c.redis_cluster_nodes = detail::parse_host_ports("REDIS_CLUSTER_NODES", *v);
+  }
+  if (!c.redis_sentinels.empty() && !c.redis_cluster_nodes.empty()) {
+    throw config_error("REDIS_CLUSTER_NODES", "cannot be combined with REDIS_SENTINELS");
+  }
+  if (auto v = r.get("DATABASE_URL")) {
+    detail::check_url("DATABASE_URL", *v, {"postgres", "postgresql"});
+    c.database_url = *v;
+  }
+  r.integer("PG_POOL_SIZE", c.pg_pool_size, 1, 1000);
+  r.duration("PG_TIMEOUT_MS", c.pg_timeout, 10, 600000);
+}
+
+void read_auth(const reader& r, config& c) {
+  if (auto v = r.get("JWT_SECRET")) c.jwt_secret = *v;
+  if (auto v = r.get("JWT_SECRET_PREVIOUS")) c.jwt_secret_previous = *v;
+  if (c.env == "production" && c.jwt_secret.empty()) {
+    throw config_error("JWT_SECRET", "is required when BAKEWIND_ENV=production (at least 32 bytes)");
+  }
+  if (!c.jwt_secret.empty() && c.jwt_secret.size() < 32) {
+    throw config_error("JWT_SECRET", "must be at least 32 bytes long");
+  }
+  if (!c.jwt_secret_previous.empty() && c.jwt_secret_previous.size() < 32) {
+    throw config_error("JWT_SECRET_PREVIOUS", "must be at least 32 bytes long");
+  }
+  if (c.jwt_secret.empty()) c.jwt_secret = "bakewind-development-secret-not-for-production";
+  r.duration("JWT_ACCESS_TTL", c.jwt_access_ttl, 1, 86400);
+  r.duration("JWT_REFRESH_TTL", c.jwt_refresh_ttl, 1, 31536000);
+  r.duration("ORDER_LOCK_TTL", c.order_lock_ttl, 1, 86400);
+  r.duration("TRANSFER_TTL", c.transfer_ttl, 1, 3600);
+  if (auto v = r.get("REVOCATION_FALLBACK")) {
+    if (*v == "postgres") c.revocation = revocation_fallback::postgres;
+    else if (*v == "deny") c.revocation = revocation_fallback::deny;
+    else throw config_error("REVOCATION_FALLBACK", "must be postgres or deny");
+  }
+  if (auto v = r.get("RATE_LIMITS")) c.rate_limits = detail::parse_bool("RATE_LIMITS", *v);
+  r.integer("RATE_LIMIT_LOGIN_PER_MIN", c.rate_limit_login_per_min, 1, 1000000);
+  r.integer("RATE_LIMIT_LOGIN_IP_PER_MIN", c.rate_limit_login_ip_per_min, 1, 1000000);
+  r.integer("RATE_LIMIT_CLAIM_PER_MIN", c.rate_limit_claim_per_min, 1, 1000000);
+  r.integer("RATE_LIMIT_REGISTER_PER_HOUR", c.rate_limit_register_per_hour, 1, 1000000);
+}
+
+}  // namespace
+
+std::optional<std::string> process_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+config load_config(const env_lookup& env) {
+  const reader r(env);
+  config c;
+  read_server(r, c);
+  read_stores(r, c);
+  read_auth(r, c);
+  return c;
+}
+
+}  // namespace bakewind::core

@@ -1,0 +1,71 @@
+#include "core/ids.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace bakewind::core {
+namespace {
+
+void ensure_sodium() {
+  // sodium_init is idempotent and thread-safe; the static makes it once.
+  static const int ready = sodium_init();
+  if (ready < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_hex(std::string& out, const unsigned char* data, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out += hex_digits[data[i] >> 4];
+    out += hex_digits[data[i] & 0xF];
+  }
+}
+
+bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+}  // namespace
+
+std::string random_uuid() {
+  ensure_sodium();
+  std::array<unsigned char, 16> b{};
+  randombytes_buf(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  std::string out;
+  out.reserve(36);
+  append_hex(out, b.data(), 4);
+  out += '-';
+  append_hex(out, b.data() + 4, 2);
+  out += '-';
+  append_hex(out, b.data() + 6, 2);
+  out += '-';
+  append_hex(out, b.data() + 8, 2);
+  out += '-';
+  append_hex(out, b.data() + 10, 6);
+  return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  ensure_sodium();
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string out;
+  out.reserve(bytes * 2);
+  append_hex(out, reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  return out;
+}
+
+bool is_uuid(std::string_view text) noexcept {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash_place = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_place ? text[i] != '-' : !is_hex(text[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace bakewind::core
