@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <unistd.h>
 
 namespace bakewind::core {
@@ -27,6 +28,10 @@ spdlog::level::level_enum to_spdlog(log_level level) {
 void append_text_value(std::string& out, const boost::json::value& v) {
   if (v.is_string()) {
     out.append(v.get_string().data(), v.get_string().size());
+  } else if (v.is_double()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v.get_double());
+    out += buf;
   } else {
     out += boost::json::serialize(v);
   }
@@ -60,16 +65,16 @@ void log(log_level level, std::string_view message, std::initializer_list<log_fi
     line["time"] = iso8601_ms(std::chrono::system_clock::now());
     line["level"] = level_names[static_cast<int>(level)];
     line["msg"] = message;
-    for (const auto& [key, value] : fields) line[key] = value;
+    for (const auto& f : fields) line[f.key] = f.value;
     logger->log(to_spdlog(level), boost::json::serialize(line));
     return;
   }
   std::string text(message);
-  for (const auto& [key, value] : fields) {
+  for (const auto& f : fields) {
     text += ' ';
-    text += key;
+    text += f.key;
     text += '=';
-    append_text_value(text, value);
+    append_text_value(text, f.value);
   }
   logger->log(to_spdlog(level), text);
 }

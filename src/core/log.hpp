@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace bakewind::core {
@@ -16,8 +17,20 @@ namespace bakewind::core {
 enum class log_level { trace, debug, info, warn, error, critical, off };
 enum class log_format { automatic, json, text };
 
-/// One structured field of a log line.
-using log_field = std::pair<std::string_view, boost::json::value>;
+/// One structured field of a log line: a key and a text, number, bool or JSON value.
+struct log_field {
+  log_field(std::string_view k, std::string_view v) : key(k), value(boost::json::string_view(v.data(), v.size())) {}
+  log_field(std::string_view k, const std::string& v) : log_field(k, std::string_view(v)) {}
+  log_field(std::string_view k, const char* v) : log_field(k, std::string_view(v)) {}
+  log_field(std::string_view k, bool v) : key(k), value(v) {}
+  template <class N>
+    requires std::is_arithmetic_v<N>
+  log_field(std::string_view k, N v) : key(k), value(v) {}
+  log_field(std::string_view k, boost::json::value v) : key(k), value(std::move(v)) {}
+
+  std::string_view key;
+  boost::json::value value;
+};
 
 /// Sets up the default logger. Call once, before any thread logs.
 void init_logging(log_level level, log_format format);

@@ -1,0 +1,121 @@
+#include "app/app.hpp"
+
+#include "app/health_routes.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "observability/health.hpp"
+#include "pg/pool.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <thread>
+
+namespace bakewind::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// How long a readiness probe may take before the dependency counts as down.
+constexpr std::chrono::milliseconds probe_timeout{1000};
+
+// Everything one event loop owns: its context, its PostgreSQL pool, and the
+// routes bound to them. Only that loop's thread touches it.
+struct event_loop {
+  event_loop(const core::config& cfg, std::size_t pool_size)
+      : io(1), pg(io.get_executor(), cfg.database_url, pool_size, cfg.pg_timeout) {
+    ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
+    add_health_routes(routes, ready);
+  }
+
+  asio::io_context io;
+  pg::pool pg;
+  observability::readiness ready;
+  http::router routes;
+};
+
+http::server_options server_options_from(const core::config& cfg) {
+  http::server_options o;
+  o.host = cfg.host;
+  o.port = cfg.port;
+  o.request_timeout = cfg.request_timeout;
+  o.idle_timeout = cfg.idle_timeout;
+  o.cors_origins = cfg.cors_origins;
+  return o;
+}
+
+}  // namespace
+
+struct application::impl {
+  explicit impl(core::config c) : cfg(std::move(c)) {
+    const std::size_t per_loop = std::max<std::size_t>(1, (cfg.pg_pool_size + cfg.threads - 1) / cfg.threads);
+    std::vector<http::loop_binding> bindings;
+    for (unsigned i = 0; i < cfg.threads; ++i) {
+      loops.push_back(std::make_unique<event_loop>(cfg, per_loop));
+      bindings.push_back({loops.back()->io, loops.back()->routes});
+    }
+    server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
+  }
+
+  // Drains the server, closes the pools, then stops every loop.
+  asio::awaitable<void> shutdown() {
+    core::log_info("shutting down", {{"graceMs", cfg.shutdown_grace.count()}});
+    co_await server->shutdown(cfg.shutdown_grace);
+    for (auto& loop : loops) {
+      asio::post(loop->io, [l = loop.get()] {
+        l->pg.close();
+        l->io.stop();
+      });
+    }
+  }
+
+  asio::awaitable<void> watch_signals(asio::signal_set& signals) {
+    auto [ec, signo] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    core::log_info("signal received", {{"signal", signo}});
+    // A second signal while draining means "now".
+    signals.async_wait([this](const boost::system::error_code& e, int) {
+      if (e) return;
+      core::log_warn("second signal: stopping without draining");
+      for (auto& loop : loops) loop->io.stop();
+    });
+    co_await shutdown();
+  }
+
+  core::config cfg;
+  std::vector<std::unique_ptr<event_loop>> loops;
+  std::unique_ptr<http::server> server;
+};
+
+application::application(core::config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+
+application::~application() = default;
+
+int application::serve() {
+  auto& s = *impl_;
+  s.server->listen();
+  s.server->start();
+  auto& first = s.loops.front()->io;
+  asio::signal_set signals(first, SIGINT, SIGTERM);
+  asio::co_spawn(first, s.watch_signals(signals), asio::detached);
+  core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& loop : s.loops) guards.push_back(asio::make_work_guard(loop->io));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < s.loops.size(); ++i) {
+    threads.emplace_back([&loop = *s.loops[i]] { loop.io.run(); });
+  }
+  first.run();
+  for (auto& loop : s.loops) loop->io.stop();
+  for (auto& t : threads) t.join();
+  core::log_info("stopped");
+  return 0;
+}
+
+}  // namespace bakewind::app

@@ -1,0 +1,207 @@
+// One coroutine per connection: read a request within the deadline, hand it
+// to the loop's dispatcher, write the answer, repeat while keep-alive holds.
+// Pipelined requests wait in `buffer` and are answered in order.
+
+#include "core/log.hpp"
+#include "http/detail/server_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+namespace bakewind::http::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+using beast_request = bhttp::request<bhttp::string_body>;
+
+std::optional<std::string_view> find_header(const void* message, std::string_view name) {
+  const auto& fields = *static_cast<const beast_request*>(message);
+  const auto it = fields.find(name);
+  if (it == fields.end()) return std::nullopt;
+  return it->value();
+}
+
+// Fills `out` from the parsed message; false when the target is not a valid
+// origin-form URL (answered 400).
+bool to_request(beast_request& in, request& out) {
+  out.verb_text = std::string(in.method_string());
+  out.verb = method_from(out.verb_text);
+  out.target = std::string(in.target());
+  const auto url = boost::urls::parse_origin_form(out.target);
+  if (!url) return false;
+  out.path = std::string(url->encoded_path());
+  for (const auto seg : url->encoded_segments()) out.segments.push_back(seg.decode());
+  if (!out.segments.empty() && out.segments.back().empty()) out.segments.pop_back();
+  for (const auto p : url->params()) out.query_params.emplace_back(p.key, p.value);
+  out.body = std::move(in.body());
+  out.bind_headers(&in, &find_header);
+  return true;
+}
+
+// Maps a read failure to the status we answer with; 0 means drop silently
+// (timeout, reset, a client that went away).
+unsigned status_for(const boost::system::error_code& ec) {
+  if (ec == bhttp::error::header_limit) return 431;
+  if (ec == bhttp::error::body_limit) return 413;
+  static const auto& parse_errors = make_error_code(bhttp::error::end_of_stream).category();
+  if (ec.category() == parse_errors && ec != bhttp::error::end_of_stream &&
+      ec != bhttp::error::partial_message && ec != bhttp::error::need_more) {
+    return 400;  // a malformed request line, header or chunk
+  }
+  return 0;
+}
+
+response parse_error_response(unsigned status) {
+  if (status == 413) return error_response(413, "Request body is larger than 1 MiB");
+  return error_response(status, reason_phrase(status));
+}
+
+class connection {
+ public:
+  connection(server_state& server, loop_state& loop, tcp::socket socket)
+      : server_(server), loop_(loop), stream_(std::move(socket)) {
+    boost::system::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string();
+    entry_ = loop_.connections.insert(loop_.connections.end(), connection_entry{&stream_, false});
+  }
+
+  ~connection() {
+    loop_.connections.erase(entry_);
+    --server_.open;
+  }
+
+  asio::awaitable<void> run() {
+    while (co_await await_request_start()) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+      parser.body_limit(server_.options.body_limit);
+      const auto ec = co_await read_request(parser);
+      if (ec) {
+        const unsigned status = status_for(ec);
+        if (status != 0) co_await reject(status);
+        break;
+      }
+      auto message = parser.release();
+      const bool keep = co_await answer(message);
+      if (!keep) break;
+    }
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+ private:
+  // Waits, up to the idle timeout, for the first byte of the next request.
+  // False when the connection should end instead.
+  asio::awaitable<bool> await_request_start() {
+    if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+    if (server_.stopping) co_return false;
+    entry_->idle = true;
+    stream_.expires_after(server_.options.idle_timeout);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+    entry_->idle = false;
+    if (ec) co_return false;
+    buffer_.commit(n);
+    co_return true;
+  }
+
+  asio::awaitable<boost::system::error_code> read_request(bhttp::request_parser<bhttp::string_body>& parser) {
+    // One deadline for the whole request: a client that sends half of one is dropped.
+    stream_.expires_after(server_.options.request_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    if (ec || parser.is_done()) co_return ec;
+    const auto expect = parser.get().find(bhttp::field::expect);
+    if (expect != parser.get().end() && beast::iequals(expect->value(), "100-continue")) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
+      if (wec) co_return wec;
+    }
+    auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+    co_return bec;
+  }
+
+  // Dispatches one request and writes the answer; true to keep the connection.
+  asio::awaitable<bool> answer(beast_request& message) {
+    request req;
+    req.remote_address = remote_;
+    response res;
+    if (to_request(message, req)) {
+      res = co_await loop_.dispatch.handle(req);
+    } else {
+      res = error_response(400, "Bad Request");
+      res.close = true;
+    }
+    const bool keep = message.keep_alive() && !res.close && !server_.stopping;
+    const bool head = message.method() == bhttp::verb::head;
+    const bool ok = co_await write(res, message.version(), keep, head);
+    co_return ok && keep;
+  }
+
+  asio::awaitable<bool> write(response& res, unsigned version, bool keep, bool head_only) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out.insert(name, value);
+    out.keep_alive(keep);
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+    stream_.expires_after(server_.options.request_timeout);
+    if (head_only) {
+      bhttp::response_serializer<bhttp::string_body> sr(out);
+      auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
+      co_return !ec;
+    }
+    auto [ec, n] = co_await bhttp::async_write(stream_, out, use_tuple);
+    co_return !ec;
+  }
+
+  // Answers a request we could not read, then closes without resetting: the
+  // client may still be sending, and a reset could destroy our answer.
+  asio::awaitable<void> reject(unsigned status) {
+    response res = parse_error_response(status);
+    core::log_info("request rejected", {{"status", status}, {"remote", remote_}});
+    const bool ok = co_await write(res, 11, false, false);
+    if (!ok) co_return;
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::array<char, 16384> sink{};
+    std::size_t drained = 0;
+    stream_.expires_after(std::chrono::seconds(2));
+    while (drained < 16 * 1024 * 1024) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+
+  server_state& server_;
+  loop_state& loop_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::string remote_;
+  std::list<connection_entry>::iterator entry_;
+};
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(server_state& server, loop_state& loop, tcp::socket socket) {
+  try {
+    connection c(server, loop, std::move(socket));
+    co_await c.run();
+  } catch (const std::exception& e) {
+    core::log_error("connection failed", {{"detail", e.what()}});
+  }
+}
+
+}  // namespace bakewind::http::detail

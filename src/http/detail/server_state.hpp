@@ -1,0 +1,49 @@
+#pragma once
+// Internal state shared by server.cpp (acceptor, shutdown) and
+// connection.cpp (one coroutine per connection). Beast lives here only.
+
+#include "http/dispatcher.hpp"
+#include "http/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <atomic>
+#include <list>
+
+namespace bakewind::http::detail {
+
+/// A live connection as its loop's registry sees it.
+struct connection_entry {
+  boost::beast::tcp_stream* stream = nullptr;
+  bool idle = false;  ///< waiting for the first byte of a next request
+};
+
+/// Everything one event loop owns. Touched only from that loop's thread.
+struct loop_state {
+  loop_state(boost::asio::io_context& context, const router& routes, const cors_policy& cors)
+      : io(context), dispatch(routes, cors) {}
+
+  boost::asio::io_context& io;
+  dispatcher dispatch;
+  std::list<connection_entry> connections;
+};
+
+struct server_state {
+  server_options options;
+  cors_policy cors;
+  std::vector<std::unique_ptr<loop_state>> loops;
+  boost::asio::ip::tcp::acceptor acceptor;
+  std::size_t next_loop = 0;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open{0};
+
+  server_state(server_options o, boost::asio::io_context& first)
+      : options(std::move(o)), cors(options.cors_origins), acceptor(first) {}
+};
+
+/// Serves one accepted connection until it closes. Never throws.
+boost::asio::awaitable<void> serve_connection(server_state& server, loop_state& loop,
+                                              boost::asio::ip::tcp::socket socket);
+
+}  // namespace bakewind::http::detail

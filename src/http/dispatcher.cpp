@@ -1,0 +1,111 @@
+#include "http/dispatcher.hpp"
+
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+
+#include <chrono>
+#include <cmath>
+
+namespace bakewind::http {
+namespace {
+
+namespace asio = boost::asio;
+
+bool is_json_content_type(std::string_view type) {
+  const auto semi = type.find(';');
+  auto base = type.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  if (base.size() < 4) return false;
+  // application/json, and any +json type (application/merge-patch+json).
+  auto ends_with_ci = [&](std::string_view suffix) {
+    if (base.size() < suffix.size()) return false;
+    for (std::size_t i = 0; i < suffix.size(); ++i) {
+      const char c = base[base.size() - suffix.size() + i];
+      if (static_cast<char>(c | 0x20) != suffix[i]) return false;
+    }
+    return true;
+  };
+  return ends_with_ci("/json") || ends_with_ci("+json");
+}
+
+void log_access(const request& req, const response& res, std::chrono::steady_clock::duration took) {
+  if (!core::log_enabled(core::log_level::info)) return;
+  const double ms = std::chrono::duration<double, std::milli>(took).count();
+  core::log_info("request", {{"method", req.verb_text},
+                             {"route", req.route.empty() ? std::string_view("-") : req.route},
+                             {"path", req.path},
+                             {"status", res.status},
+                             {"durationMs", std::round(ms * 1000) / 1000},
+                             {"requestId", req.request_id},
+                             {"remote", req.remote_address}});
+}
+
+}  // namespace
+
+std::string choose_request_id(std::optional<std::string_view> sent) {
+  if (sent && !sent->empty() && sent->size() <= 128) {
+    bool safe = true;
+    for (const char c : *sent) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '.' || c == ':';
+      safe = safe && ok;
+    }
+    if (safe) return std::string(*sent);
+  }
+  return core::random_uuid();
+}
+
+asio::awaitable<response> dispatcher::route(request& req) const {
+  const auto found = routes_.match(req);
+  if (found.kind == route_match::not_found) {
+    co_return error_response(404, "Cannot " + req.verb_text + " " + req.target);
+  }
+  if (found.kind == route_match::method_not_allowed) {
+    req.route = found.pattern;
+    response res = error_response(405, "Cannot " + req.verb_text + " " + req.path);
+    res.headers.emplace_back("Allow", found.allowed);
+    co_return res;
+  }
+  if (!req.body.empty()) {
+    const auto type = req.header("Content-Type");
+    if (type && is_json_content_type(*type)) {
+      req.json = core::parse_json(req.body);
+      if (!req.json) co_return error_response(400, "Malformed JSON body");
+    }
+  }
+  response res = co_await (*found.target)(req);
+  co_return res;
+}
+
+asio::awaitable<response> dispatcher::handle(request& req) const {
+  const auto started = std::chrono::steady_clock::now();
+  req.request_id = choose_request_id(req.header("X-Request-Id"));
+  if (cors_policy::is_preflight(req)) {
+    response res = cors_.preflight(req);
+    res.headers.emplace_back("X-Request-Id", req.request_id);
+    log_access(req, res, std::chrono::steady_clock::now() - started);
+    co_return res;
+  }
+  response res;
+  try {
+    res = co_await route(req);
+  } catch (const http_error& e) {
+    res = error_response_value(e.status(), e.message(), e.extra());
+  } catch (const core::unavailable_error& e) {
+    core::log_error("dependency unavailable",
+                    {{"dependency", e.dependency()}, {"detail", e.what()}, {"requestId", req.request_id}});
+    res = error_response(503, "Service Unavailable");
+  } catch (const std::exception& e) {
+    core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
+    // Nest's shape for an unknown exception: no "error" field.
+    res = json_response(500, boost::json::object{{"statusCode", 500}, {"message", "Internal server error"}});
+  }
+  res.headers.emplace_back("X-Request-Id", req.request_id);
+  cors_.apply(req, res);
+  log_access(req, res, std::chrono::steady_clock::now() - started);
+  co_return res;
+}
+
+}  // namespace bakewind::http

@@ -1,0 +1,33 @@
+#pragma once
+// The middleware chain every request runs through, transport-free: request
+// id, CORS, routing (404/405), JSON body, the handler, error mapping (client
+// errors to their 4xx, system failures to a 500/503 that leaks nothing), and
+// one access-log line.
+
+#include "http/cors.hpp"
+#include "http/router.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+namespace bakewind::http {
+
+class dispatcher {
+ public:
+  /// Both must outlive the dispatcher.
+  dispatcher(const router& routes, const cors_policy& cors) : routes_(routes), cors_(cors) {}
+
+  /// Produces the response for `req`. Never throws.
+  boost::asio::awaitable<response> handle(request& req) const;
+
+ private:
+  boost::asio::awaitable<response> route(request& req) const;
+
+  const router& routes_;
+  const cors_policy& cors_;
+};
+
+/// A request id: the client's X-Request-Id when it is 1..128 safe characters,
+/// else a new UUID.
+std::string choose_request_id(std::optional<std::string_view> sent);
+
+}  // namespace bakewind::http

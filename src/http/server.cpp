@@ -1,0 +1,102 @@
+#include "http/server.hpp"
+
+#include "core/log.hpp"
+#include "http/detail/server_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bakewind::http {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct server::impl : detail::server_state {
+  using server_state::server_state;
+};
+
+namespace {
+
+asio::awaitable<void> accept_loop(detail::server_state& s) {
+  asio::steady_timer backoff(s.acceptor.get_executor());
+  while (s.acceptor.is_open()) {
+    auto& loop = *s.loops[s.next_loop++ % s.loops.size()];
+    auto [ec, socket] = co_await s.acceptor.async_accept(loop.io, asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || s.stopping) co_return;
+    if (ec) {
+      // Out of descriptors and the like: say so, breathe, go on.
+      core::log_warn("accept failed", {{"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    ++s.open;
+    asio::co_spawn(loop.io, detail::serve_connection(s, loop, std::move(socket)), asio::detached);
+  }
+}
+
+// Closes connections on every loop: the idle ones, or all of them.
+void close_connections(detail::server_state& s, bool idle_only) {
+  for (auto& loop : s.loops) {
+    asio::post(loop->io, [l = loop.get(), idle_only] {
+      for (auto& c : l->connections) {
+        if (!idle_only || c.idle) c.stream->socket().close();
+      }
+    });
+  }
+}
+
+asio::awaitable<bool> wait_drained(detail::server_state& s, std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer tick(s.acceptor.get_executor());
+  while (s.open.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return s.open.load() == 0;
+}
+
+}  // namespace
+
+server::server(server_options options, std::vector<loop_binding> loops) {
+  if (loops.empty()) throw std::invalid_argument("server needs at least one event loop");
+  impl_ = std::make_unique<impl>(std::move(options), loops.front().io);
+  for (auto& l : loops) impl_->loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, impl_->cors));
+}
+
+server::~server() = default;
+
+void server::listen() {
+  const tcp::endpoint endpoint(asio::ip::make_address(impl_->options.host), impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void server::start() { asio::co_spawn(impl_->acceptor.get_executor(), accept_loop(*impl_), asio::detached); }
+
+std::size_t server::connections() const { return impl_->open.load(); }
+
+asio::awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
+  auto& s = *impl_;
+  s.stopping = true;
+  boost::system::error_code ignored;
+  s.acceptor.close(ignored);
+  close_connections(s, true);
+  core::log_info("draining connections", {{"open", s.open.load()}, {"graceMs", grace.count()}});
+  const bool drained = co_await wait_drained(s, std::chrono::steady_clock::now() + grace);
+  if (!drained) {
+    core::log_warn("grace period over, closing connections", {{"open", s.open.load()}});
+    close_connections(s, false);
+    co_await wait_drained(s, std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  }
+}
+
+}  // namespace bakewind::http

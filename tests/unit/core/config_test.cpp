@@ -1,0 +1,137 @@
+#include "core/config.hpp"
+#include "core/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace bakewind::core {
+namespace {
+
+config load(std::map<std::string, std::string> vars) {
+  return load_config([vars = std::move(vars)](const char* name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+// Asserts that loading fails naming `variable`, and returns the message.
+std::string failure(std::map<std::string, std::string> vars, const std::string& variable) {
+  try {
+    load(std::move(vars));
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.variable(), variable);
+    EXPECT_NE(std::string(e.what()).find(variable), std::string::npos) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no config_error for " << variable;
+  return {};
+}
+
+TEST(config, defaults_match_the_design) {
+  const auto c = load({});
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.site_port, 3000);
+  EXPECT_EQ(c.admin_port, 3001);
+  EXPECT_GE(c.threads, 1u);
+  EXPECT_EQ(c.redis_url, "redis://localhost:6379");
+  EXPECT_EQ(c.database_url, "postgres://bakewind:bakewind@localhost:5432/bakewind");
+  EXPECT_EQ(c.jwt_access_ttl.count(), 900);
+  EXPECT_EQ(c.jwt_refresh_ttl.count(), 604800);
+  EXPECT_EQ(c.order_lock_ttl.count(), 300);
+  EXPECT_EQ(c.transfer_ttl.count(), 60);
+  EXPECT_EQ(c.revocation, revocation_fallback::postgres);
+  EXPECT_TRUE(c.rate_limits);
+  EXPECT_EQ(c.rate_limit_login_per_min, 10u);
+  EXPECT_EQ(c.rate_limit_login_ip_per_min, 100u);
+  EXPECT_EQ(c.rate_limit_claim_per_min, 30u);
+  EXPECT_EQ(c.rate_limit_register_per_hour, 10u);
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"http://localhost:3000", "http://localhost:3001"}));
+  EXPECT_EQ(c.request_timeout.count(), 10000);
+}
+
+TEST(config, values_from_the_environment_are_used) {
+  const auto c = load({{"PORT", "9090"},
+                       {"THREADS", "3"},
+                       {"REDIS_URL", "rediss://user:pw@cache:6380/2"},
+                       {"DATABASE_URL", "postgresql://u:p@db:5433/x"},
+                       {"RATE_LIMITS", "off"},
+                       {"REVOCATION_FALLBACK", "deny"},
+                       {"CORS_ORIGINS", "https://a.example, http://b.example:8080"},
+                       {"LOG_LEVEL", "debug"},
+                       {"LOG_FORMAT", "json"},
+                       {"REDIS_SENTINELS", "s1:26379,s2:26380"},
+                       {"REDIS_SENTINEL_NAME", "mymaster"}});
+  EXPECT_EQ(c.port, 9090);
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.redis_url, "rediss://user:pw@cache:6380/2");
+  EXPECT_EQ(c.database_url, "postgresql://u:p@db:5433/x");
+  EXPECT_FALSE(c.rate_limits);
+  EXPECT_EQ(c.revocation, revocation_fallback::deny);
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"https://a.example", "http://b.example:8080"}));
+  EXPECT_EQ(c.level, log_level::debug);
+  EXPECT_EQ(c.format, log_format::json);
+  ASSERT_EQ(c.redis_sentinels.size(), 2u);
+  EXPECT_EQ(c.redis_sentinels[1].host, "s2");
+  EXPECT_EQ(c.redis_sentinels[1].port, 26380);
+}
+
+TEST(config, empty_value_means_default) {
+  EXPECT_EQ(load({{"PORT", ""}}).port, 8080);
+}
+
+TEST(config, bad_port_names_the_variable_and_the_range) {
+  EXPECT_NE(failure({{"PORT", "abc"}}, "PORT").find("1 to 65535"), std::string::npos);
+  failure({{"PORT", "70000"}}, "PORT");
+  failure({{"PORT", "0"}}, "PORT");
+  failure({{"PORT", "80x"}}, "PORT");
+  failure({{"ADMIN_PORT", "-1"}}, "ADMIN_PORT");
+}
+
+TEST(config, bad_numbers_are_refused) {
+  failure({{"THREADS", "0"}}, "THREADS");
+  failure({{"JWT_ACCESS_TTL", "ten"}}, "JWT_ACCESS_TTL");
+  failure({{"RATE_LIMIT_LOGIN_PER_MIN", "0"}}, "RATE_LIMIT_LOGIN_PER_MIN");
+  failure({{"PG_POOL_SIZE", "99999"}}, "PG_POOL_SIZE");
+}
+
+TEST(config, bad_urls_are_refused) {
+  failure({{"REDIS_URL", "http://localhost:6379"}}, "REDIS_URL");
+  failure({{"REDIS_URL", "not a url"}}, "REDIS_URL");
+  failure({{"DATABASE_URL", "mysql://x/y"}}, "DATABASE_URL");
+  failure({{"CORS_ORIGINS", "localhost:3000"}}, "CORS_ORIGINS");
+  failure({{"CORS_ORIGINS", "http://a.example/path"}}, "CORS_ORIGINS");
+}
+
+TEST(config, bad_words_are_refused) {
+  failure({{"LOG_LEVEL", "loud"}}, "LOG_LEVEL");
+  failure({{"LOG_FORMAT", "xml"}}, "LOG_FORMAT");
+  failure({{"RATE_LIMITS", "maybe"}}, "RATE_LIMITS");
+  failure({{"REVOCATION_FALLBACK", "allow"}}, "REVOCATION_FALLBACK");
+  failure({{"BAKEWIND_ENV", "staging"}}, "BAKEWIND_ENV");
+}
+
+TEST(config, production_requires_a_long_secret) {
+  failure({{"BAKEWIND_ENV", "production"}}, "JWT_SECRET");
+  failure({{"JWT_SECRET", "short"}}, "JWT_SECRET");
+  const std::string secret(32, 'k');
+  EXPECT_EQ(load({{"BAKEWIND_ENV", "production"}, {"JWT_SECRET", secret}}).jwt_secret, secret);
+}
+
+TEST(config, a_rejected_secret_is_not_echoed) {
+  const std::string secret = "hunter2-hunter2";
+  const auto message = failure({{"JWT_SECRET", secret}}, "JWT_SECRET");
+  EXPECT_EQ(message.find(secret), std::string::npos) << message;
+}
+
+TEST(config, sentinels_need_a_name_and_exclude_cluster) {
+  failure({{"REDIS_SENTINELS", "a:1"}}, "REDIS_SENTINEL_NAME");
+  failure({{"REDIS_SENTINELS", "a"}, {"REDIS_SENTINEL_NAME", "m"}}, "REDIS_SENTINELS");
+  failure({{"REDIS_SENTINELS", "a:1"}, {"REDIS_SENTINEL_NAME", "m"}, {"REDIS_CLUSTER_NODES", "b:2"}},
+          "REDIS_CLUSTER_NODES");
+}
+
+}  // namespace
+}  // namespace bakewind::core
