@@ -195,9 +195,10 @@ class connection {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(server_state& server, loop_state& loop, tcp::socket socket) {
+asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop,
+                                       tcp::socket socket) {
   try {
-    connection c(server, loop, std::move(socket));
+    connection c(*server, loop, std::move(socket));
     co_await c.run();
   } catch (const std::exception& e) {
     core::log_error("connection failed", {{"detail", e.what()}});

@@ -15,17 +15,22 @@ namespace bakewind::http {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-struct server::impl : detail::server_state {
-  using server_state::server_state;
+struct server::impl {
+  impl(server_options options, asio::io_context& first)
+      : state(std::make_shared<detail::server_state>(std::move(options))), acceptor(first) {}
+
+  std::shared_ptr<detail::server_state> state;
+  tcp::acceptor acceptor;
 };
 
 namespace {
 
-asio::awaitable<void> accept_loop(detail::server_state& s) {
-  asio::steady_timer backoff(s.acceptor.get_executor());
-  while (s.acceptor.is_open()) {
+asio::awaitable<void> accept_loop(std::shared_ptr<detail::server_state> state, tcp::acceptor& acceptor) {
+  auto& s = *state;
+  asio::steady_timer backoff(acceptor.get_executor());
+  while (acceptor.is_open()) {
     auto& loop = *s.loops[s.next_loop++ % s.loops.size()];
-    auto [ec, socket] = co_await s.acceptor.async_accept(loop.io, asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor.async_accept(loop.io, asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || s.stopping) co_return;
     if (ec) {
       // Out of descriptors and the like: say so, breathe, go on.
@@ -35,7 +40,7 @@ asio::awaitable<void> accept_loop(detail::server_state& s) {
       continue;
     }
     ++s.open;
-    asio::co_spawn(loop.io, detail::serve_connection(s, loop, std::move(socket)), asio::detached);
+    asio::co_spawn(loop.io, detail::serve_connection(state, loop, std::move(socket)), asio::detached);
   }
 }
 
@@ -51,7 +56,7 @@ void close_connections(detail::server_state& s, bool idle_only) {
 }
 
 asio::awaitable<bool> wait_drained(detail::server_state& s, std::chrono::steady_clock::time_point deadline) {
-  asio::steady_timer tick(s.acceptor.get_executor());
+  asio::steady_timer tick(s.loops.front()->io);
   while (s.open.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -64,13 +69,14 @@ asio::awaitable<bool> wait_drained(detail::server_state& s, std::chrono::steady_
 server::server(server_options options, std::vector<loop_binding> loops) {
   if (loops.empty()) throw std::invalid_argument("server needs at least one event loop");
   impl_ = std::make_unique<impl>(std::move(options), loops.front().io);
-  for (auto& l : loops) impl_->loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, impl_->cors));
+  auto& s = *impl_->state;
+  for (auto& l : loops) s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors));
 }
 
 server::~server() = default;
 
 void server::listen() {
-  const tcp::endpoint endpoint(asio::ip::make_address(impl_->options.host), impl_->options.port);
+  const tcp::endpoint endpoint(asio::ip::make_address(impl_->state->options.host), impl_->state->options.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -80,22 +86,26 @@ void server::listen() {
 
 std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
-void server::start() { asio::co_spawn(impl_->acceptor.get_executor(), accept_loop(*impl_), asio::detached); }
+void server::start() {
+  asio::co_spawn(impl_->acceptor.get_executor(), accept_loop(impl_->state, impl_->acceptor), asio::detached);
+}
 
-std::size_t server::connections() const { return impl_->open.load(); }
+std::size_t server::connections() const { return impl_->state->open.load(); }
 
 asio::awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
-  auto& s = *impl_;
+  auto state = impl_->state;  // keeps it alive across the waits
+  auto& s = *state;
   s.stopping = true;
   boost::system::error_code ignored;
-  s.acceptor.close(ignored);
+  impl_->acceptor.close(ignored);
   close_connections(s, true);
   core::log_info("draining connections", {{"open", s.open.load()}, {"graceMs", grace.count()}});
   const bool drained = co_await wait_drained(s, std::chrono::steady_clock::now() + grace);
   if (!drained) {
     core::log_warn("grace period over, closing connections", {{"open", s.open.load()}});
     close_connections(s, false);
-    co_await wait_drained(s, std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    // A handler still awaiting something ends with its loop; give it a moment first.
+    co_await wait_drained(s, std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
 }
 

@@ -29,21 +29,22 @@ struct loop_state {
   std::list<connection_entry> connections;
 };
 
+/// What connections share. Held by shared_ptr from every connection's
+/// coroutine: a frame destroyed late (when its io_context is torn down) must
+/// still find it alive.
 struct server_state {
   server_options options;
   cors_policy cors;
   std::vector<std::unique_ptr<loop_state>> loops;
-  boost::asio::ip::tcp::acceptor acceptor;
-  std::size_t next_loop = 0;
+  std::size_t next_loop = 0;  ///< touched by the accept loop only
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
 
-  server_state(server_options o, boost::asio::io_context& first)
-      : options(std::move(o)), cors(options.cors_origins), acceptor(first) {}
+  explicit server_state(server_options o) : options(std::move(o)), cors(options.cors_origins) {}
 };
 
-/// Serves one accepted connection until it closes. Never throws.
-boost::asio::awaitable<void> serve_connection(server_state& server, loop_state& loop,
+/// Serves one accepted connection on `loop` until it closes. Never throws.
+boost::asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop,
                                               boost::asio::ip::tcp::socket socket);
 
 }  // namespace bakewind::http::detail
