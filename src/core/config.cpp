@@ -29,8 +29,7 @@ class reader {
   }
 
   template <class Rep, class Period>
-  void duration(const char* name, std::chrono::duration<Rep, Period>& field, std::int64_t min,
-                std::int64_t max) const {
+  void duration(const char* name, std::chrono::duration<Rep, Period>& field, std::int64_t min, std::int64_t max) const {
     if (auto v = get(name)) field = std::chrono::duration<Rep, Period>(parse_int(name, *v, min, max));
   }
 
@@ -59,10 +58,14 @@ void read_server(const reader& r, config& c) {
     throw config_error("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off");
   }
   if (auto v = r.get("LOG_FORMAT")) {
-    if (*v == "json") c.format = log_format::json;
-    else if (*v == "text") c.format = log_format::text;
-    else if (*v == "auto") c.format = log_format::automatic;
-    else throw config_error("LOG_FORMAT", "must be json, text or auto");
+    if (*v == "json")
+      c.format = log_format::json;
+    else if (*v == "text")
+      c.format = log_format::text;
+    else if (*v == "auto")
+      c.format = log_format::automatic;
+    else
+      throw config_error("LOG_FORMAT", "must be json, text or auto");
   }
   if (auto v = r.get("METRICS_TOKEN")) c.metrics_token = *v;
 }
@@ -109,9 +112,12 @@ void read_auth(const reader& r, config& c) {
   r.duration("ORDER_LOCK_TTL", c.order_lock_ttl, 1, 86400);
   r.duration("TRANSFER_TTL", c.transfer_ttl, 1, 3600);
   if (auto v = r.get("REVOCATION_FALLBACK")) {
-    if (*v == "postgres") c.revocation = revocation_fallback::postgres;
-    else if (*v == "deny") c.revocation = revocation_fallback::deny;
-    else throw config_error("REVOCATION_FALLBACK", "must be postgres or deny");
+    if (*v == "postgres")
+      c.revocation = revocation_fallback::postgres;
+    else if (*v == "deny")
+      c.revocation = revocation_fallback::deny;
+    else
+      throw config_error("REVOCATION_FALLBACK", "must be postgres or deny");
   }
   if (auto v = r.get("RATE_LIMITS")) c.rate_limits = detail::parse_bool("RATE_LIMITS", *v);
   r.integer("RATE_LIMIT_LOGIN_PER_MIN", c.rate_limit_login_per_min, 1, 1000000);

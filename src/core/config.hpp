@@ -24,35 +24,35 @@ struct host_port {
 enum class revocation_fallback { postgres, deny };
 
 struct config {
-  std::string env = "development";              ///< BAKEWIND_ENV: development, production or test.
-  std::string host = "127.0.0.1";               ///< HOST: address the API binds.
-  std::uint16_t port = 8080;                    ///< PORT: the API port.
-  std::uint16_t site_port = 3000;               ///< SITE_PORT: the public website.
-  std::uint16_t admin_port = 3001;              ///< ADMIN_PORT: the admin dashboard.
-  unsigned threads = 0;                         ///< THREADS: event loops; 0 until resolved to the core count.
+  std::string env = "development";                   ///< BAKEWIND_ENV: development, production or test.
+  std::string host = "127.0.0.1";                    ///< HOST: address the API binds.
+  std::uint16_t port = 8080;                         ///< PORT: the API port.
+  std::uint16_t site_port = 3000;                    ///< SITE_PORT: the public website.
+  std::uint16_t admin_port = 3001;                   ///< ADMIN_PORT: the admin dashboard.
+  unsigned threads = 0;                              ///< THREADS: event loops; 0 until resolved to the core count.
   std::string redis_url = "redis://localhost:6379";  ///< REDIS_URL.
-  std::vector<host_port> redis_sentinels;       ///< REDIS_SENTINELS: selects Sentinel mode when set.
-  std::string redis_sentinel_name;              ///< REDIS_SENTINEL_NAME: required with sentinels.
-  std::vector<host_port> redis_cluster_nodes;   ///< REDIS_CLUSTER_NODES: selects Cluster mode when set.
+  std::vector<host_port> redis_sentinels;            ///< REDIS_SENTINELS: selects Sentinel mode when set.
+  std::string redis_sentinel_name;                   ///< REDIS_SENTINEL_NAME: required with sentinels.
+  std::vector<host_port> redis_cluster_nodes;        ///< REDIS_CLUSTER_NODES: selects Cluster mode when set.
   std::string database_url = "postgres://bakewind:bakewind@localhost:5432/bakewind";  ///< DATABASE_URL.
-  unsigned pg_pool_size = 16;                   ///< PG_POOL_SIZE: connections per instance, split over loops.
-  std::chrono::milliseconds pg_timeout{5000};   ///< PG_TIMEOUT_MS: deadline of a pool wait or a query.
-  std::string jwt_secret;                       ///< JWT_SECRET: required in production, >= 32 bytes.
-  std::string jwt_secret_previous;              ///< JWT_SECRET_PREVIOUS: also accepted for verification.
-  std::chrono::seconds jwt_access_ttl{900};     ///< JWT_ACCESS_TTL.
-  std::chrono::seconds jwt_refresh_ttl{604800}; ///< JWT_REFRESH_TTL.
-  std::chrono::seconds order_lock_ttl{300};     ///< ORDER_LOCK_TTL.
-  std::chrono::seconds transfer_ttl{60};        ///< TRANSFER_TTL.
+  unsigned pg_pool_size = 16;                    ///< PG_POOL_SIZE: connections per instance, split over loops.
+  std::chrono::milliseconds pg_timeout{5000};    ///< PG_TIMEOUT_MS: deadline of a pool wait or a query.
+  std::string jwt_secret;                        ///< JWT_SECRET: required in production, >= 32 bytes.
+  std::string jwt_secret_previous;               ///< JWT_SECRET_PREVIOUS: also accepted for verification.
+  std::chrono::seconds jwt_access_ttl{900};      ///< JWT_ACCESS_TTL.
+  std::chrono::seconds jwt_refresh_ttl{604800};  ///< JWT_REFRESH_TTL.
+  std::chrono::seconds order_lock_ttl{300};      ///< ORDER_LOCK_TTL.
+  std::chrono::seconds transfer_ttl{60};         ///< TRANSFER_TTL.
   revocation_fallback revocation = revocation_fallback::postgres;  ///< REVOCATION_FALLBACK.
-  bool rate_limits = true;                      ///< RATE_LIMITS: on or off.
-  unsigned rate_limit_login_per_min = 10;       ///< RATE_LIMIT_LOGIN_PER_MIN, per IP and email.
-  unsigned rate_limit_login_ip_per_min = 100;   ///< RATE_LIMIT_LOGIN_IP_PER_MIN.
-  unsigned rate_limit_claim_per_min = 30;       ///< RATE_LIMIT_CLAIM_PER_MIN.
-  unsigned rate_limit_register_per_hour = 10;   ///< RATE_LIMIT_REGISTER_PER_HOUR.
+  bool rate_limits = true;                                         ///< RATE_LIMITS: on or off.
+  unsigned rate_limit_login_per_min = 10;                          ///< RATE_LIMIT_LOGIN_PER_MIN, per IP and email.
+  unsigned rate_limit_login_ip_per_min = 100;                      ///< RATE_LIMIT_LOGIN_IP_PER_MIN.
+  unsigned rate_limit_claim_per_min = 30;                          ///< RATE_LIMIT_CLAIM_PER_MIN.
+  unsigned rate_limit_register_per_hour = 10;                      ///< RATE_LIMIT_REGISTER_PER_HOUR.
   std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:3001"};  ///< CORS_ORIGINS.
-  log_level level = log_level::info;            ///< LOG_LEVEL.
-  log_format format = log_format::automatic;    ///< LOG_FORMAT: json, text or auto.
-  std::string metrics_token;                    ///< METRICS_TOKEN: bearer token for /metrics when set.
+  log_level level = log_level::info;                                                           ///< LOG_LEVEL.
+  log_format format = log_format::automatic;         ///< LOG_FORMAT: json, text or auto.
+  std::string metrics_token;                         ///< METRICS_TOKEN: bearer token for /metrics when set.
   std::chrono::milliseconds request_timeout{10000};  ///< REQUEST_TIMEOUT_MS: to receive one whole request.
   std::chrono::milliseconds idle_timeout{65000};     ///< IDLE_TIMEOUT_MS: keep-alive wait for the next request.
   std::chrono::milliseconds shutdown_grace{10000};   ///< SHUTDOWN_GRACE_MS: in-flight requests' time to finish.

@@ -87,8 +87,8 @@ std::vector<std::string> parse_origins(const char* name, std::string_view text) 
     const bool ok = url && (url->scheme() == "http" || url->scheme() == "https") && !url->host().empty() &&
                     url->path().empty() && !url->has_query() && !url->has_fragment() && !url->has_userinfo();
     if (!ok) {
-      throw config_error(name, "must be a comma-separated list of origins like http://localhost:3000 (got " +
-                                   quoted(item) + ")");
+      throw config_error(
+          name, "must be a comma-separated list of origins like http://localhost:3000 (got " + quoted(item) + ")");
     }
     out.emplace_back(item);
   });

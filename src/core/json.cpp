@@ -18,6 +18,8 @@ std::optional<boost::json::value> parse_json(std::string_view text) noexcept {
   }
 }
 
-std::string to_json(const boost::json::value& v) { return boost::json::serialize(v); }
+std::string to_json(const boost::json::value& v) {
+  return boost::json::serialize(v);
+}
 
 }  // namespace bakewind::core

@@ -2,15 +2,15 @@
 
 #include "core/clock.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
+#include <unistd.h>
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <unistd.h>
 
 namespace bakewind::core {
 namespace {
@@ -18,8 +18,7 @@ namespace {
 // Whether lines are JSON; fixed by init_logging before threads start.
 bool json_lines = false;
 
-constexpr std::array<std::string_view, 7> level_names = {"trace", "debug", "info", "warn",
-                                                         "error", "critical", "off"};
+constexpr std::array<std::string_view, 7> level_names = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 spdlog::level::level_enum to_spdlog(log_level level) {
   return static_cast<spdlog::level::level_enum>(static_cast<int>(level));
@@ -55,7 +54,9 @@ void init_logging(log_level level, log_format format) {
   spdlog::set_default_logger(std::move(logger));
 }
 
-bool log_enabled(log_level level) noexcept { return spdlog::default_logger_raw()->should_log(to_spdlog(level)); }
+bool log_enabled(log_level level) noexcept {
+  return spdlog::default_logger_raw()->should_log(to_spdlog(level));
+}
 
 void log(log_level level, std::string_view message, std::initializer_list<log_field> fields) {
   auto* logger = spdlog::default_logger_raw();

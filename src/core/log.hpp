@@ -24,8 +24,7 @@ struct log_field {
   log_field(std::string_view k, const char* v) : log_field(k, std::string_view(v)) {}
   log_field(std::string_view k, bool v) : key(k), value(v) {}
   template <class N>
-    requires std::is_arithmetic_v<N>
-  log_field(std::string_view k, N v) : key(k), value(v) {}
+  requires std::is_arithmetic_v<N> log_field(std::string_view k, N v) : key(k), value(v) {}
   log_field(std::string_view k, boost::json::value v) : key(k), value(std::move(v)) {}
 
   std::string_view key;
@@ -41,10 +40,18 @@ bool log_enabled(log_level level) noexcept;
 /// Writes one line: the message plus the fields, in order.
 void log(log_level level, std::string_view message, std::initializer_list<log_field> fields = {});
 
-inline void log_info(std::string_view m, std::initializer_list<log_field> f = {}) { log(log_level::info, m, f); }
-inline void log_warn(std::string_view m, std::initializer_list<log_field> f = {}) { log(log_level::warn, m, f); }
-inline void log_error(std::string_view m, std::initializer_list<log_field> f = {}) { log(log_level::error, m, f); }
-inline void log_debug(std::string_view m, std::initializer_list<log_field> f = {}) { log(log_level::debug, m, f); }
+inline void log_info(std::string_view m, std::initializer_list<log_field> f = {}) {
+  log(log_level::info, m, f);
+}
+inline void log_warn(std::string_view m, std::initializer_list<log_field> f = {}) {
+  log(log_level::warn, m, f);
+}
+inline void log_error(std::string_view m, std::initializer_list<log_field> f = {}) {
+  log(log_level::error, m, f);
+}
+inline void log_debug(std::string_view m, std::initializer_list<log_field> f = {}) {
+  log(log_level::debug, m, f);
+}
 
 /// Parses "trace".."off"; false when the text is none of them.
 bool parse_log_level(std::string_view text, log_level& out);

@@ -55,8 +55,8 @@ unsigned status_for(const boost::system::error_code& ec) {
   if (ec == bhttp::error::header_limit) return 431;
   if (ec == bhttp::error::body_limit) return 413;
   static const auto& parse_errors = make_error_code(bhttp::error::end_of_stream).category();
-  if (ec.category() == parse_errors && ec != bhttp::error::end_of_stream &&
-      ec != bhttp::error::partial_message && ec != bhttp::error::need_more) {
+  if (ec.category() == parse_errors && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+      ec != bhttp::error::need_more) {
     return 400;  // a malformed request line, header or chunk
   }
   return 0;
@@ -146,7 +146,7 @@ class connection {
     const bool keep = message.keep_alive() && !res.close && !server_.stopping;
     const bool head = message.method() == bhttp::verb::head;
     const bool ok = co_await write(res, message.version(), keep, head);
-    co_return ok && keep;
+    co_return ok&& keep;
   }
 
   asio::awaitable<bool> write(response& res, unsigned version, bool keep, bool head_only) {
@@ -195,8 +195,7 @@ class connection {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop,
-                                       tcp::socket socket) {
+asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop, tcp::socket socket) {
   try {
     connection c(*server, loop, std::move(socket));
     co_await c.run();

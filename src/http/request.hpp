@@ -26,17 +26,17 @@ using header_lookup = std::optional<std::string_view> (*)(const void* message, s
 
 struct request {
   http::method verb = method::other;
-  std::string verb_text;                 ///< the method as sent, for "Cannot X /path"
-  std::string target;                    ///< the raw request target, e.g. "/api/v1/orders?limit=5"
-  std::string path;                      ///< the target's path, still percent-encoded
-  std::vector<std::string> segments;     ///< decoded path segments (trailing slash dropped)
-  std::vector<std::pair<std::string, std::string>> query_params;  ///< decoded, in order
+  std::string verb_text;              ///< the method as sent, for "Cannot X /path"
+  std::string target;                 ///< the raw request target, e.g. "/api/v1/orders?limit=5"
+  std::string path;                   ///< the target's path, still percent-encoded
+  std::vector<std::string> segments;  ///< decoded path segments (trailing slash dropped)
+  std::vector<std::pair<std::string, std::string>> query_params;       ///< decoded, in order
   std::vector<std::pair<std::string_view, std::string>> route_params;  ///< filled by the router
   std::string body;
   std::optional<boost::json::value> json;  ///< the parsed body when it was sent as JSON
   std::string request_id;
   std::string remote_address;
-  std::string_view route;                ///< the matched pattern, for logs and metrics
+  std::string_view route;  ///< the matched pattern, for logs and metrics
 
   /// A header value, or nullopt. Valid while the request lives.
   std::optional<std::string_view> header(std::string_view name) const {

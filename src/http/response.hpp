@@ -18,7 +18,7 @@ struct response {
   std::string body;
   std::string content_type{json_content_type};
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers, in order
-  bool close = false;                                      ///< close the connection after writing
+  bool close = false;                                        ///< close the connection after writing
 };
 
 /// `status` with `value` serialised as the body.
@@ -45,9 +45,7 @@ response error_response_value(unsigned status, boost::json::value message, boost
 class http_error : public std::exception {
  public:
   http_error(unsigned status, std::string_view message, boost::json::object extra = {})
-      : status_(status),
-        message_(boost::json::string_view(message.data(), message.size())),
-        extra_(std::move(extra)) {}
+      : status_(status), message_(boost::json::string_view(message.data(), message.size())), extra_(std::move(extra)) {}
   http_error(unsigned status, boost::json::array messages, boost::json::object extra = {})
       : status_(status), message_(std::move(messages)), extra_(std::move(extra)) {}
 

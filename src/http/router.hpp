@@ -22,9 +22,9 @@ using handler = std::function<boost::asio::awaitable<response>(request&)>;
 /// What matching a request found.
 struct route_match {
   enum kind_t { found, not_found, method_not_allowed } kind = not_found;
-  const handler* target = nullptr;   ///< set when found
-  std::string_view pattern;          ///< the matched route's pattern, when found or 405
-  std::string allowed;               ///< "GET, POST" for a 405's Allow header
+  const handler* target = nullptr;  ///< set when found
+  std::string_view pattern;         ///< the matched route's pattern, when found or 405
+  std::string allowed;              ///< "GET, POST" for a 405's Allow header
 };
 
 class router {

@@ -84,13 +84,17 @@ void server::listen() {
   acceptor.listen(asio::socket_base::max_listen_connections);
 }
 
-std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t server::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 void server::start() {
   asio::co_spawn(impl_->acceptor.get_executor(), accept_loop(impl_->state, impl_->acceptor), asio::detached);
 }
 
-std::size_t server::connections() const { return impl_->state->open.load(); }
+std::size_t server::connections() const {
+  return impl_->state->open.load();
+}
 
 asio::awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
   auto state = impl_->state;  // keeps it alive across the waits

@@ -18,13 +18,13 @@
 namespace bakewind::http {
 
 struct server_options {
-  std::string host = "127.0.0.1";                       ///< address to bind
-  std::uint16_t port = 8080;                            ///< 0 picks a free port (see server::port)
-  std::chrono::milliseconds request_timeout{10000};     ///< to receive one whole request, or to write a response
-  std::chrono::milliseconds idle_timeout{65000};        ///< keep-alive wait for the next request
-  std::size_t header_limit = 16 * 1024;                 ///< request line + headers; over it: 431
-  std::size_t body_limit = 1024 * 1024;                 ///< over it: 413
-  std::vector<std::string> cors_origins;                ///< CORS_ORIGINS
+  std::string host = "127.0.0.1";                    ///< address to bind
+  std::uint16_t port = 8080;                         ///< 0 picks a free port (see server::port)
+  std::chrono::milliseconds request_timeout{10000};  ///< to receive one whole request, or to write a response
+  std::chrono::milliseconds idle_timeout{65000};     ///< keep-alive wait for the next request
+  std::size_t header_limit = 16 * 1024;              ///< request line + headers; over it: 431
+  std::size_t body_limit = 1024 * 1024;              ///< over it: 413
+  std::vector<std::string> cors_origins;             ///< CORS_ORIGINS
 };
 
 /// One event loop and the routes its connections are served with.

@@ -8,7 +8,9 @@ namespace bakewind::observability {
 
 namespace asio = boost::asio;
 
-void readiness::add(std::string name, probe p) { probes_.emplace_back(std::move(name), std::move(p)); }
+void readiness::add(std::string name, probe p) {
+  probes_.emplace_back(std::move(name), std::move(p));
+}
 
 asio::awaitable<readiness_report> readiness::run() const {
   readiness_report report;

@@ -106,8 +106,8 @@ bool raw_connection::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
-http_reply http_call(std::uint16_t port, const std::string& method, const std::string& target,
-                     const std::string& body, const std::string& extra_headers) {
+http_reply http_call(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                     const std::string& extra_headers) {
   raw_connection c(port);
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {

@@ -33,8 +33,7 @@ class raw_connection {
 
   /// Reads one response (headers, then Content-Length bytes; no body for a
   /// HEAD request when `head` is set). nullopt on close or timeout.
-  std::optional<http_reply> read_reply(std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                                       bool head = false);
+  std::optional<http_reply> read_reply(std::chrono::milliseconds timeout = std::chrono::seconds(10), bool head = false);
 
   /// Waits until the peer closes the connection; false on timeout. Discards data.
   bool wait_closed(std::chrono::milliseconds timeout);

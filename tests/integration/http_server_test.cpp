@@ -5,12 +5,12 @@
 #include "http/server.hpp"
 #include "http_client.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include <thread>
 
@@ -82,7 +82,9 @@ class running_server {
   std::thread t2_;
 };
 
-boost::json::object json_of(const test::http_reply& r) { return core::parse_json(r.body).value().as_object(); }
+boost::json::object json_of(const test::http_reply& r) {
+  return core::parse_json(r.body).value().as_object();
+}
 
 TEST(http_server, serves_json_with_request_id_and_length) {
   running_server s;
@@ -115,8 +117,9 @@ TEST(http_server, keep_alive_serves_several_requests_on_one_connection) {
 TEST(http_server, pipelined_requests_are_answered_in_order) {
   running_server s;
   raw_connection c(s.port());
-  ASSERT_TRUE(c.send("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                     "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
   const auto first = c.read_reply();
   const auto second = c.read_reply();
   const auto third = c.read_reply();
@@ -184,8 +187,9 @@ TEST(http_server, malformed_json_is_400) {
 TEST(http_server, expect_continue_gets_100_then_the_answer) {
   running_server s;
   raw_connection c(s.port());
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n"
-         "Expect: 100-continue\r\n\r\n");
+  c.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n"
+      "Expect: 100-continue\r\n\r\n");
   const auto interim = c.read_reply(3s);
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);

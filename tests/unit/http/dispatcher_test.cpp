@@ -1,11 +1,11 @@
+#include "http/dispatcher.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
-#include "http/dispatcher.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include <map>
 
@@ -107,8 +107,8 @@ TEST_F(dispatcher_test, malformed_json_is_400_and_handler_not_called) {
 }
 
 TEST_F(dispatcher_test, json_body_reaches_handler) {
-  const auto r = call(method::post, "POST", "/echo", {{"content-type", "application/json; charset=utf-8"}},
-                      R"({"a":1})");
+  const auto r =
+      call(method::post, "POST", "/echo", {{"content-type", "application/json; charset=utf-8"}}, R"({"a":1})");
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.body, R"({"a":1})");
 }
