@@ -69,12 +69,12 @@ response parse_error_response(unsigned status) {
 
 class connection {
  public:
-  connection(server_state& server, loop_state& loop, tcp::socket socket)
+  connection(server_state& server, loop_state& loop, tcp::socket socket, asio::cancellation_signal* cancel)
       : server_(server), loop_(loop), stream_(std::move(socket)) {
     boost::system::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
-    entry_ = loop_.connections.insert(loop_.connections.end(), connection_entry{&stream_, false});
+    entry_ = loop_.connections.insert(loop_.connections.end(), connection_entry{&stream_, cancel, false});
   }
 
   ~connection() {
@@ -195,9 +195,10 @@ class connection {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop, tcp::socket socket) {
+asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop, tcp::socket socket,
+                                       asio::cancellation_signal* cancel) {
   try {
-    connection c(*server, loop, std::move(socket));
+    connection c(*server, loop, std::move(socket), cancel);
     co_await c.run();
   } catch (const std::exception& e) {
     core::log_error("connection failed", {{"detail", e.what()}});

@@ -4,6 +4,7 @@
 #include "http/detail/server_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -40,16 +41,25 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::server_state> state, t
       continue;
     }
     ++s.open;
-    asio::co_spawn(loop.io, detail::serve_connection(state, loop, std::move(socket)), asio::detached);
+    // Spawned from the connection's own loop, so that its cancellation slot is
+    // only ever touched from that thread; the completion handler owns the signal.
+    asio::post(loop.io, [state, &loop, socket = std::move(socket)]() mutable {
+      auto cancel = std::make_shared<asio::cancellation_signal>();
+      auto* signal = cancel.get();
+      asio::co_spawn(loop.io, detail::serve_connection(state, loop, std::move(socket), signal),
+                     asio::bind_cancellation_slot(signal->slot(), [cancel](const std::exception_ptr&) {}));
+    });
   }
 }
 
-// Closes connections on every loop: the idle ones, or all of them.
-void close_connections(detail::server_state& s, bool idle_only) {
+// Closes the idle connections on every loop; with `all`, also cancels what
+// the busy ones await (a handler's timer or query), so that they end now.
+void close_connections(detail::server_state& s, bool all) {
   for (auto& loop : s.loops) {
-    asio::post(loop->io, [l = loop.get(), idle_only] {
+    asio::post(loop->io, [l = loop.get(), all] {
       for (auto& c : l->connections) {
-        if (!idle_only || c.idle) c.stream->socket().close();
+        if (c.idle || all) c.stream->socket().close();
+        if (all) c.cancel->emit(asio::cancellation_type::terminal);
       }
     });
   }
@@ -102,13 +112,12 @@ asio::awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
   s.stopping = true;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
-  close_connections(s, true);
+  close_connections(s, false);
   core::log_info("draining connections", {{"open", s.open.load()}, {"graceMs", grace.count()}});
   const bool drained = co_await wait_drained(s, std::chrono::steady_clock::now() + grace);
   if (!drained) {
     core::log_warn("grace period over, closing connections", {{"open", s.open.load()}});
-    close_connections(s, false);
-    // A handler still awaiting something ends with its loop; give it a moment first.
+    close_connections(s, true);
     co_await wait_drained(s, std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
 }

@@ -273,7 +273,9 @@ TEST(http_server, shutdown_closes_what_outlives_the_grace_period) {
   const auto started = std::chrono::steady_clock::now();
   auto done = s.shutdown(300ms);
   ASSERT_EQ(done.wait_for(5s), std::future_status::ready);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  // The handler's wait was cancelled: nothing lingers past the grace period.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+  EXPECT_EQ(s.connections(), 0u);
   EXPECT_TRUE(busy.wait_closed(2s));
 }
 

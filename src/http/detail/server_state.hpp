@@ -5,6 +5,7 @@
 #include "http/dispatcher.hpp"
 #include "http/server.hpp"
 
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
@@ -16,7 +17,8 @@ namespace bakewind::http::detail {
 /// A live connection as its loop's registry sees it.
 struct connection_entry {
   boost::beast::tcp_stream* stream = nullptr;
-  bool idle = false;  ///< waiting for the first byte of a next request
+  boost::asio::cancellation_signal* cancel = nullptr;  ///< ends whatever the connection awaits
+  bool idle = false;                                   ///< waiting for the first byte of a next request
 };
 
 /// Everything one event loop owns. Touched only from that loop's thread.
@@ -44,7 +46,9 @@ struct server_state {
 };
 
 /// Serves one accepted connection on `loop` until it closes. Never throws.
+/// `cancel` is bound to the coroutine and outlives it.
 boost::asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop,
-                                              boost::asio::ip::tcp::socket socket);
+                                              boost::asio::ip::tcp::socket socket,
+                                              boost::asio::cancellation_signal* cancel);
 
 }  // namespace bakewind::http::detail
