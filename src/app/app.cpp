@@ -6,6 +6,7 @@
 #include "observability/health.hpp"
 #include "pg/pool.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>

@@ -1,7 +1,7 @@
 #include "app/app.hpp"
 
 #include "core/log.hpp"
-#include "pg/migrations.hpp"
+#include "pg/migrate.hpp"
 #include "pg/pool.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -1,0 +1,239 @@
+// Black-box tests of the built binary: real process, real PostgreSQL, HTTP
+// over loopback. Each checks what a client or an operator can observe.
+
+#include "core/json.hpp"
+#include "http_client.hpp"
+#include "support/net.hpp"
+#include "support/postgres_server.hpp"
+#include "service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <future>
+#include <thread>
+
+namespace bakewind::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+boost::json::object json_of(const http_reply& r) { return core::parse_json(r.body).value().as_object(); }
+
+std::vector<std::pair<std::string, std::string>> env_for(const std::string& database_url) {
+  return {{"DATABASE_URL", database_url}, {"PG_TIMEOUT_MS", "1000"}};
+}
+
+// Lines of the output that are JSON objects with `key` equal to `value`.
+std::vector<boost::json::object> log_lines_with(const std::string& output, const std::string& key,
+                                                const std::string& value) {
+  std::vector<boost::json::object> found;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    const auto end = output.find('\n', start);
+    const auto line = output.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? output.size() : end + 1;
+    const auto parsed = core::parse_json(line);
+    if (!parsed || !parsed->is_object()) continue;
+    const auto& obj = parsed->as_object();
+    const auto* v = obj.if_contains(key);
+    if (v != nullptr && v->is_string() && v->as_string() == value) found.push_back(obj);
+  }
+  return found;
+}
+
+TEST(service, live_and_ready_are_200_with_postgres_up) {
+  service s(env_for(postgres_server::shared().url()));
+  const auto live = http_call(s.port(), "GET", "/health/live");
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(live.body, R"({"status":"ok"})");
+  const auto ready = http_call(s.port(), "GET", "/health/ready");
+  ASSERT_EQ(ready.status, 200) << ready.body;
+  const auto body = json_of(ready);
+  EXPECT_EQ(body.at("status"), "ok");
+  const auto& pg = body.at("checks").at("postgres").as_object();
+  EXPECT_EQ(pg.at("status"), "up");
+  EXPECT_TRUE(pg.at("latencyMs").is_number());
+}
+
+TEST(service, readiness_follows_postgres_down_and_back_up) {
+  postgres_server pg;
+  service s(env_for(pg.url()));
+  ASSERT_EQ(http_call(s.port(), "GET", "/health/ready").status, 200);
+
+  pg.stop();
+  const auto asked = std::chrono::steady_clock::now();
+  const auto down = http_call(s.port(), "GET", "/health/ready");
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s) << "readiness must not hang on a dead database";
+  ASSERT_EQ(down.status, 503) << down.body;
+  const auto body = json_of(down);
+  EXPECT_EQ(body.at("status"), "error");
+  const auto& check = body.at("checks").at("postgres").as_object();
+  EXPECT_EQ(check.at("status"), "down");
+  EXPECT_FALSE(check.at("error").as_string().empty());
+  EXPECT_EQ(http_call(s.port(), "GET", "/health/live").status, 200) << "liveness does not depend on PostgreSQL";
+
+  pg.start();
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    status = http_call(s.port(), "GET", "/health/ready").status;
+    if (status != 200) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status, 200) << "the pool recovers without a restart";
+}
+
+TEST(service, unknown_route_is_404_and_wrong_method_is_405) {
+  service s(env_for(postgres_server::shared().url()));
+  const auto missing = http_call(s.port(), "GET", "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"statusCode":404,"error":"Not Found","message":"Cannot GET /api/v1/nothing"})");
+  const auto wrong = http_call(s.port(), "DELETE", "/health/live");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.header("allow"), "GET");
+  EXPECT_EQ(json_of(wrong).at("error"), "Method Not Allowed");
+}
+
+TEST(service, cors_preflight_is_answered_for_configured_origins) {
+  auto env = env_for(postgres_server::shared().url());
+  env.emplace_back("CORS_ORIGINS", "http://localhost:3001");
+  service s(env);
+  const auto ok = http_call(s.port(), "OPTIONS", "/api/v1/orders",
+                            "",
+                            "Origin: http://localhost:3001\r\nAccess-Control-Request-Method: POST\r\n"
+                            "Access-Control-Request-Headers: content-type,authorization\r\n");
+  EXPECT_EQ(ok.status, 204);
+  EXPECT_EQ(ok.header("access-control-allow-origin"), "http://localhost:3001");
+  EXPECT_EQ(ok.header("access-control-allow-headers"), "content-type,authorization");
+  const auto other = http_call(s.port(), "OPTIONS", "/api/v1/orders", "",
+                               "Origin: http://localhost:3000\r\nAccess-Control-Request-Method: POST\r\n");
+  EXPECT_EQ(other.status, 204);
+  EXPECT_EQ(other.header("access-control-allow-origin"), "");
+}
+
+TEST(service, request_id_is_echoed_and_in_the_access_log) {
+  service s(env_for(postgres_server::shared().url()));
+  const auto r = http_call(s.port(), "GET", "/health/live", "", "X-Request-Id: e2e-rid-42\r\n");
+  EXPECT_EQ(r.header("x-request-id"), "e2e-rid-42");
+  const auto generated = http_call(s.port(), "GET", "/health/live").header("x-request-id");
+  EXPECT_EQ(generated.size(), 36u);
+  std::vector<boost::json::object> lines;
+  for (int i = 0; i < 50 && lines.empty(); ++i) {
+    lines = log_lines_with(s.process().output(), "requestId", "e2e-rid-42");
+    if (lines.empty()) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(lines.size(), 1u) << s.process().output();
+  EXPECT_EQ(lines[0].at("route"), "/health/live");
+  EXPECT_EQ(lines[0].at("method"), "GET");
+  EXPECT_EQ(lines[0].at("status"), 200);
+  EXPECT_TRUE(lines[0].at("durationMs").is_number());
+}
+
+TEST(service, half_a_request_is_dropped_after_the_configured_timeout) {
+  auto env = env_for(postgres_server::shared().url());
+  env.emplace_back("REQUEST_TIMEOUT_MS", "800");
+  service s(env);
+  raw_connection c(s.port());
+  c.send("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Half: ");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.wait_closed(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 700ms);
+}
+
+TEST(service, sigterm_finishes_the_request_in_flight_then_exits_0) {
+  service s(env_for(postgres_server::shared().url()));
+  raw_connection c(s.port());
+  // Half a request: the server is busy reading it when the signal comes.
+  ASSERT_TRUE(c.send("GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234"));
+  std::this_thread::sleep_for(200ms);
+  s.process().signal(SIGTERM);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(c.send("56789"));
+  const auto r = c.read_reply(5s);
+  ASSERT_TRUE(r) << s.process().output();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_EQ(s.process().wait_for_exit(5s), 0) << s.process().output();
+  EXPECT_THROW(raw_connection late(s.port()), std::runtime_error);
+  EXPECT_FALSE(log_lines_with(s.process().output(), "msg", "stopped").empty());
+}
+
+TEST(service, sigint_with_idle_connections_exits_0_promptly) {
+  service s(env_for(postgres_server::shared().url()));
+  raw_connection idle(s.port());
+  idle.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(idle.read_reply());
+  s.process().signal(SIGINT);
+  EXPECT_TRUE(idle.wait_closed(3s));
+  EXPECT_EQ(s.process().wait_for_exit(3s), 0);
+}
+
+TEST(service, bad_configuration_exits_2_with_one_line_naming_the_variable) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"PORT", "eighty"}, {"DATABASE_URL", "not-a-url"}, {"THREADS", "0"}, {"LOG_LEVEL", "chatty"}};
+  for (const auto& [name, value] : cases) {
+    const auto [code, output] = run_bakewind({"serve"}, {{name, value}});
+    EXPECT_EQ(code, 2) << name;
+    EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+    EXPECT_NE(output.find(name), std::string::npos) << output;
+  }
+}
+
+TEST(service, port_in_use_fails_with_exit_1) {
+  service first(env_for(postgres_server::shared().url()));
+  const auto [code, output] = run_bakewind(
+      {"serve"}, {{"PORT", std::to_string(first.port())}, {"DATABASE_URL", postgres_server::shared().url()}});
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(output.find("fatal"), std::string::npos) << output;
+}
+
+TEST(service, version_help_and_unknown_commands) {
+  const auto [vcode, version] = run_bakewind({"version"}, {});
+  EXPECT_EQ(vcode, 0);
+  EXPECT_EQ(version.rfind("bakewind ", 0), 0u) << version;
+  const auto [hcode, help] = run_bakewind({"--help"}, {});
+  EXPECT_EQ(hcode, 0);
+  EXPECT_NE(help.find("migrate"), std::string::npos);
+  const auto [ucode, unknown] = run_bakewind({"frobnicate"}, {});
+  EXPECT_EQ(ucode, 2);
+  EXPECT_NE(unknown.find("unknown command"), std::string::npos);
+}
+
+TEST(service, migrate_twice_applies_each_migration_once) {
+  auto& pg = postgres_server::shared();
+  const auto url = pg.fresh_database("migrate");
+  const auto [first, out1] = run_bakewind({"migrate"}, {{"DATABASE_URL", url}});
+  ASSERT_EQ(first, 0) << out1;
+  const auto versions = sql_value(url, "SELECT count(*) FROM schema_migrations");
+  EXPECT_NE(versions, "0");
+  const auto [second, out2] = run_bakewind({"migrate"}, {{"DATABASE_URL", url}});
+  ASSERT_EQ(second, 0) << out2;
+  EXPECT_EQ(sql_value(url, "SELECT count(*) FROM schema_migrations"), versions);
+  EXPECT_EQ(log_lines_with(out2, "msg", "migrations up to date").at(0).at("applied"), 0);
+}
+
+TEST(service, two_processes_migrating_at_once_apply_each_migration_once) {
+  auto& pg = postgres_server::shared();
+  const auto url = pg.fresh_database("race");
+  auto a = std::async(std::launch::async, [&] { return run_bakewind({"migrate"}, {{"DATABASE_URL", url}}); });
+  auto b = std::async(std::launch::async, [&] { return run_bakewind({"migrate"}, {{"DATABASE_URL", url}}); });
+  const auto [code_a, out_a] = a.get();
+  const auto [code_b, out_b] = b.get();
+  EXPECT_EQ(code_a, 0) << out_a;
+  EXPECT_EQ(code_b, 0) << out_b;
+  const auto applied_a = log_lines_with(out_a, "msg", "migrations up to date").at(0).at("applied").as_int64();
+  const auto applied_b = log_lines_with(out_b, "msg", "migrations up to date").at(0).at("applied").as_int64();
+  const auto total = std::stoll(sql_value(url, "SELECT count(*) FROM schema_migrations"));
+  EXPECT_EQ(applied_a + applied_b, total) << "each migration applied by exactly one process";
+  EXPECT_EQ(sql_value(url, "SELECT count(DISTINCT version) FROM schema_migrations"), std::to_string(total));
+}
+
+TEST(service, migrate_without_database_fails_cleanly) {
+  const auto [code, output] = run_bakewind(
+      {"migrate"}, {{"DATABASE_URL", "postgres://nobody@127.0.0.1:" + std::to_string(free_port()) + "/x"}});
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(output.find("migration failed"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace bakewind::test
