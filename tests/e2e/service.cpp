@@ -1,6 +1,6 @@
 #include "service.hpp"
 
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/net.hpp"
 
 #include <stdexcept>

@@ -2,7 +2,7 @@
 // over loopback. Each checks what a client or an operator can observe.
 
 #include "core/json.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/postgres_server.hpp"
 #include "service.hpp"

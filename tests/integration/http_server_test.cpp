@@ -3,7 +3,7 @@
 
 #include "core/json.hpp"
 #include "http/server.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>

@@ -1,0 +1,282 @@
+#include "pg/connection.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "pg/errors.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+namespace bakewind::pg {
+
+namespace {
+
+constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
+
+std::string trimmed(const char* text) {
+  std::string s = text != nullptr ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void log_notice(void*, const char* message) {
+  // libpq prints notices to stderr by default; ours go to the log, quietly.
+  core::log_debug("postgres notice", {{"message", trimmed(message)}});
+}
+
+// Errors that mean the session is gone, not that the statement was wrong.
+bool is_connection_failure(std::string_view state) {
+  return state.empty() || state.starts_with("08") || state.starts_with("57P");
+}
+
+}  // namespace
+
+/// Marks the connection busy for one statement; a statement abandoned midway
+/// (its coroutine destroyed) leaves libpq mid-protocol, so the connection is
+/// broken unless `complete()` was reached.
+class connection::operation {
+ public:
+  explicit operation(connection& c) : conn_(c) {
+    if (conn_.busy_) throw std::logic_error("pg::connection used by two statements at once");
+    if (conn_.broken_) throw core::unavailable_error("postgres", "connection is broken");
+    conn_.busy_ = true;
+  }
+  ~operation() {
+    conn_.busy_ = false;
+    if (!completed_) conn_.broken_ = true;
+  }
+  operation(const operation&) = delete;
+  operation& operator=(const operation&) = delete;
+  void complete() noexcept { completed_ = true; }
+
+ private:
+  connection& conn_;
+  bool completed_ = false;
+};
+
+connection::connection(asio::any_io_executor ex, pg_conn* conn)
+    : executor_(ex), conn_(conn), socket_(ex), timer_(ex) {
+  PQsetNoticeProcessor(conn_, &log_notice, nullptr);
+}
+
+connection::~connection() {
+  // libpq owns the descriptor: detach it from Asio before PQfinish closes it.
+  if (socket_.is_open()) socket_.release();
+  PQfinish(conn_);
+}
+
+asio::awaitable<std::unique_ptr<connection>> connection::connect(asio::any_io_executor ex, std::string url,
+                                                                  time_point deadline) {
+  pg_conn* raw = PQconnectStart(url.c_str());
+  if (raw == nullptr) throw core::unavailable_error("postgres", "connect: out of memory");
+  std::unique_ptr<connection> c(new connection(ex, raw));
+  if (PQstatus(raw) == CONNECTION_BAD) c->fail("connect");
+
+  // libpq's documented start state: wait for writability first.
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  while (status != PGRES_POLLING_OK) {
+    if (status == PGRES_POLLING_FAILED) c->fail("connect");
+    // Each poll may close the socket and open another (next address, SSL
+    // retry), possibly under the same number: wrap afresh every time.
+    c->wrap_socket();
+    const ready r = co_await c->wait(status == PGRES_POLLING_READING, status == PGRES_POLLING_WRITING, deadline);
+    if (r == ready::timeout) c->fail_timeout("connect");
+    status = PQconnectPoll(raw);
+  }
+  c->wrap_socket();
+  if (PQsetnonblocking(raw, 1) != 0) c->fail("connect");
+  co_return c;
+}
+
+void connection::wrap_socket() {
+  if (socket_.is_open()) socket_.release();
+  const int fd = PQsocket(conn_);
+  if (fd < 0) fail("socket");
+  boost::system::error_code ec;
+  socket_.assign(fd, ec);
+  if (ec) {
+    broken_ = true;
+    throw core::unavailable_error("postgres", "cannot watch socket: " + ec.message());
+  }
+}
+
+void connection::fail(std::string_view what) {
+  broken_ = true;
+  throw core::unavailable_error("postgres", std::string(what) + ": " + trimmed(PQerrorMessage(conn_)));
+}
+
+void connection::fail_timeout(std::string_view what) {
+  // No PQcancel: it blocks. The server notices the dropped session instead.
+  broken_ = true;
+  throw core::unavailable_error("postgres", std::string(what) + " timed out");
+}
+
+bool connection::check_alive() noexcept {
+  if (broken_ || busy_) return !broken_;
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return false;
+  }
+  // A shutting-down server first sends an error (handled as a notice while
+  // idle), then EOF; keep reading while bytes are waiting so EOF is seen now.
+  for (int i = 0; i < 8; ++i) {
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+      broken_ = true;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool connection::in_transaction() const noexcept {
+  const PGTransactionStatusType s = PQtransactionStatus(conn_);
+  return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+}
+
+bool connection::in_failed_transaction() const noexcept { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+
+asio::awaitable<result> connection::query(std::string_view sql, std::span<const param> params, time_point deadline) {
+  return run_query(std::string(sql), std::vector<param>(params.begin(), params.end()), deadline);
+}
+
+asio::awaitable<result> connection::query(std::string_view sql, std::span<const param> params) {
+  return run_query(std::string(sql), std::vector<param>(params.begin(), params.end()),
+                   std::chrono::steady_clock::now() + default_timeout_);
+}
+
+asio::awaitable<result> connection::query(std::string_view sql, std::initializer_list<param> params,
+                                          time_point deadline) {
+  return run_query(std::string(sql), std::vector<param>(params), deadline);
+}
+
+asio::awaitable<result> connection::query(std::string_view sql, std::initializer_list<param> params) {
+  return run_query(std::string(sql), std::vector<param>(params), std::chrono::steady_clock::now() + default_timeout_);
+}
+
+asio::awaitable<void> connection::execute_script(std::string_view sql, time_point deadline) {
+  return run_script(std::string(sql), deadline);
+}
+
+asio::awaitable<result> connection::run_query(std::string sql, std::vector<param> params, time_point deadline) {
+  operation op(*this);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const param& p : params) values.push_back(p.c_str());
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                        nullptr, 0) == 0) {
+    fail("send query");
+  }
+  co_await flush(deadline);
+  std::optional<query_error> rejected;
+  result r = co_await collect(deadline, rejected);
+  op.complete();
+  if (rejected) throw *rejected;
+  co_return r;
+}
+
+asio::awaitable<void> connection::run_script(std::string sql, time_point deadline) {
+  operation op(*this);
+  if (PQsendQuery(conn_, sql.c_str()) == 0) fail("send script");
+  co_await flush(deadline);
+  std::optional<query_error> rejected;
+  result last = co_await collect(deadline, rejected);
+  op.complete();
+  if (rejected) throw *rejected;
+}
+
+asio::awaitable<connection::ready> connection::wait(bool want_read, bool want_write, time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  using descriptor = asio::posix::stream_descriptor;
+  if (std::chrono::steady_clock::now() >= deadline) co_return ready::timeout;
+  timer_.expires_at(deadline);
+  boost::system::error_code ec;
+  ready outcome = ready::timeout;
+  if (want_read && want_write) {
+    auto either = socket_.async_wait(descriptor::wait_read, as_value) ||
+                  socket_.async_wait(descriptor::wait_write, as_value) || timer_.async_wait(as_value);
+    auto done = co_await std::move(either);
+    if (done.index() == 0) {
+      ec = std::get<0>(std::get<0>(done));
+      outcome = ready::read;
+    } else if (done.index() == 1) {
+      ec = std::get<0>(std::get<1>(done));
+      outcome = ready::write;
+    }
+  } else {
+    const auto what = want_read ? descriptor::wait_read : descriptor::wait_write;
+    auto either = socket_.async_wait(what, as_value) || timer_.async_wait(as_value);
+    auto done = co_await std::move(either);
+    if (done.index() == 0) {
+      ec = std::get<0>(std::get<0>(done));
+      outcome = want_read ? ready::read : ready::write;
+    }
+  }
+  if (ec) {
+    broken_ = true;
+    throw core::unavailable_error("postgres", "socket wait failed: " + ec.message());
+  }
+  co_return outcome;
+}
+
+asio::awaitable<void> connection::flush(time_point deadline) {
+  for (;;) {
+    const int pending = PQflush(conn_);
+    if (pending == 0) co_return;
+    if (pending < 0) fail("send");
+    // The server may be waiting for us to read before it reads more of ours.
+    const ready r = co_await wait(true, true, deadline);
+    if (r == ready::timeout) fail_timeout("send");
+    if (r == ready::read && PQconsumeInput(conn_) == 0) fail("receive");
+  }
+}
+
+asio::awaitable<result> connection::collect(time_point deadline, std::optional<query_error>& rejected) {
+  result last;
+  std::string error_state, error_constraint, error_message;
+  bool failed = false;
+  for (;;) {
+    while (PQisBusy(conn_) != 0) {
+      const ready r = co_await wait(true, false, deadline);
+      if (r == ready::timeout) fail_timeout("query");
+      if (PQconsumeInput(conn_) == 0) fail("receive");
+    }
+    pg_result* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    result current(raw);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_FATAL_ERROR) {
+      if (!failed) {
+        failed = true;
+        const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+        const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
+        error_state = state != nullptr ? state : "";
+        error_constraint = constraint != nullptr ? constraint : "";
+        error_message = trimmed(PQresultErrorMessage(raw));
+      }
+    } else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      broken_ = true;
+      throw std::logic_error("pg::connection does not support COPY");
+    } else {
+      last = std::move(current);
+    }
+  }
+  if (failed) {
+    if (is_connection_failure(error_state) || PQstatus(conn_) != CONNECTION_OK) {
+      broken_ = true;
+      throw core::unavailable_error("postgres", error_message);
+    }
+    rejected.emplace(error_state, error_constraint, error_message);
+  }
+  co_return last;
+}
+
+}  // namespace bakewind::pg

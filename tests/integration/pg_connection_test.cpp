@@ -1,0 +1,237 @@
+// pg::connection against a real PostgreSQL: parameters, errors, timeouts.
+
+#include "core/error.hpp"
+#include "pg/errors.hpp"
+#include "pg_fixture.hpp"
+#include "support/net.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <string>
+
+namespace bakewind::pg_test {
+namespace {
+
+using connection_test = pg_test;
+
+asio::awaitable<std::unique_ptr<pg::connection>> open(asio::io_context& io, const std::string& url) {
+  std::unique_ptr<pg::connection> c = co_await pg::connection::connect(io.get_executor(), url, in(5s));
+  co_return c;
+}
+
+TEST_F(connection_test, parameters_are_sent_as_text_null_numbers_and_booleans) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    const std::optional<std::string> none;
+    pg::result r = co_await c->query("SELECT $1::text, $2::text IS NULL, $3::int + 1, $4::bigint, $5::bool, $6::text",
+                                     pg::params("héllo", nullptr, 41, -9000000000LL, true, none), in(5s));
+    EXPECT_EQ(r.rows(), 1u);
+    EXPECT_EQ(r.columns(), 6u);
+    EXPECT_EQ(r.value(0, 0), "héllo");
+    EXPECT_EQ(r.value(0, 1), "t");
+    EXPECT_EQ(r.value(0, 2), "42");
+    EXPECT_EQ(r.value(0, 3), "-9000000000");
+    EXPECT_EQ(r.value(0, 4), "t");
+    EXPECT_TRUE(r.is_null(0, 5));
+    EXPECT_FALSE(r.optional_value(0, 5).has_value());
+  }());
+}
+
+TEST_F(connection_test, injection_attempt_stays_data) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    co_await c->execute_script("CREATE TABLE people (name text)", in(5s));
+    const std::string evil = "Robert'); DROP TABLE people; -- \"$1\" \\";
+    pg::result inserted = co_await c->query("INSERT INTO people (name) VALUES ($1)", pg::params(evil), in(5s));
+    EXPECT_EQ(inserted.affected_rows(), 1u);
+    pg::result r = co_await c->query("SELECT name FROM people", {}, in(5s));
+    EXPECT_EQ(r.rows(), 1u);
+    if (r.rows() != 1) co_return;
+    EXPECT_EQ(r.value(0, r.column("name")), evil);
+  }());
+}
+
+TEST_F(connection_test, unique_violation_is_a_query_error_and_the_connection_stays_usable) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    co_await c->execute_script("CREATE TABLE t (k text CONSTRAINT t_k_uq UNIQUE)", in(5s));
+    pg::result first = co_await c->query("INSERT INTO t VALUES ($1)", pg::params("a"), in(5s));
+    std::string state, constraint;
+    try {
+      pg::result second = co_await c->query("INSERT INTO t VALUES ($1)", pg::params("a"), in(5s));
+    } catch (const pg::query_error& e) {
+      state = e.sqlstate();
+      constraint = e.constraint();
+    }
+    EXPECT_EQ(state, pg::sqlstate::unique_violation);
+    EXPECT_EQ(constraint, "t_k_uq");
+    EXPECT_FALSE(c->broken());
+    pg::result after = co_await c->query("SELECT count(*) FROM t", {}, in(5s));
+    EXPECT_EQ(after.value(0, 0), "1");
+  }());
+}
+
+TEST_F(connection_test, syntax_error_and_bad_input_are_query_errors) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    std::string syntax, input;
+    try {
+      pg::result r = co_await c->query("SELEC 1", {}, in(5s));
+    } catch (const pg::query_error& e) {
+      syntax = e.sqlstate();
+    }
+    try {
+      pg::result r = co_await c->query("SELECT $1::int", pg::params("not a number"), in(5s));
+    } catch (const pg::query_error& e) {
+      input = e.sqlstate();
+    }
+    EXPECT_EQ(syntax, "42601");
+    EXPECT_EQ(input, pg::sqlstate::invalid_text_representation);
+    EXPECT_FALSE(c->broken());
+  }());
+}
+
+TEST_F(connection_test, connect_where_nothing_listens_fails_fast_with_unavailable) {
+  const std::string nowhere = "postgres://postgres@127.0.0.1:" + std::to_string(test::free_port()) + "/x";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(run(open(io_, nowhere)), core::unavailable_error);
+  EXPECT_LT(ms_since(start), 1000);
+}
+
+TEST_F(connection_test, connect_to_a_server_that_never_answers_times_out) {
+  // A listening socket nobody accepts from: the TCP handshake completes, the startup reply never comes.
+  asio::ip::tcp::acceptor silent(io_, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string url = "postgres://postgres@127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/x";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(run([&]() -> asio::awaitable<void> {
+                 std::unique_ptr<pg::connection> c =
+                     co_await pg::connection::connect(io_.get_executor(), url + "?sslmode=disable", in(300ms));
+               }()),
+               core::unavailable_error);
+  EXPECT_GE(ms_since(start), 250);
+  EXPECT_LT(ms_since(start), 1500);
+}
+
+TEST_F(connection_test, connect_moves_on_to_the_next_host_when_one_refuses) {
+  // libpq closes the refused socket and opens another mid-connect; the wait must follow it.
+  const std::string dbname = url_.substr(url_.rfind('/') + 1);
+  const std::string url = "postgres://postgres@127.0.0.1:" + std::to_string(test::free_port()) + ",127.0.0.1:" +
+                          std::to_string(test::postgres_server::shared().port()) + "/" + dbname;
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url);
+    pg::result r = co_await c->query("SELECT current_database()", {}, in(5s));
+    EXPECT_EQ(r.value(0, 0), dbname);
+  }());
+}
+
+TEST_F(connection_test, query_past_its_deadline_is_unavailable_and_breaks_the_connection) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    const auto start = std::chrono::steady_clock::now();
+    bool timed_out = false;
+    try {
+      pg::result r = co_await c->query("SELECT pg_sleep(5)", {}, in(300ms));
+    } catch (const core::unavailable_error& e) {
+      timed_out = true;
+      EXPECT_EQ(e.dependency(), "postgres");
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_LT(ms_since(start), 1500);
+    EXPECT_TRUE(c->broken());
+    EXPECT_FALSE(c->check_alive());
+    bool refused = false;
+    try {
+      pg::result r = co_await c->query("SELECT 1", {}, in(1s));
+    } catch (const core::unavailable_error&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+  }());
+}
+
+TEST_F(connection_test, scripts_run_many_statements_and_stop_at_the_first_error) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    co_await c->execute_script("CREATE TABLE a (x int); INSERT INTO a VALUES (1), (2); CREATE TABLE b (y int);", in(5s));
+    pg::result r = co_await c->query("SELECT sum(x) FROM a", {}, in(5s));
+    EXPECT_EQ(r.value(0, 0), "3");
+    std::string state;
+    try {
+      co_await c->execute_script("INSERT INTO b VALUES (1); SELECT * FROM missing; INSERT INTO b VALUES (2);", in(5s));
+    } catch (const pg::query_error& e) {
+      state = e.sqlstate();
+    }
+    EXPECT_EQ(state, "42P01");
+    pg::result b = co_await c->query("SELECT count(*) FROM b", {}, in(5s));
+    EXPECT_EQ(b.value(0, 0), "0");  // one implicit transaction: all or nothing
+  }());
+}
+
+TEST_F(connection_test, large_parameters_and_results_cross_many_socket_reads_and_writes) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    const std::string big(4 * 1024 * 1024, 'x');
+    pg::result echoed = co_await c->query("SELECT length($1::text)", pg::params(big), in(10s));
+    EXPECT_EQ(echoed.value(0, 0), std::to_string(big.size()));
+    pg::result many = co_await c->query("SELECT i, repeat('y', 1000) FROM generate_series(1, 20000) i", {}, in(10s));
+    EXPECT_EQ(many.rows(), 20000u);
+    EXPECT_EQ(many.value(19999, 0), "20000");
+    EXPECT_EQ(many.value(5, 1).size(), 1000u);
+  }());
+}
+
+TEST_F(connection_test, result_accessors_check_their_bounds) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    pg::result r = co_await c->query("SELECT 1 AS one, NULL::text AS nothing", {}, in(5s));
+    EXPECT_EQ(r.column("one"), 0u);
+    EXPECT_EQ(r.column("nothing"), 1u);
+    EXPECT_THROW(r.column("One"), std::out_of_range);
+    EXPECT_THROW(r.value(1, 0), std::out_of_range);
+    EXPECT_THROW(r.value(0, 2), std::out_of_range);
+    EXPECT_TRUE(r.is_null(0, 1));
+    EXPECT_EQ(r.value(0, "one"), "1");
+    EXPECT_EQ(r.command_tag(), "SELECT 1");
+  }());
+}
+
+TEST_F(connection_test, notices_go_to_the_log_not_to_the_caller) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    co_await c->execute_script("DO $$ BEGIN RAISE NOTICE 'just saying'; RAISE WARNING 'careful'; END $$", in(5s));
+    pg::result r = co_await c->query("SELECT 1", {}, in(5s));
+    EXPECT_EQ(r.value(0, 0), "1");
+  }());
+}
+
+TEST_F(connection_test, check_alive_notices_a_session_the_server_ended) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    EXPECT_TRUE(c->check_alive());
+    pg::result pid = co_await c->query("SELECT pg_backend_pid()", {}, in(5s));
+    test::sql(url_, "SELECT pg_terminate_backend(" + std::string(pid.value(0, 0)) + ")");
+    asio::steady_timer settle(io_, 100ms);
+    co_await settle.async_wait(asio::use_awaitable);
+    EXPECT_FALSE(c->check_alive());
+    EXPECT_TRUE(c->broken());
+  }());
+}
+
+TEST_F(connection_test, transaction_state_is_reported) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    EXPECT_FALSE(c->in_transaction());
+    pg::result begun = co_await c->query("BEGIN", {}, in(5s));
+    EXPECT_TRUE(c->in_transaction());
+    try {
+      pg::result r = co_await c->query("SELECT 1/0", {}, in(5s));
+    } catch (const pg::query_error&) {
+    }
+    EXPECT_TRUE(c->in_failed_transaction());
+    pg::result rolled = co_await c->query("ROLLBACK", {}, in(5s));
+    EXPECT_FALSE(c->in_transaction());
+  }());
+}
+
+}  // namespace
+}  // namespace bakewind::pg_test

@@ -1,0 +1,15 @@
+#pragma once
+// Ports for servers started by tests.
+
+#include <cstdint>
+
+namespace bakewind::test {
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
+/// read, closed). Throws std::system_error when no socket can be bound.
+std::uint16_t free_port();
+
+/// True when something accepts TCP connections on 127.0.0.1:`port` now.
+bool port_accepts(std::uint16_t port);
+
+}  // namespace bakewind::test
