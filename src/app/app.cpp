@@ -1,10 +1,8 @@
 #include "app/app.hpp"
 
-#include "app/health_routes.hpp"
+#include "app/event_loop.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
-#include "observability/health.hpp"
-#include "pg/pool.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,24 +20,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// How long a readiness probe may take before the dependency counts as down.
-constexpr std::chrono::milliseconds probe_timeout{1000};
-
-// Everything one event loop owns: its context, its PostgreSQL pool, and the
-// routes bound to them. Only that loop's thread touches it.
-struct event_loop {
-  event_loop(const core::config& cfg, std::size_t pool_size)
-      : io(1), pg(io.get_executor(), cfg.database_url, pool_size, cfg.pg_timeout) {
-    ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
-    add_health_routes(routes, ready);
-  }
-
-  asio::io_context io;
-  pg::pool pg;
-  observability::readiness ready;
-  http::router routes;
-};
-
 http::server_options server_options_from(const core::config& cfg) {
   http::server_options o;
   o.host = cfg.host;
@@ -54,25 +34,21 @@ http::server_options server_options_from(const core::config& cfg) {
 
 struct application::impl {
   explicit impl(core::config c) : cfg(std::move(c)) {
+    const redis::options redis_options = redis_options_from(cfg);
     const std::size_t per_loop = std::max<std::size_t>(1, (cfg.pg_pool_size + cfg.threads - 1) / cfg.threads);
     std::vector<http::loop_binding> bindings;
     for (unsigned i = 0; i < cfg.threads; ++i) {
-      loops.push_back(std::make_unique<event_loop>(cfg, per_loop));
+      loops.push_back(std::make_unique<event_loop>(cfg, redis_options, per_loop));
       bindings.push_back({loops.back()->io, loops.back()->routes});
     }
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
   }
 
-  // Drains the server, closes the pools, then stops every loop.
+  // Drains the server, then each loop QUITs Redis, closes its pool and stops.
   asio::awaitable<void> shutdown() {
     core::log_info("shutting down", {{"graceMs", cfg.shutdown_grace.count()}});
     co_await server->shutdown(cfg.shutdown_grace);
-    for (auto& loop : loops) {
-      asio::post(loop->io, [l = loop.get()] {
-        l->pg.close();
-        l->io.stop();
-      });
-    }
+    for (auto& loop : loops) asio::co_spawn(loop->io, loop->close(), asio::detached);
   }
 
   asio::awaitable<void> watch_signals(asio::signal_set& signals) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string_view>
 
 namespace {
@@ -54,8 +55,15 @@ int main(int argc, char** argv) {
 
   try {
     if (command == "migrate") return bakewind::app::migrate(cfg);
-    bakewind::app::application app(std::move(cfg));
-    return app.serve();
+    std::unique_ptr<bakewind::app::application> app;
+    try {
+      app = std::make_unique<bakewind::app::application>(std::move(cfg));
+    } catch (const bakewind::core::config_error& e) {
+      // Checks that need a layer's own parser (REDIS_URL, REDIS_TLS_CA).
+      std::fprintf(stderr, "bakewind: invalid configuration: %s\n", e.what());
+      return 2;
+    }
+    return app->serve();
   } catch (const std::exception& e) {
     bakewind::core::log_error("fatal", {{"detail", e.what()}});
     return 1;

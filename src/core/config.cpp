@@ -86,6 +86,10 @@ void read_stores(const reader& r, config& c) {
   if (!c.redis_sentinels.empty() && !c.redis_cluster_nodes.empty()) {
     throw config_error("REDIS_CLUSTER_NODES", "cannot be combined with REDIS_SENTINELS");
   }
+  if (auto v = r.get("REDIS_TLS_CA")) c.redis_tls_ca = *v;
+  if (auto v = r.get("REDIS_TLS_INSECURE")) c.redis_tls_insecure = detail::parse_bool("REDIS_TLS_INSECURE", *v);
+  r.duration("REDIS_COMMAND_TIMEOUT_MS", c.redis_command_timeout, 10, 600000);
+  r.integer("REDIS_MAX_RETRIES", c.redis_max_retries, 0, 1000);
   if (auto v = r.get("DATABASE_URL")) {
     detail::check_url("DATABASE_URL", *v, {"postgres", "postgresql"});
     c.database_url = *v;

@@ -34,6 +34,10 @@ struct config {
   std::vector<host_port> redis_sentinels;            ///< REDIS_SENTINELS: selects Sentinel mode when set.
   std::string redis_sentinel_name;                   ///< REDIS_SENTINEL_NAME: required with sentinels.
   std::vector<host_port> redis_cluster_nodes;        ///< REDIS_CLUSTER_NODES: selects Cluster mode when set.
+  std::string redis_tls_ca;                     ///< REDIS_TLS_CA: CA file for rediss:// (default: system store).
+  bool redis_tls_insecure = false;              ///< REDIS_TLS_INSECURE: skip TLS verification (tests only).
+  std::chrono::milliseconds redis_command_timeout{1000};  ///< REDIS_COMMAND_TIMEOUT_MS: each command's deadline.
+  int redis_max_retries = 3;                    ///< REDIS_MAX_RETRIES: failed reconnects a queued command waits through.
   std::string database_url = "postgres://bakewind:bakewind@localhost:5432/bakewind";  ///< DATABASE_URL.
   unsigned pg_pool_size = 16;                    ///< PG_POOL_SIZE: connections per instance, split over loops.
   std::chrono::milliseconds pg_timeout{5000};    ///< PG_TIMEOUT_MS: deadline of a pool wait or a query.

@@ -5,6 +5,7 @@
 #include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/postgres_server.hpp"
+#include "support/redis_server.hpp"
 #include "service.hpp"
 
 #include <gtest/gtest.h>
@@ -20,8 +21,15 @@ using namespace std::chrono_literals;
 
 boost::json::object json_of(const http_reply& r) { return core::parse_json(r.body).value().as_object(); }
 
-std::vector<std::pair<std::string, std::string>> env_for(const std::string& database_url) {
-  return {{"DATABASE_URL", database_url}, {"PG_TIMEOUT_MS", "1000"}};
+// One Redis for the tests that do not stop theirs.
+redis_server& shared_redis() {
+  static redis_server server;
+  return server;
+}
+
+std::vector<std::pair<std::string, std::string>> env_for(const std::string& database_url,
+                                                         const std::string& redis_url = shared_redis().url()) {
+  return {{"DATABASE_URL", database_url}, {"PG_TIMEOUT_MS", "1000"}, {"REDIS_URL", redis_url}};
 }
 
 // Lines of the output that are JSON objects with `key` equal to `value`.
@@ -42,7 +50,7 @@ std::vector<boost::json::object> log_lines_with(const std::string& output, const
   return found;
 }
 
-TEST(service, live_and_ready_are_200_with_postgres_up) {
+TEST(service, live_and_ready_are_200_with_redis_and_postgres_up) {
   service s(env_for(postgres_server::shared().url()));
   const auto live = http_call(s.port(), "GET", "/health/live");
   EXPECT_EQ(live.status, 200);
@@ -51,9 +59,35 @@ TEST(service, live_and_ready_are_200_with_postgres_up) {
   ASSERT_EQ(ready.status, 200) << ready.body;
   const auto body = json_of(ready);
   EXPECT_EQ(body.at("status"), "ok");
-  const auto& pg = body.at("checks").at("postgres").as_object();
-  EXPECT_EQ(pg.at("status"), "up");
-  EXPECT_TRUE(pg.at("latencyMs").is_number());
+  for (const char* name : {"redis", "postgres"}) {
+    const auto& check = body.at("checks").at(name).as_object();
+    EXPECT_EQ(check.at("status"), "up") << name;
+    EXPECT_TRUE(check.at("latencyMs").is_number()) << name;
+  }
+}
+
+TEST(service, starts_without_redis_and_readiness_follows_redis) {
+  redis_server redis;
+  redis.stop();
+  service s(env_for(postgres_server::shared().url(), redis.url()));
+  EXPECT_EQ(http_call(s.port(), "GET", "/health/live").status, 200) << "lazy connect: serving while Redis is down";
+  const auto asked = std::chrono::steady_clock::now();
+  const auto down = http_call(s.port(), "GET", "/health/ready");
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s) << "readiness must not hang on a dead Redis";
+  ASSERT_EQ(down.status, 503) << down.body;
+  const auto body = json_of(down);
+  EXPECT_EQ(body.at("checks").at("redis").at("status"), "down");
+  EXPECT_FALSE(body.at("checks").at("redis").at("error").as_string().empty());
+  EXPECT_EQ(body.at("checks").at("postgres").at("status"), "up");
+
+  redis.start();
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    status = http_call(s.port(), "GET", "/health/ready").status;
+    if (status != 200) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status, 200) << "the client reconnects by itself";
 }
 
 TEST(service, readiness_follows_postgres_down_and_back_up) {
@@ -170,13 +204,18 @@ TEST(service, sigint_with_idle_connections_exits_0_promptly) {
 
 TEST(service, bad_configuration_exits_2_with_one_line_naming_the_variable) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"PORT", "eighty"}, {"DATABASE_URL", "not-a-url"}, {"THREADS", "0"}, {"LOG_LEVEL", "chatty"}};
+      {"PORT", "eighty"},         {"DATABASE_URL", "not-a-url"},        {"THREADS", "0"},
+      {"LOG_LEVEL", "chatty"},    {"REDIS_URL", "redis://localhost:6379/99"}, {"REDIS_URL", "http://x"}};
   for (const auto& [name, value] : cases) {
     const auto [code, output] = run_bakewind({"serve"}, {{name, value}});
     EXPECT_EQ(code, 2) << name;
     EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
     EXPECT_NE(output.find(name), std::string::npos) << output;
   }
+  const auto [code, output] =
+      run_bakewind({"serve"}, {{"REDIS_URL", "rediss://localhost:6380"}, {"REDIS_TLS_CA", "/nonexistent/ca.pem"}});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(output.find("REDIS_TLS_CA"), std::string::npos) << output;
 }
 
 TEST(service, port_in_use_fails_with_exit_1) {

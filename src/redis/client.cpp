@@ -1,0 +1,326 @@
+#include "redis/client.hpp"
+
+#include "core/log.hpp"
+#include "redis/detail/client_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bakewind::redis {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace detail {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto watchdog_period = std::chrono::milliseconds(100);
+
+std::string endpoint_of(const redis::options& o) { return o.host + ":" + std::to_string(o.port); }
+
+}  // namespace
+
+client_state::client_state(asio::any_io_executor ex, redis::options o)
+    : executor(ex),
+      opts(std::move(o)),
+      tls(make_tls_context(opts)),
+      stream(ex, opts, tls.get()),
+      wake(ex, clock::time_point::max()),
+      pause(ex),
+      tick(ex) {}
+
+void client_state::enqueue(request r) {
+  if (closing) {
+    complete(r, make_error_code(error::closed), {});
+    return;
+  }
+  queued.push_back(std::move(r));
+  if (!started) {
+    // Lazy connect: the first command starts the connection and the watchdog.
+    started = true;
+    asio::co_spawn(executor, run(), asio::detached);
+    asio::co_spawn(executor, watchdog(), asio::detached);
+  }
+  if (ready) wake.cancel();
+}
+
+void client_state::complete(request& r, boost::system::error_code ec, reply value) {
+  if (!r.handler) return;
+  if (!ec && !r.internal) {
+    counters.commands.fetch_add(1, std::memory_order_relaxed);
+    counters.observe_latency(clock::now() - r.sent_at);
+  }
+  // Posted, never run inline: a caller resumed from here could issue new
+  // commands while we are still walking a queue.
+  asio::post(executor, [h = r.handler.take(), ec, v = std::move(value)]() mutable { std::move(h)(ec, std::move(v)); });
+}
+
+void client_state::fail_all(std::deque<request>& queue, boost::system::error_code ec) {
+  for (auto& r : queue) complete(r, ec, {});
+  queue.clear();
+}
+
+asio::awaitable<void> client_state::run() {
+  auto self = shared_from_this();
+  int attempt = 0;
+  while (!closing) {
+    const auto ec = co_await stream.connect(clock::now() + opts.connect_timeout);
+    std::string failure;
+    if (!ec) {
+      parser.reset();
+      auto [commands, count] = handshake_commands(opts);
+      std::vector<reply> replies;
+      const auto hec = co_await exchange(stream, parser, commands, count, replies, clock::now() + opts.connect_timeout);
+      if (hec) {
+        failure = hec.message();
+      } else {
+        failure = handshake_failure(replies, opts);
+      }
+    } else {
+      failure = ec.message();
+    }
+    if (closing) break;
+    if (!failure.empty()) {
+      stream.close();
+      ++attempt;
+      after_failed_connect(ec, failure, attempt);
+      pause.expires_after(reconnect_delay(attempt));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    if (counters.connects.fetch_add(1) > 0) counters.reconnects.fetch_add(1);
+    attempt = 0;
+    core::log_info("redis ready", {{"endpoint", endpoint_of(opts)}, {"tls", opts.tls}});
+    co_await serve_connection();
+    if (closing) break;
+    after_lost_connection();
+    // The first attempt after a loss waits like ioredis's retryStrategy(1).
+    attempt = 1;
+    core::log_warn("redis reconnecting", {{"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
+    pause.expires_after(reconnect_delay(attempt));
+    co_await pause.async_wait(use_tuple);
+  }
+  stream.close();
+  core::log_info("redis end", {{"endpoint", endpoint_of(opts)}});
+}
+
+asio::awaitable<void> client_state::serve_connection() {
+  ready = true;
+  counters.connected = true;
+  counters.connected_since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  last_read = last_activity = clock::now();
+  wake.expires_at(clock::time_point::max());
+  // Whichever ends first (a failed write, a failed read) ends the other.
+  co_await (writer() || reader());
+  ready = false;
+  counters.connected = false;
+  counters.connected_since_ms = 0;
+  stream.close();
+}
+
+asio::awaitable<void> client_state::writer() {
+  std::string batch;
+  while (true) {
+    if (queued.empty()) {
+      co_await wake.async_wait(use_tuple);
+      auto cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none || !stream.is_open()) co_return;
+      wake.expires_at(clock::time_point::max());
+      continue;
+    }
+    // Everything queued so far goes out in one write: auto-pipelining.
+    batch.clear();
+    const auto now = clock::now();
+    while (!queued.empty() && batch.size() < opts.max_batch_bytes) {
+      auto& r = queued.front();
+      batch += r.payload;
+      r.sent_at = now;
+      in_flight.push_back(std::move(r));
+      queued.pop_front();
+    }
+    last_activity = now;
+    const auto ec = co_await stream.write(batch);
+    if (ec) {
+      if (!closing) core::log_warn("redis write failed", {{"error", ec.message()}});
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> client_state::reader() {
+  std::array<char, 16384> buffer{};
+  while (true) {
+    auto [ec, n] = co_await stream.read_some(asio::buffer(buffer));
+    if (ec) {
+      if (!closing && ec != asio::error::operation_aborted) {
+        core::log_warn("redis connection error", {{"error", ec.message()}});
+      }
+      co_return;
+    }
+    last_read = clock::now();
+    bool drop = false;
+    try {
+      parser.feed(buffer.data(), n);
+      while (auto r = parser.next()) {
+        if (in_flight.empty()) throw protocol_error("reply without a request");
+        auto req = std::move(in_flight.front());
+        in_flight.pop_front();
+        // A replica after failover answers writes with READONLY: reconnect
+        // so that DNS or Sentinel lead us to the new master.
+        if (r->is_error() && r->error_code() == "READONLY") drop = true;
+        complete(req, {}, std::move(*r));
+      }
+    } catch (const protocol_error& e) {
+      core::log_error("redis protocol error", {{"detail", e.what()}});
+      counters.errors.fetch_add(1);
+      co_return;
+    }
+    if (drop) {
+      core::log_warn("redis READONLY reply: reconnecting", {{"endpoint", endpoint_of(opts)}});
+      co_return;
+    }
+  }
+}
+
+void client_state::after_failed_connect(const boost::system::error_code& ec, const std::string& detail,
+                                        int attempt) {
+  counters.errors.fetch_add(1);
+  core::log_warn("redis connect failed", {{"endpoint", endpoint_of(opts)},
+                                          {"error", detail},
+                                          {"attempt", attempt},
+                                          {"delayMs", reconnect_delay(attempt).count()}});
+  (void)ec;
+  // Each queued command survives max_retries_per_request failed attempts.
+  std::deque<request> keep;
+  for (auto& r : queued) {
+    if (++r.failed_connects > opts.max_retries_per_request) {
+      complete(r, make_error_code(error::retries_exhausted), {});
+    } else {
+      keep.push_back(std::move(r));
+    }
+  }
+  queued.swap(keep);
+}
+
+void client_state::after_lost_connection() {
+  counters.errors.fetch_add(1);
+  core::log_warn("redis connection lost", {{"endpoint", endpoint_of(opts)}, {"unanswered", in_flight.size()}});
+  // Sent but unanswered: the server may have run it. Only idempotent
+  // commands go back to the queue (in their order, before newer ones).
+  std::deque<request> again;
+  for (auto& r : in_flight) {
+    if (!r.handler) continue;
+    if (r.policy == retry::idempotent) {
+      again.push_back(std::move(r));
+    } else {
+      complete(r, make_error_code(error::connection_lost), {});
+    }
+  }
+  in_flight.clear();
+  for (auto it = again.rbegin(); it != again.rend(); ++it) queued.push_front(std::move(*it));
+}
+
+void client_state::expire(clock::time_point now) {
+  for (auto& r : in_flight) {
+    if (r.handler && now >= r.deadline) {
+      counters.errors.fetch_add(1);
+      complete(r, make_error_code(error::timeout), {});  // its reply, if it comes, is dropped
+    }
+  }
+  std::erase_if(queued, [&](request& r) {
+    if (now < r.deadline) return false;
+    counters.errors.fetch_add(1);
+    complete(r, make_error_code(error::timeout), {});
+    return true;
+  });
+}
+
+asio::awaitable<void> client_state::watchdog() {
+  auto self = shared_from_this();
+  while (!closing) {
+    tick.expires_after(watchdog_period);
+    co_await tick.async_wait(use_tuple);
+    if (closing) break;
+    const auto now = clock::now();
+    expire(now);
+    if (!ready) continue;
+    if (!in_flight.empty() && now - last_read > opts.read_timeout && now - in_flight.front().sent_at > opts.read_timeout) {
+      core::log_warn("redis silent, dropping connection",
+                     {{"endpoint", endpoint_of(opts)}, {"silentMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read).count()}});
+      stream.close();
+      continue;
+    }
+    if (in_flight.empty() && queued.empty() && now - last_activity > opts.idle_ping) {
+      request ping;
+      append_command(ping.payload, {"PING"});
+      ping.internal = true;
+      ping.deadline = now + opts.read_timeout;
+      ping.handler = handler_slot::handler_type([](boost::system::error_code, reply) {});
+      enqueue(std::move(ping));
+    }
+  }
+}
+
+}  // namespace detail
+
+client::client(asio::any_io_executor ex, redis::options o)
+    : state_(std::make_shared<detail::client_state>(ex, std::move(o))) {}
+
+client::~client() {
+  auto& s = *state_;
+  s.closing = true;
+  s.stream.close();
+  s.wake.cancel();
+  s.pause.cancel();
+  s.tick.cancel();
+  s.fail_all(s.queued, make_error_code(error::closed));
+  s.fail_all(s.in_flight, make_error_code(error::closed));
+}
+
+void client::enqueue(std::string payload, retry policy, asio::any_completion_handler<completion> handler) {
+  detail::request r;
+  r.payload = std::move(payload);
+  r.policy = policy;
+  r.deadline = detail::clock::now() + state_->opts.command_timeout;
+  r.handler = detail::handler_slot(std::move(handler));
+  state_->enqueue(std::move(r));
+}
+
+asio::awaitable<reply> client::send(std::string encoded, retry policy) {
+  auto [ec, r] = co_await async_send(std::move(encoded), policy, asio::as_tuple(asio::use_awaitable));
+  if (ec) throw_unavailable(ec);
+  co_return r;
+}
+
+asio::awaitable<void> client::close() {
+  auto state = state_;
+  auto& s = *state;
+  if (s.closing) co_return;
+  if (s.ready) {
+    std::string quit;
+    append_command(quit, {"QUIT"});
+    auto [ec, r] = co_await async_send(std::move(quit), retry::never, asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+  }
+  s.closing = true;
+  s.stream.close();
+  s.wake.cancel();
+  s.pause.cancel();
+  s.tick.cancel();
+  s.fail_all(s.queued, make_error_code(error::closed));
+  s.fail_all(s.in_flight, make_error_code(error::closed));
+}
+
+const redis::stats& client::stats() const noexcept { return state_->counters; }
+
+const redis::options& client::options() const noexcept { return state_->opts; }
+
+}  // namespace bakewind::redis

@@ -1,0 +1,90 @@
+#pragma once
+// The inside of redis::client: queues, the connection, and the coroutines
+// that move bytes (run: connect/reconnect; writer; reader; watchdog).
+
+#include "redis/client.hpp"
+#include "redis/transport.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+
+namespace bakewind::redis::detail {
+
+using clock = std::chrono::steady_clock;
+
+/// Holds a completion handler. Boost 1.81's any_completion_handler recurses
+/// forever on move-assignment (it re-wraps itself from an lvalue), so this
+/// only ever move-constructs and swaps it.
+class handler_slot {
+ public:
+  using handler_type = boost::asio::any_completion_handler<client::completion>;
+
+  handler_slot() = default;
+  handler_slot(handler_type h) noexcept : h_(std::move(h)) {}  // NOLINT: implicit on purpose
+  handler_slot(handler_slot&& other) noexcept : h_(std::move(other.h_)) {}
+  handler_slot& operator=(handler_slot&& other) noexcept {
+    handler_type previous(std::move(other.h_));
+    h_.swap(previous);  // `previous` now holds our old handler and drops it
+    return *this;
+  }
+
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+  /// Moves the handler out, leaving the slot empty.
+  handler_type take() noexcept {
+    handler_type out(std::move(h_));
+    return out;
+  }
+
+ private:
+  handler_type h_;
+};
+
+struct request {
+  std::string payload;
+  retry policy = retry::never;
+  bool internal = false;                  ///< our own PING: no caller
+  int failed_connects = 0;                ///< reconnect attempts it has waited through
+  clock::time_point deadline;
+  clock::time_point sent_at;
+  handler_slot handler;                   ///< empty once answered or abandoned
+};
+
+struct client_state : std::enable_shared_from_this<client_state> {
+  client_state(boost::asio::any_io_executor ex, redis::options o);
+
+  void enqueue(request r);
+  void complete(request& r, boost::system::error_code ec, reply value);
+  void fail_all(std::deque<request>& queue, boost::system::error_code ec);
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> serve_connection();
+  boost::asio::awaitable<void> writer();
+  boost::asio::awaitable<void> reader();
+  boost::asio::awaitable<void> watchdog();
+
+  void after_failed_connect(const boost::system::error_code& ec, const std::string& detail, int attempt);
+  void after_lost_connection();
+  void expire(clock::time_point now);
+
+  boost::asio::any_io_executor executor;
+  redis::options opts;
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  transport stream;
+  resp_reader parser;
+  redis::stats counters;
+
+  std::deque<request> queued;             ///< not yet written
+  std::deque<request> in_flight;          ///< written, reply pending, in order
+  bool started = false;
+  bool ready = false;                     ///< handshake done, writer and reader running
+  bool closing = false;
+  clock::time_point last_read;
+  clock::time_point last_activity;
+  boost::asio::steady_timer wake;         ///< the writer sleeps on it; cancel() wakes it
+  boost::asio::steady_timer pause;        ///< reconnect delay
+  boost::asio::steady_timer tick;         ///< watchdog period
+};
+
+}  // namespace bakewind::redis::detail

@@ -1,0 +1,165 @@
+#include "redis/service.hpp"
+
+#include "redis/errors.hpp"
+
+#include <openssl/sha.h>
+
+namespace bakewind::redis {
+
+namespace asio = boost::asio;
+
+script::script(std::string lua) : source(std::move(lua)) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(source.data()), source.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  sha1.reserve(2 * SHA_DIGEST_LENGTH);
+  for (unsigned char b : digest) {
+    sha1 += hex[b >> 4];
+    sha1 += hex[b & 0xF];
+  }
+}
+
+std::string service::encode(std::initializer_list<std::string_view> args) {
+  std::string out;
+  append_command(out, args);
+  return out;
+}
+
+asio::awaitable<reply> service::checked(std::string encoded, retry policy) {
+  reply r = co_await client_.send(std::move(encoded), policy);
+  if (r.is_error()) throw server_error(r.text);
+  co_return r;
+}
+
+asio::awaitable<void> service::expect_ok(std::string encoded) {
+  reply r = co_await checked(std::move(encoded), retry::never);
+  if (r.type != reply::kind::status) throw server_error("ERR unexpected reply");
+}
+
+asio::awaitable<std::optional<std::string>> service::optional_text(std::string encoded, retry policy) {
+  reply r = co_await checked(std::move(encoded), policy);
+  if (r.is_nil()) co_return std::nullopt;
+  co_return std::move(r.text);
+}
+
+asio::awaitable<long long> service::integer(std::string encoded, retry policy) {
+  reply r = co_await checked(std::move(encoded), policy);
+  if (r.type != reply::kind::integer) throw server_error("ERR expected an integer reply");
+  co_return r.integer;
+}
+
+asio::awaitable<void> service::set(std::string_view key, std::string_view value,
+                                   std::optional<std::chrono::seconds> ttl) {
+  if (ttl) {
+    const auto secs = std::to_string(ttl->count());
+    return expect_ok(encode({"SET", key, value, "EX", secs}));
+  }
+  return expect_ok(encode({"SET", key, value}));
+}
+
+asio::awaitable<bool> service::set_nx(std::string_view key, std::string_view value,
+                                      std::optional<std::chrono::seconds> ttl) {
+  std::string encoded;
+  if (ttl) {
+    const auto secs = std::to_string(ttl->count());
+    encoded = encode({"SET", key, value, "NX", "EX", secs});
+  } else {
+    encoded = encode({"SET", key, value, "NX"});
+  }
+  return [](service* self, std::string e) -> asio::awaitable<bool> {
+    reply r = co_await self->checked(std::move(e), retry::never);
+    co_return !r.is_nil();
+  }(this, std::move(encoded));
+}
+
+asio::awaitable<std::optional<std::string>> service::get(std::string_view key) {
+  return optional_text(encode({"GET", key}), retry::idempotent);
+}
+
+asio::awaitable<long long> service::del(std::string_view key) { return integer(encode({"DEL", key}), retry::never); }
+
+asio::awaitable<bool> service::exists(std::string_view key) {
+  return [](service* self, std::string e) -> asio::awaitable<bool> {
+    const long long n = co_await self->integer(std::move(e), retry::idempotent);
+    co_return n > 0;
+  }(this, encode({"EXISTS", key}));
+}
+
+asio::awaitable<void> service::setex(std::string_view key, std::chrono::seconds ttl, std::string_view value) {
+  const auto secs = std::to_string(ttl.count());
+  return expect_ok(encode({"SETEX", key, secs, value}));
+}
+
+asio::awaitable<long long> service::ttl(std::string_view key) {
+  return integer(encode({"TTL", key}), retry::idempotent);
+}
+
+asio::awaitable<bool> service::expire(std::string_view key, std::chrono::seconds ttl) {
+  const auto secs = std::to_string(ttl.count());
+  return [](service* self, std::string e) -> asio::awaitable<bool> {
+    const long long n = co_await self->integer(std::move(e), retry::never);
+    co_return n == 1;
+  }(this, encode({"EXPIRE", key, secs}));
+}
+
+asio::awaitable<long long> service::incr(std::string_view key) { return integer(encode({"INCR", key}), retry::never); }
+
+asio::awaitable<std::optional<std::string>> service::getdel(std::string_view key) {
+  return optional_text(encode({"GETDEL", key}), retry::never);
+}
+
+asio::awaitable<long long> service::publish(std::string_view channel, std::string_view message) {
+  return integer(encode({"PUBLISH", channel, message}), retry::never);
+}
+
+asio::awaitable<scan_page> service::scan(std::string_view cursor, std::string_view match, std::size_t count) {
+  const auto n = std::to_string(count);
+  return [](service* self, std::string e) -> asio::awaitable<scan_page> {
+    reply r = co_await self->checked(std::move(e), retry::idempotent);
+    if (r.type != reply::kind::array || r.elements.size() != 2) throw server_error("ERR unexpected SCAN reply");
+    scan_page page;
+    page.cursor = std::move(r.elements[0].text);
+    for (auto& k : r.elements[1].elements) page.keys.push_back(std::move(k.text));
+    co_return page;
+  }(this, encode({"SCAN", cursor, "MATCH", match, "COUNT", n}));
+}
+
+asio::awaitable<reply> service::eval(const script& s, std::span<const std::string> keys,
+                                     std::span<const std::string> args, retry policy) {
+  std::vector<std::string_view> parts;
+  const auto numkeys = std::to_string(keys.size());
+  parts.reserve(3 + keys.size() + args.size());
+  parts.insert(parts.end(), {"EVALSHA", s.sha1, numkeys});
+  parts.insert(parts.end(), keys.begin(), keys.end());
+  parts.insert(parts.end(), args.begin(), args.end());
+  std::string by_sha;
+  append_command(by_sha, parts);
+  parts[0] = "EVAL";
+  parts[1] = s.source;
+  std::string by_source;
+  append_command(by_source, parts);
+  return [](service* self, std::string sha, std::string source, retry p) -> asio::awaitable<reply> {
+    reply r = co_await self->client_.send(std::move(sha), p);
+    if (r.is_error() && r.error_code() == "NOSCRIPT") {
+      r = co_await self->client_.send(std::move(source), p);
+    }
+    if (r.is_error()) throw server_error(r.text);
+    co_return r;
+  }(this, std::move(by_sha), std::move(by_source), policy);
+}
+
+asio::awaitable<void> service::ping() {
+  return [](service* self, std::string e) -> asio::awaitable<void> {
+    reply r = co_await self->checked(std::move(e), retry::idempotent);
+    if (r.text != "PONG") throw server_error("ERR unexpected PING reply");
+  }(this, encode({"PING"}));
+}
+
+asio::awaitable<reply> service::command(std::vector<std::string> args, retry policy) {
+  std::vector<std::string_view> parts(args.begin(), args.end());
+  std::string encoded;
+  append_command(encoded, parts);
+  return checked(std::move(encoded), policy);
+}
+
+}  // namespace bakewind::redis
