@@ -89,7 +89,7 @@ asio::awaitable<void> client_state::run() {
     if (!failure.empty()) {
       stream.close();
       ++attempt;
-      after_failed_connect(ec, failure, attempt);
+      after_failed_connect(failure, attempt);
       pause.expires_after(reconnect_delay(attempt));
       co_await pause.async_wait(use_tuple);
       continue;
@@ -98,7 +98,7 @@ asio::awaitable<void> client_state::run() {
     attempt = 0;
     core::log_info("redis ready", {{"endpoint", endpoint_of(opts)}, {"tls", opts.tls}});
     co_await serve_connection();
-    if (closing) break;
+    if (closing || quitting) break;
     after_lost_connection();
     // The first attempt after a loss waits like ioredis's retryStrategy(1).
     attempt = 1;
@@ -190,14 +190,12 @@ asio::awaitable<void> client_state::reader() {
   }
 }
 
-void client_state::after_failed_connect(const boost::system::error_code& ec, const std::string& detail,
-                                        int attempt) {
+void client_state::after_failed_connect(const std::string& detail, int attempt) {
   counters.errors.fetch_add(1);
   core::log_warn("redis connect failed", {{"endpoint", endpoint_of(opts)},
                                           {"error", detail},
                                           {"attempt", attempt},
                                           {"delayMs", reconnect_delay(attempt).count()}});
-  (void)ec;
   // Each queued command survives max_retries_per_request failed attempts.
   std::deque<request> keep;
   for (auto& r : queued) {
@@ -305,11 +303,11 @@ asio::awaitable<void> client::close() {
   auto& s = *state;
   if (s.closing) co_return;
   if (s.ready) {
+    s.quitting = true;
     std::string quit;
     append_command(quit, {"QUIT"});
     auto [ec, r] = co_await async_send(std::move(quit), retry::never, asio::as_tuple(asio::use_awaitable));
-    (void)ec;
-  }
+    }
   s.closing = true;
   s.stream.close();
   s.wake.cancel();

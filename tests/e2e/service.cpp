@@ -12,9 +12,10 @@ std::string bakewind_binary() { return BAKEWIND_BINARY; }
 
 std::pair<int, std::string> run_bakewind(std::vector<std::string> args,
                                          std::vector<std::pair<std::string, std::string>> env) {
-  args.insert(args.begin(), bakewind_binary());
+  std::vector<std::string> argv{bakewind_binary()};
+  for (auto& a : args) argv.push_back(std::move(a));
   env.emplace_back("LOG_FORMAT", "json");
-  child_process p(child_options{.argv = std::move(args), .env = std::move(env)});
+  child_process p(child_options{.argv = std::move(argv), .env = std::move(env)});
   const auto code = p.wait_for_exit(std::chrono::seconds(60));
   if (!code) throw std::runtime_error("bakewind did not exit: " + p.output());
   return {*code, p.output()};

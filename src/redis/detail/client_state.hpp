@@ -64,7 +64,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> watchdog();
 
-  void after_failed_connect(const boost::system::error_code& ec, const std::string& detail, int attempt);
+  void after_failed_connect(const std::string& detail, int attempt);
   void after_lost_connection();
   void expire(clock::time_point now);
 
@@ -80,6 +80,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
   bool started = false;
   bool ready = false;                     ///< handshake done, writer and reader running
   bool closing = false;
+  bool quitting = false;                  ///< QUIT sent: the coming EOF is ours, not a loss
   clock::time_point last_read;
   clock::time_point last_activity;
   boost::asio::steady_timer wake;         ///< the writer sleeps on it; cancel() wakes it

@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# bw_deps: install the Debian 12 packages BakeWind needs, only those missing.
+# Quiet when everything is already installed.
+
+BW_DEB_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libhiredis-dev libpq-dev libsodium-dev libjwt-dev
+  libspdlog-dev libfmt-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server postgresql-15 postgresql-client-15
+  curl wrk
+)
+
+bw_deps() {
+  local missing=() p status
+  for p in "${BW_DEB_PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ $status == "install ok installed" ]] || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+
+  bw_log "installing ${#missing[@]} missing Debian package(s): ${missing[*]}"
+
+  # Keep the packages' maintainer scripts from starting system services (a
+  # system redis on 6379, the "15/main" cluster on 5432): our own instances
+  # own those ports. policy-rc.d exit 101 = "action forbidden".
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e $policy ]]; then
+    bw_as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    made_policy=1
+  fi
+
+  local log rc=0
+  log=$(mktemp /tmp/bakewind-apt.XXXXXX.log)
+  {
+    bw_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      bw_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"
+  } >"$log" 2>&1 || rc=$?
+
+  if ((made_policy)); then bw_as_root rm -f "$policy"; fi
+
+  if ((rc != 0)); then
+    tail -n 30 "$log" >&2
+    bw_die "apt-get failed (exit $rc); full log: $log"
+  fi
+  rm -f "$log"
+
+  local want_redis=0 want_pg=0
+  for p in "${missing[@]}"; do
+    case $p in
+      redis-server) want_redis=1 ;;
+      postgresql-15) want_pg=1 ;;
+    esac
+  done
+  bw_stop_system_services "$want_redis" "$want_pg"
+  bw_log "packages installed"
+}
+
+# Stop a system redis-server / PostgreSQL cluster that a package install may
+# have started anyway (for example where policy-rc.d was ignored).
+# Only for the packages this run installed: $1 = redis-server, $2 = postgresql.
+bw_stop_system_services() {
+  local pid
+  if (($1)) && [[ -r /run/redis/redis-server.pid ]]; then
+    pid=$(cat /run/redis/redis-server.pid 2>/dev/null || true)
+    if bw_pid_alive "$pid"; then
+      bw_log "stopping the system redis-server the package started (pid $pid)"
+      bw_as_root kill "$pid" 2>/dev/null || true
+    fi
+  fi
+  if (($2)) && command -v pg_lsclusters >/dev/null 2>&1; then
+    local ver name _rest
+    while read -r ver name _rest; do
+      bw_log "stopping the system PostgreSQL cluster $ver/$name the package started"
+      bw_as_root pg_ctlcluster "$ver" "$name" stop || true
+    done < <(pg_lsclusters -h 2>/dev/null | awk '$4 == "online"')
+  fi
+}
