@@ -61,6 +61,17 @@ void client_state::complete(request& r, boost::system::error_code ec, reply valu
   asio::post(executor, [h = r.handler.take(), ec, v = std::move(value)]() mutable { std::move(h)(ec, std::move(v)); });
 }
 
+void client_state::shut_down() {
+  closing = true;
+  stream.close();
+  // Wakes every coroutine of ours so that each sees `closing` and ends.
+  wake.cancel();
+  pause.cancel();
+  tick.cancel();
+  fail_all(queued, make_error_code(error::closed));
+  fail_all(in_flight, make_error_code(error::closed));
+}
+
 void client_state::fail_all(std::deque<request>& queue, boost::system::error_code ec) {
   for (auto& r : queue) complete(r, ec, {});
   queue.clear();
@@ -70,21 +81,7 @@ asio::awaitable<void> client_state::run() {
   auto self = shared_from_this();
   int attempt = 0;
   while (!closing) {
-    const auto ec = co_await stream.connect(clock::now() + opts.connect_timeout);
-    std::string failure;
-    if (!ec) {
-      parser.reset();
-      auto [commands, count] = handshake_commands(opts);
-      std::vector<reply> replies;
-      const auto hec = co_await exchange(stream, parser, commands, count, replies, clock::now() + opts.connect_timeout);
-      if (hec) {
-        failure = hec.message();
-      } else {
-        failure = handshake_failure(replies, opts);
-      }
-    } else {
-      failure = ec.message();
-    }
+    const std::string failure = co_await open_connection(stream, parser, opts);
     if (closing) break;
     if (!failure.empty()) {
       stream.close();
@@ -272,16 +269,7 @@ asio::awaitable<void> client_state::watchdog() {
 client::client(asio::any_io_executor ex, redis::options o)
     : state_(std::make_shared<detail::client_state>(ex, std::move(o))) {}
 
-client::~client() {
-  auto& s = *state_;
-  s.closing = true;
-  s.stream.close();
-  s.wake.cancel();
-  s.pause.cancel();
-  s.tick.cancel();
-  s.fail_all(s.queued, make_error_code(error::closed));
-  s.fail_all(s.in_flight, make_error_code(error::closed));
-}
+client::~client() { state_->shut_down(); }
 
 void client::enqueue(std::string payload, retry policy, asio::any_completion_handler<completion> handler) {
   detail::request r;
@@ -306,15 +294,10 @@ asio::awaitable<void> client::close() {
     s.quitting = true;
     std::string quit;
     append_command(quit, {"QUIT"});
+    // Whatever the answer (or none within the deadline), we close next.
     auto [ec, r] = co_await async_send(std::move(quit), retry::never, asio::as_tuple(asio::use_awaitable));
-    }
-  s.closing = true;
-  s.stream.close();
-  s.wake.cancel();
-  s.pause.cancel();
-  s.tick.cancel();
-  s.fail_all(s.queued, make_error_code(error::closed));
-  s.fail_all(s.in_flight, make_error_code(error::closed));
+  }
+  s.shut_down();
 }
 
 const redis::stats& client::stats() const noexcept { return state_->counters; }

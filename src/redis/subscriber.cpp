@@ -119,15 +119,7 @@ asio::awaitable<void> subscriber_state::run() {
   auto self = shared_from_this();
   int attempt = 0;
   while (!closing) {
-    auto ec = co_await stream.connect(clock::now() + opts.connect_timeout);
-    std::string failure = ec ? ec.message() : std::string();
-    if (!ec) {
-      parser.reset();
-      auto [commands, count] = handshake_commands(opts);
-      std::vector<reply> replies;
-      const auto hec = co_await exchange(stream, parser, commands, count, replies, clock::now() + opts.connect_timeout);
-      failure = hec ? hec.message() : handshake_failure(replies, opts);
-    }
+    std::string failure = co_await open_connection(stream, parser, opts);
     if (closing) break;
     if (failure.empty()) {
       const std::vector<std::string> all(channels.begin(), channels.end());

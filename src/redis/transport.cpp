@@ -141,6 +141,18 @@ asio::awaitable<boost::system::error_code> exchange(transport& t, resp_reader& r
   co_return boost::system::error_code{};
 }
 
+asio::awaitable<std::string> open_connection(transport& t, resp_reader& reader, const options& o) {
+  const auto deadline = std::chrono::steady_clock::now() + o.connect_timeout;
+  const auto ec = co_await t.connect(deadline);
+  if (ec) co_return ec.message();
+  reader.reset();
+  auto [commands, count] = handshake_commands(o);
+  std::vector<reply> replies;
+  const auto hec = co_await exchange(t, reader, commands, count, replies, deadline);
+  if (hec) co_return hec.message();
+  co_return handshake_failure(replies, o);
+}
+
 std::pair<std::string, std::size_t> handshake_commands(const options& o) {
   std::string out;
   std::size_t count = 0;

@@ -55,6 +55,10 @@ class transport {
   boost::asio::ip::tcp::socket plain_;
 };
 
+/// Connects `t` and runs the handshake (AUTH, SELECT, CLIENT SETNAME) within
+/// o.connect_timeout, with a fresh `reader`. "" on success, else why not.
+boost::asio::awaitable<std::string> open_connection(transport& t, resp_reader& reader, const options& o);
+
 /// Sends `commands` (already encoded) and reads exactly `count` replies into
 /// `out`, before `deadline`. Used for handshakes; `reader` keeps any excess.
 boost::asio::awaitable<boost::system::error_code> exchange(transport& t, resp_reader& reader,

@@ -50,6 +50,17 @@ std::vector<boost::json::object> log_lines_with(const std::string& output, const
   return found;
 }
 
+// Polls /health/ready until it answers 200 or `limit` passes; the last status.
+int ready_status_within(std::uint16_t port, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = http_call(port, "GET", "/health/ready").status;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    status = http_call(port, "GET", "/health/ready").status;
+  }
+  return status;
+}
+
 TEST(service, live_and_ready_are_200_with_redis_and_postgres_up) {
   service s(env_for(postgres_server::shared().url()));
   const auto live = http_call(s.port(), "GET", "/health/live");
@@ -81,13 +92,7 @@ TEST(service, starts_without_redis_and_readiness_follows_redis) {
   EXPECT_EQ(body.at("checks").at("postgres").at("status"), "up");
 
   redis.start();
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
-    status = http_call(s.port(), "GET", "/health/ready").status;
-    if (status != 200) std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(status, 200) << "the client reconnects by itself";
+  EXPECT_EQ(ready_status_within(s.port(), 10s), 200) << "the client reconnects by itself";
 }
 
 TEST(service, readiness_follows_postgres_down_and_back_up) {
@@ -108,13 +113,7 @@ TEST(service, readiness_follows_postgres_down_and_back_up) {
   EXPECT_EQ(http_call(s.port(), "GET", "/health/live").status, 200) << "liveness does not depend on PostgreSQL";
 
   pg.start();
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
-    status = http_call(s.port(), "GET", "/health/ready").status;
-    if (status != 200) std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(status, 200) << "the pool recovers without a restart";
+  EXPECT_EQ(ready_status_within(s.port(), 10s), 200) << "the pool recovers without a restart";
 }
 
 TEST(service, unknown_route_is_404_and_wrong_method_is_405) {

@@ -57,6 +57,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
   void enqueue(request r);
   void complete(request& r, boost::system::error_code ec, reply value);
   void fail_all(std::deque<request>& queue, boost::system::error_code ec);
+  /// Closes for good: no reconnect, every waiting caller gets error::closed.
+  void shut_down();
 
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> serve_connection();
