@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <thread>
@@ -33,12 +34,11 @@ http::server_options server_options_from(const core::config& cfg) {
 }  // namespace
 
 struct application::impl {
-  explicit impl(core::config c) : cfg(std::move(c)) {
-    const redis::options redis_options = redis_options_from(cfg);
+  explicit impl(core::config c) : shared(std::move(c)), cfg(shared.cfg) {
     const std::size_t per_loop = std::max<std::size_t>(1, (cfg.pg_pool_size + cfg.threads - 1) / cfg.threads);
     std::vector<http::loop_binding> bindings;
     for (unsigned i = 0; i < cfg.threads; ++i) {
-      loops.push_back(std::make_unique<event_loop>(cfg, redis_options, per_loop));
+      loops.push_back(std::make_unique<event_loop>(shared, per_loop));
       bindings.push_back({loops.back()->io, loops.back()->routes});
     }
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
@@ -64,7 +64,26 @@ struct application::impl {
     co_await shutdown();
   }
 
-  core::config cfg;
+  // Every ten minutes, one loop deletes what has expired anyway.
+  asio::awaitable<void> housekeeping() {
+    auto& loop = *loops.front();
+    asio::steady_timer timer(loop.io);
+    while (true) {
+      timer.expires_after(std::chrono::minutes(10));
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      try {
+        const long long revoked = co_await loop.revocation.purge_expired();
+        const long long refresh = co_await loop.tokens.purge_expired();
+        core::log_info("expired tokens purged", {{"revoked", revoked}, {"refresh", refresh}});
+      } catch (const std::exception& e) {
+        core::log_warn("purge of expired tokens failed", {{"error", e.what()}});
+      }
+    }
+  }
+
+  process_services shared;
+  const core::config& cfg;
   std::vector<std::unique_ptr<event_loop>> loops;
   std::unique_ptr<http::server> server;
 };
@@ -80,6 +99,7 @@ int application::serve() {
   auto& first = s.loops.front()->io;
   asio::signal_set signals(first, SIGINT, SIGTERM);
   asio::co_spawn(first, s.watch_signals(signals), asio::detached);
+  asio::co_spawn(first, s.housekeeping(), asio::detached);
   core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

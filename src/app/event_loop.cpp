@@ -1,5 +1,6 @@
 #include "app/event_loop.hpp"
 
+#include "app/auth_routes.hpp"
 #include "app/health_routes.hpp"
 
 namespace bakewind::app {
@@ -20,14 +21,24 @@ redis::options redis_options_from(const core::config& cfg) {
   return o;
 }
 
-event_loop::event_loop(const core::config& cfg, const redis::options& redis_options, std::size_t pg_pool_size)
+process_services::process_services(core::config c)
+    : cfg(std::move(c)), redis_options(redis_options_from(cfg)), jwt(cfg.jwt_secret, cfg.jwt_secret_previous) {}
+
+event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
     : io(1),
-      pg(io.get_executor(), cfg.database_url, pg_pool_size, cfg.pg_timeout),
-      redis_client(io.get_executor(), redis_options),
-      redis(redis_client) {
+      pg(io.get_executor(), shared.cfg.database_url, pg_pool_size, shared.cfg.pg_timeout),
+      redis_client(io.get_executor(), shared.redis_options),
+      redis(redis_client),
+      users(pg),
+      revocation(redis, pg, shared.cfg.revocation, shared.revocation_state, shared.cfg.jwt_refresh_ttl),
+      tokens(shared.jwt, pg, revocation, shared.cfg.jwt_access_ttl, shared.cfg.jwt_refresh_ttl),
+      transfers(redis, shared.cfg.transfer_ttl),
+      limiter(redis, shared.cfg.rate_limits),
+      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter} {
   ready.add("redis", [this]() { return redis.ping(); });
   ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
   add_health_routes(routes, ready);
+  add_auth_routes(routes, auth);
 }
 
 asio::awaitable<void> event_loop::close() {

@@ -1,8 +1,11 @@
 #pragma once
 // Everything one event loop owns: its io_context, its PostgreSQL pool, its
-// Redis client, the readiness probes and the routes bound to them. Only that
-// loop's thread touches it (no locks, no shared mutable state).
+// Redis client, the services over them, the readiness probes and the routes
+// bound to all that. Only that loop's thread touches it (no locks); what the
+// loops share is immutable or thread-safe (process_services).
 
+#include "app/auth_context.hpp"
+#include "auth/jwt.hpp"
 #include "core/config.hpp"
 #include "http/router.hpp"
 #include "observability/health.hpp"
@@ -18,9 +21,20 @@ namespace bakewind::app {
 /// (REDIS_URL, REDIS_TLS_CA) when they cannot be used.
 redis::options redis_options_from(const core::config& cfg);
 
+/// What every loop shares: configuration, keys, the hashing pool.
+struct process_services {
+  explicit process_services(core::config c);
+
+  core::config cfg;
+  redis::options redis_options;
+  auth::jwt_codec jwt;
+  auth::password_hasher hasher;
+  auth::revocation_shared revocation_state;
+};
+
 struct event_loop {
   /// Builds the loop's clients (connecting nothing yet) and its routes.
-  event_loop(const core::config& cfg, const redis::options& redis_options, std::size_t pg_pool_size);
+  event_loop(process_services& shared, std::size_t pg_pool_size);
 
   /// QUIT to Redis, close the pool, stop the loop: the last step of a shutdown.
   boost::asio::awaitable<void> close();
@@ -29,6 +43,12 @@ struct event_loop {
   pg::pool pg;
   redis::client redis_client;
   redis::service redis;
+  auth::users_repository users;
+  auth::revocation revocation;
+  auth::token_service tokens;
+  auth::transfer_sessions transfers;
+  auth::rate_limiter limiter;
+  auth_context auth;
   observability::readiness ready;
   http::router routes;
 };

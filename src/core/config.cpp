@@ -53,6 +53,7 @@ void read_server(const reader& r, config& c) {
   r.duration("REQUEST_TIMEOUT_MS", c.request_timeout, 100, 600000);
   r.duration("IDLE_TIMEOUT_MS", c.idle_timeout, 100, 3600000);
   r.duration("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
+  if (auto v = r.get("TRUSTED_PROXIES")) c.trusted_proxies = detail::parse_addresses("TRUSTED_PROXIES", *v);
   if (auto v = r.get("CORS_ORIGINS")) c.cors_origins = detail::parse_origins("CORS_ORIGINS", *v);
   if (auto v = r.get("LOG_LEVEL"); v && !parse_log_level(*v, c.level)) {
     throw config_error("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off");

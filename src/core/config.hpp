@@ -53,6 +53,7 @@ struct config {
   unsigned rate_limit_login_ip_per_min = 100;                      ///< RATE_LIMIT_LOGIN_IP_PER_MIN.
   unsigned rate_limit_claim_per_min = 30;                          ///< RATE_LIMIT_CLAIM_PER_MIN.
   unsigned rate_limit_register_per_hour = 10;                      ///< RATE_LIMIT_REGISTER_PER_HOUR.
+  std::vector<std::string> trusted_proxies;     ///< TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed.
   std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:3001"};  ///< CORS_ORIGINS.
   log_level level = log_level::info;                                                           ///< LOG_LEVEL.
   log_format format = log_format::automatic;         ///< LOG_FORMAT: json, text or auto.

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
 #include <charconv>
@@ -77,6 +78,18 @@ void check_url(const char* name, std::string_view text, std::initializer_list<st
     throw config_error(name, expected + " and a host");
   }
   if (url->has_port() && (url->port_number() == 0)) throw config_error(name, "has an invalid port");
+}
+
+std::vector<std::string> parse_addresses(const char* name, std::string_view text) {
+  std::vector<std::string> out;
+  for_each_item(text, [&](std::string_view item) {
+    if (item.empty()) return;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(item, ec);
+    if (ec) throw config_error(name, "must be a comma-separated list of IP addresses (got " + quoted(item) + ")");
+    out.push_back(address.to_string());
+  });
+  return out;
 }
 
 std::vector<std::string> parse_origins(const char* name, std::string_view text) {

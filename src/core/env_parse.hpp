@@ -23,6 +23,9 @@ std::vector<host_port> parse_host_ports(const char* name, std::string_view text)
 /// A URL whose scheme is one of `schemes` and that names a host.
 void check_url(const char* name, std::string_view text, std::initializer_list<std::string_view> schemes);
 
+/// Comma-separated IPv4/IPv6 addresses, in canonical form.
+std::vector<std::string> parse_addresses(const char* name, std::string_view text);
+
 /// Comma-separated origins, each scheme://host[:port] with http or https.
 std::vector<std::string> parse_origins(const char* name, std::string_view text);
 

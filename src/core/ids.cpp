@@ -27,14 +27,7 @@ bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-}  // namespace
-
-std::string random_uuid() {
-  ensure_sodium();
-  std::array<unsigned char, 16> b{};
-  randombytes_buf(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+std::string format_uuid(const std::array<unsigned char, 16>& b) {
   std::string out;
   out.reserve(36);
   append_hex(out, b.data(), 4);
@@ -47,6 +40,40 @@ std::string random_uuid() {
   out += '-';
   append_hex(out, b.data() + 10, 6);
   return out;
+}
+
+}  // namespace
+
+std::string random_uuid() {
+  ensure_sodium();
+  std::array<unsigned char, 16> b{};
+  randombytes_buf(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return format_uuid(b);
+}
+
+std::string random_uuid_v7(std::chrono::system_clock::time_point now) {
+  ensure_sodium();
+  std::array<unsigned char, 16> b{};
+  randombytes_buf(b.data(), b.size());
+  const auto ms = static_cast<unsigned long long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x70);  // version 7
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 9562 variant
+  return format_uuid(b);
+}
+
+std::optional<long long> uuid_v7_millis(std::string_view id) noexcept {
+  if (!is_uuid(id) || id[14] != '7') return std::nullopt;
+  long long ms = 0;
+  for (const char c : id.substr(0, 13)) {
+    if (c == '-') continue;
+    const int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    ms = (ms << 4) | v;
+  }
+  return ms;
 }
 
 std::string random_hex(std::size_t bytes) {

@@ -1,7 +1,9 @@
 #pragma once
 // Identifiers and randomness from the system CSPRNG (libsodium).
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,6 +11,14 @@ namespace bakewind::core {
 
 /// A random (version 4) UUID in lowercase canonical form.
 std::string random_uuid();
+
+/// A version 7 UUID: 48 bits of Unix time in milliseconds, then randomness.
+/// Sorts by creation time and carries it (see uuid_v7_millis).
+std::string random_uuid_v7(std::chrono::system_clock::time_point now);
+
+/// The creation time of a version 7 UUID in ms since the epoch; nullopt for
+/// anything else.
+std::optional<long long> uuid_v7_millis(std::string_view id) noexcept;
 
 /// `bytes` random bytes as 2*bytes lowercase hex characters.
 std::string random_hex(std::size_t bytes);

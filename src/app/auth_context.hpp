@@ -1,0 +1,41 @@
+#pragma once
+// What the auth and users routes of one event loop work with, and the
+// authentication step every protected route starts with.
+
+#include "auth/passwords.hpp"
+#include "auth/rate_limit.hpp"
+#include "auth/revocation.hpp"
+#include "auth/tokens.hpp"
+#include "auth/transfer.hpp"
+#include "auth/users.hpp"
+#include "core/config.hpp"
+#include "http/request.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+namespace bakewind::app {
+
+struct auth_context {
+  const core::config& cfg;
+  auth::password_hasher& hasher;
+  auth::users_repository& users;
+  auth::token_service& tokens;
+  auth::revocation& revocation;
+  auth::transfer_sessions& transfers;
+  auth::rate_limiter& limiter;
+};
+
+/// The caller of a protected route: a valid access token in
+/// `Authorization: Bearer`, not revoked. Throws http_error 401 `Unauthorized`
+/// (missing, malformed, forged, expired, wrong type) or 401 `Token has been
+/// revoked`.
+boost::asio::awaitable<auth::principal> authenticate(const http::request& req, auth_context& ctx);
+
+/// The token of an `Authorization: Bearer <token>` header, or "".
+std::string_view bearer_token(const http::request& req);
+
+/// The client's address: the socket's, or the nearest untrusted hop of
+/// X-Forwarded-For when the socket is one of `trusted` proxies.
+std::string client_ip(const http::request& req, const std::vector<std::string>& trusted);
+
+}  // namespace bakewind::app

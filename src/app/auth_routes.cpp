@@ -1,0 +1,186 @@
+#include "app/auth_routes.hpp"
+
+#include "app/body.hpp"
+#include "http/response.hpp"
+
+namespace bakewind::app {
+
+namespace asio = boost::asio;
+using http::method;
+using http::request;
+using http::response;
+
+namespace {
+
+constexpr std::size_t long_token = 8192;
+
+boost::json::object tokens_json(const auth::token_pair& t) {
+  return {{"accessToken", t.access_token}, {"refreshToken", t.refresh_token}, {"expiresIn", t.expires_in}};
+}
+
+response too_many(const auth::rate_decision& d) {
+  response r = http::error_response(429, "Too Many Requests");
+  r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+  return r;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+asio::awaitable<response> do_register(request& req, auth_context& ctx) {
+  body_fields body(req);
+  auto email = body.email("email", 254);
+  auto password = body.text("password", 8, 128);
+  auto name = body.text("name", 1, 100);
+  auto bakery = body.text("bakeryName", 1, 100);
+  body.finish();
+  const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
+  const auto limit =
+      co_await ctx.limiter.hit("register:" + ip, ctx.cfg.rate_limit_register_per_hour, std::chrono::hours(1));
+  if (!limit.allowed) co_return too_many(limit);
+  auto hash = co_await ctx.hasher.hash(std::move(password));
+  auto created = co_await ctx.users.create_owner(std::move(email), std::move(hash), std::move(name), std::move(bakery));
+  if (!created) throw http::http_error(409, "Email already registered");
+  const auto pair = co_await ctx.tokens.issue(*created);
+  auto out = tokens_json(pair);
+  out["user"] = user_json(*created);
+  co_return http::json_response(201, out);
+}
+
+asio::awaitable<response> do_login(request& req, auth_context& ctx) {
+  body_fields body(req);
+  auto email = body.text("email", 1, 254);
+  auto password = body.text("password", 1, 1024);
+  body.finish();
+  const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
+  const auto per_email = co_await ctx.limiter.hit("login:" + ip + ":" + lower(email), ctx.cfg.rate_limit_login_per_min,
+                                                  std::chrono::minutes(1));
+  if (!per_email.allowed) co_return too_many(per_email);
+  const auto per_ip =
+      co_await ctx.limiter.hit("login-ip:" + ip, ctx.cfg.rate_limit_login_ip_per_min, std::chrono::minutes(1));
+  if (!per_ip.allowed) co_return too_many(per_ip);
+  auto found = co_await ctx.users.find_by_email(std::move(email));
+  bool ok = false;
+  if (found) {
+    ok = co_await ctx.hasher.verify(found->password_hash, std::move(password));
+  } else {
+    ok = co_await ctx.hasher.verify_nobody(std::move(password));  // same cost, same answer
+  }
+  if (!ok) throw http::http_error(401, "Invalid credentials");
+  const auto pair = co_await ctx.tokens.issue(found->user);
+  auto out = tokens_json(pair);
+  out["user"] = user_json(found->user);
+  co_return http::json_response(200, out);
+}
+
+asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
+  body_fields body(req);
+  auto token = body.text("refreshToken", 1, long_token);
+  body.finish();
+  auto [check, pair] = co_await ctx.tokens.refresh(std::move(token));
+  if (check == auth::refresh_check::invalid) throw http::http_error(401, "Invalid refresh token");
+  if (check == auth::refresh_check::revoked) throw http::http_error(401, "Token has been revoked");
+  co_return http::json_response(200, tokens_json(pair));
+}
+
+asio::awaitable<response> do_logout(request& req, auth_context& ctx) {
+  const auto who = co_await authenticate(req, ctx);
+  body_fields body(req);
+  auto token = body.optional_text("refreshToken", 0, long_token);
+  body.finish();
+  co_await ctx.tokens.logout(who, std::move(token));
+  co_return http::empty_response(204);
+}
+
+asio::awaitable<response> do_logout_all(request& req, auth_context& ctx) {
+  const auto who = co_await authenticate(req, ctx);
+  co_await ctx.tokens.logout_all(who);
+  co_return http::empty_response(204);
+}
+
+asio::awaitable<response> do_me(request& req, auth_context& ctx) {
+  const auto who = co_await authenticate(req, ctx);
+  const auto found = co_await ctx.users.find_by_id(who.user_id);
+  if (!found) throw http::http_error(401, "Unauthorized");
+  co_return http::json_response(200, user_json(*found));
+}
+
+asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
+  const auto who = co_await authenticate(req, ctx);
+  body_fields body(req);
+  auto refresh = body.text("refreshToken", 1, long_token);
+  body.finish();
+  const bool live = co_await ctx.tokens.is_live_refresh_token(refresh, who.user_id);
+  if (!live) throw http::http_error(401, "Invalid refresh token");
+  const auto session = co_await ctx.transfers.create(who.token, std::move(refresh), who.user_id);
+  co_return http::json_response(
+      201, boost::json::object{{"sessionId", session.session_id}, {"expiresAt", session.expires_at}});
+}
+
+asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
+  body_fields body(req);
+  auto session_id = body.text("sessionId", 0, long_token);
+  body.finish();
+  const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
+  const auto limit = co_await ctx.limiter.hit("claim:" + ip, ctx.cfg.rate_limit_claim_per_min, std::chrono::minutes(1));
+  if (!limit.allowed) co_return too_many(limit);
+  const auto grant = co_await ctx.transfers.claim(std::move(session_id));
+  if (!grant) throw http::http_error(401, "Invalid or expired transfer session");
+  co_return http::json_response(200, boost::json::object{{"accessToken", grant->access_token},
+                                                         {"refreshToken", grant->refresh_token},
+                                                         {"userId", grant->user_id}});
+}
+
+asio::awaitable<response> do_create_user(request& req, auth_context& ctx) {
+  const auto who = co_await authenticate(req, ctx);
+  if (who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
+  body_fields body(req);
+  auto email = body.email("email", 254);
+  auto password = body.text("password", 8, 128);
+  auto name = body.text("name", 1, 100);
+  auto role = body.one_of("role", {"admin", "staff"});
+  body.finish();
+  auto hash = co_await ctx.hasher.hash(std::move(password));
+  auto created = co_await ctx.users.create_member(who.bakery_id, std::move(email), std::move(hash), std::move(name),
+                                                  std::move(role));
+  if (!created) throw http::http_error(409, "Email already registered");
+  co_return http::json_response(201, user_json(*created));
+}
+
+asio::awaitable<response> do_list_users(request& req, auth_context& ctx) {
+  const auto who = co_await authenticate(req, ctx);
+  const auto users = co_await ctx.users.list_bakery(who.bakery_id);
+  boost::json::array items;
+  for (const auto& u : users) items.push_back(user_json(u));
+  co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});
+}
+
+// Binds a handler to the loop's context.
+template <class F>
+http::handler bind(auth_context& ctx, F f) {
+  return [&ctx, f](request& req) { return f(req, ctx); };
+}
+
+}  // namespace
+
+boost::json::object user_json(const auth::user& u) {
+  return {{"id", u.id},     {"email", u.email},        {"name", u.name},
+          {"role", u.role}, {"bakeryId", u.bakery_id}, {"createdAt", u.created_at}};
+}
+
+void add_auth_routes(http::router& routes, auth_context& ctx) {
+  routes.add(method::post, "/api/v1/auth/register", bind(ctx, do_register));
+  routes.add(method::post, "/api/v1/auth/login", bind(ctx, do_login));
+  routes.add(method::post, "/api/v1/auth/refresh", bind(ctx, do_refresh));
+  routes.add(method::post, "/api/v1/auth/logout", bind(ctx, do_logout));
+  routes.add(method::post, "/api/v1/auth/logout-all", bind(ctx, do_logout_all));
+  routes.add(method::get, "/api/v1/auth/me", bind(ctx, do_me));
+  routes.add(method::post, "/api/v1/auth/transfer", bind(ctx, do_transfer));
+  routes.add(method::post, "/api/v1/auth/transfer/claim", bind(ctx, do_claim));
+  routes.add(method::post, "/api/v1/users", bind(ctx, do_create_user));
+  routes.add(method::get, "/api/v1/users", bind(ctx, do_list_users));
+}
+
+}  // namespace bakewind::app

@@ -1,0 +1,50 @@
+#pragma once
+// HS256 JSON Web Tokens with the algorithm pinned: a token is accepted only
+// when its header says HS256 and its HMAC matches one of our secrets
+// (JWT_SECRET, then JWT_SECRET_PREVIOUS during a rotation). The header's
+// `alg` never chooses how we verify.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bakewind::auth {
+
+enum class token_type { access, refresh };
+
+/// The claims of API.md.
+struct claims {
+  std::string sub;   ///< user id
+  std::string bky;   ///< bakery id
+  std::string role;  ///< owner, admin or staff
+  token_type typ = token_type::access;
+  std::string jti;    ///< unique token id (a UUIDv7: it carries its issue time in ms)
+  long long iat = 0;  ///< issued at, seconds since the epoch
+  long long exp = 0;  ///< expires at, seconds since the epoch
+};
+
+/// Why a token was refused. Callers answer every one of them with 401.
+enum class jwt_error { malformed, wrong_algorithm, bad_signature, expired, unknown_type };
+
+class jwt_codec {
+ public:
+  /// `secret` signs and verifies; `previous` (may be empty) only verifies.
+  jwt_codec(std::string secret, std::string previous);
+
+  /// The signed compact token for `c`.
+  std::string sign(const claims& c) const;
+
+  /// Verifies signature, algorithm, type and expiry at `now`. On failure
+  /// returns nullopt and sets `why`.
+  std::optional<claims> verify(std::string_view token, std::chrono::system_clock::time_point now, jwt_error& why) const;
+
+ private:
+  std::vector<std::string> secrets_;  ///< [0] signs; all verify
+};
+
+/// "access" / "refresh".
+std::string_view to_string(token_type t) noexcept;
+
+}  // namespace bakewind::auth

@@ -1,0 +1,194 @@
+#include "auth/revocation.hpp"
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "redis/errors.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+
+namespace bakewind::auth {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view ready_key = "auth:revocation:ready";
+constexpr std::size_t refill_batch = 1000;
+
+// Sets KEYS[i] to ARGV[2i-1] with a TTL of ARGV[2i] seconds: a refill batch
+// in one round trip.
+const redis::script& set_many_script() {
+  static const redis::script s(R"(for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[2 * i - 1], 'EX', ARGV[2 * i])
+end
+return #KEYS)");
+  return s;
+}
+
+std::string blacklist_key(std::string_view jti) {
+  return std::string("blacklist:token:").append(jti);
+}
+std::string cutoff_key(std::string_view user_id) {
+  return std::string("auth:nbf:").append(user_id);
+}
+
+long long to_number(const std::string& text) {
+  long long v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+}  // namespace
+
+revocation::revocation(redis::service& redis, pg::pool& pg, core::revocation_fallback fallback,
+                       revocation_shared& shared, std::chrono::seconds token_lifetime)
+    : redis_(redis), pg_(pg), fallback_(fallback), shared_(shared), token_lifetime_(token_lifetime) {}
+
+asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
+  const std::vector<std::string> mget{"MGET", blacklist_key(jti), cutoff_key(user_id), std::string(ready_key)};
+  bool answered = false;
+  bool revoked = false;
+  bool ready = false;
+  try {
+    redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
+    if (r.type == redis::reply::kind::array && r.elements.size() == 3) {
+      answered = true;
+      ready = !r.elements[2].is_nil();
+      revoked = !r.elements[0].is_nil() || (!r.elements[1].is_nil() && issued_ms <= to_number(r.elements[1].text));
+    }
+  } catch (const core::unavailable_error&) {
+  } catch (const redis::server_error& e) {
+    core::log_warn("revocation check failed in redis", {{"error", e.code()}});
+  }
+  if (answered && ready) co_return revoked;
+  if (answered) {
+    // Redis answers, but lost what it held: the record decides until refilled.
+    start_refill(co_await asio::this_coro::executor);
+  } else if (fallback_ == core::revocation_fallback::deny) {
+    throw core::unavailable_error("redis", "revocation check unavailable (REVOCATION_FALLBACK=deny)");
+  }
+  const bool in_record = co_await is_revoked_in_postgres(jti, user_id, issued_ms);
+  co_return in_record;
+}
+
+asio::awaitable<bool> revocation::is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
+                                                         long long issued_ms) {
+  // A user that no longer exists has no valid tokens.
+  const auto params = pg::params(jti, user_id, issued_ms);
+  pg::result r = co_await pg_.query(
+      "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) OR "
+      "COALESCE((SELECT COALESCE(tokens_valid_after >= to_timestamp($3::bigint / 1000.0), false) "
+      "FROM users WHERE id = $2::uuid), true)",
+      params);
+  co_return r.value(0, 0) == "t";
+}
+
+asio::awaitable<void> revocation::redis_write(std::string key, std::string value, long long ttl_s) {
+  const std::vector<std::string> set{"SET", key, value, "EX", std::to_string(std::max(ttl_s, 1LL))};
+  try {
+    co_await redis_.command(set);
+    co_return;
+  } catch (const std::exception& e) {
+    core::log_warn("revocation not yet in redis, retrying in the background", {{"error", e.what()}});
+  }
+  // The record has it already; Redis gets it as soon as it answers again, so
+  // that a Redis that kept its data (and its marker) does not miss it.
+  asio::co_spawn(
+      co_await asio::this_coro::executor,
+      [](redis::service& redis, std::vector<std::string> command,
+         std::chrono::seconds give_up) -> asio::awaitable<void> {
+        asio::steady_timer pause(co_await asio::this_coro::executor);
+        const auto deadline = std::chrono::steady_clock::now() + give_up;
+        while (std::chrono::steady_clock::now() < deadline) {
+          pause.expires_after(std::chrono::milliseconds(250));
+          co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+          try {
+            co_await redis.command(command);
+            co_return;
+          } catch (const std::exception&) {
+          }
+        }
+      }(redis_, set, std::chrono::seconds(std::max(ttl_s, 1LL))),
+      asio::detached);
+}
+
+asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s) {
+  const auto params = pg::params(jti, user_id, expires_s);
+  co_await pg_.query(
+      "INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2::uuid, to_timestamp($3::bigint)) "
+      "ON CONFLICT (jti) DO NOTHING",
+      params);
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  co_await redis_write(blacklist_key(jti), user_id, expires_s - now_s);
+}
+
+asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cutoff_ms) {
+  const auto params = pg::params(user_id, cutoff_ms);
+  co_await pg_.query("UPDATE users SET tokens_valid_after = to_timestamp($2::bigint / 1000.0) WHERE id = $1::uuid",
+                     params);
+  co_await redis_write(cutoff_key(user_id), std::to_string(cutoff_ms), token_lifetime_.count());
+}
+
+void revocation::start_refill(const asio::any_io_executor& ex) {
+  if (shared_.refilling.exchange(true)) return;
+  asio::co_spawn(ex, refill(), [&shared = shared_](const std::exception_ptr& failure) {
+    shared.refilling = false;
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      core::log_warn("revocation refill failed", {{"error", e.what()}});
+    }
+  });
+}
+
+asio::awaitable<void> revocation::refill() {
+  core::log_info("revocation refill started");
+  std::size_t copied = 0;
+  std::string after;
+  while (true) {
+    const auto params = pg::params(after, static_cast<long long>(refill_batch));
+    pg::result page = co_await pg_.query(
+        "SELECT jti, user_id::text, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::bigint "
+        "FROM revoked_tokens WHERE expires_at > now() AND jti > $1 ORDER BY jti LIMIT $2",
+        params);
+    if (page.rows() == 0) break;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    for (std::size_t i = 0; i < page.rows(); ++i) {
+      keys.push_back(blacklist_key(page.value(i, 0)));
+      args.emplace_back(page.value(i, 1));
+      args.emplace_back(page.value(i, 2));
+    }
+    co_await redis_.eval(set_many_script(), keys, args);
+    copied += page.rows();
+    after = std::string(page.value(page.rows() - 1, 0));
+    if (page.rows() < refill_batch) break;
+  }
+  const auto lifetime = static_cast<long long>(token_lifetime_.count());
+  const auto cutoff_params = pg::params(lifetime);
+  pg::result cutoffs = co_await pg_.query(
+      "SELECT id::text, round(extract(epoch FROM tokens_valid_after) * 1000)::bigint FROM users "
+      "WHERE tokens_valid_after > now() - make_interval(secs => $1::bigint)",
+      cutoff_params);
+  for (std::size_t i = 0; i < cutoffs.rows(); ++i) {
+    co_await redis_.set(cutoff_key(cutoffs.value(i, 0)), cutoffs.value(i, 1), token_lifetime_);
+  }
+  co_await redis_.set(ready_key, core::iso8601_ms(std::chrono::system_clock::now()));
+  core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
+}
+
+asio::awaitable<long long> revocation::purge_expired() {
+  pg::result r = co_await pg_.query("DELETE FROM revoked_tokens WHERE expires_at < now()");
+  co_return r.affected_rows();
+}
+
+}  // namespace bakewind::auth

@@ -1,0 +1,68 @@
+#pragma once
+// Token revocation (DESIGN.md "Revocation and transfer sessions").
+// PostgreSQL is the record (revoked_tokens, users.tokens_valid_after); Redis
+// answers the per-request check in one round trip:
+//   MGET blacklist:token:{jti} auth:nbf:{userId} auth:revocation:ready
+// A missing `ready` marker means Redis lost its data (restart without
+// persistence, FLUSHALL, failover to an empty node): answers come from
+// PostgreSQL until a refill has copied the record back and set the marker.
+
+#include "core/config.hpp"
+#include "pg/pool.hpp"
+#include "redis/service.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace bakewind::auth {
+
+/// Shared by every loop's revocation: at most one refill at a time.
+struct revocation_shared {
+  std::atomic<bool> refilling{false};
+};
+
+class revocation {
+ public:
+  /// All references must outlive the object.
+  /// `token_lifetime` is the longest any token lives (the refresh TTL).
+  revocation(redis::service& redis, pg::pool& pg, core::revocation_fallback fallback, revocation_shared& shared,
+             std::chrono::seconds token_lifetime);
+
+  /// True when the token `jti` of `user_id`, issued at `issued_ms`, is revoked
+  /// (itself, or by a logout-all at or after its issue). Redis first; when
+  /// Redis cannot answer, PostgreSQL (fallback=postgres) or
+  /// core::unavailable_error (fallback=deny). Never says "valid" for a
+  /// revoked token: every doubt goes to the record.
+  boost::asio::awaitable<bool> is_revoked(std::string jti, std::string user_id, long long issued_ms);
+
+  /// Revokes one token until `expires_s` (its exp): PostgreSQL first, then Redis.
+  boost::asio::awaitable<void> revoke(std::string jti, std::string user_id, long long expires_s);
+
+  /// Rejects every token of `user_id` issued at or before `cutoff_ms`:
+  /// PostgreSQL first, then Redis.
+  boost::asio::awaitable<void> revoke_all(std::string user_id, long long cutoff_ms);
+
+  /// Copies live revocations and cutoffs from PostgreSQL into Redis, then
+  /// sets the marker. Safe to run on several instances at once.
+  boost::asio::awaitable<void> refill();
+
+  /// Deletes revocations whose tokens have expired anyway; how many.
+  boost::asio::awaitable<long long> purge_expired();
+
+ private:
+  boost::asio::awaitable<bool> is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
+                                                      long long issued_ms);
+  boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
+  void start_refill(const boost::asio::any_io_executor& ex);
+
+  redis::service& redis_;
+  pg::pool& pg_;
+  core::revocation_fallback fallback_;
+  revocation_shared& shared_;
+  std::chrono::seconds token_lifetime_;
+};
+
+}  // namespace bakewind::auth

@@ -1,0 +1,143 @@
+#include "auth/tokens.hpp"
+
+#include "core/ids.hpp"
+
+namespace bakewind::auth {
+
+namespace asio = boost::asio;
+using std::chrono::system_clock;
+
+namespace {
+
+long long millis_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// What the rotation transaction found.
+struct rotation {
+  refresh_check check = refresh_check::invalid;
+  std::optional<user> owner;
+  std::string family;
+};
+
+// When a token was issued, to the millisecond: its jti is a UUIDv7.
+long long issued_ms(const claims& c) {
+  return core::uuid_v7_millis(c.jti).value_or(c.iat * 1000);
+}
+
+}  // namespace
+
+token_service::token_service(const jwt_codec& codec, pg::pool& pg, revocation& revoked, std::chrono::seconds access_ttl,
+                             std::chrono::seconds refresh_ttl)
+    : codec_(codec), pg_(pg), revoked_(revoked), access_ttl_(access_ttl), refresh_ttl_(refresh_ttl) {}
+
+asio::awaitable<token_pair> token_service::issue(const user& u, std::optional<std::string> family) {
+  const auto now = system_clock::now();
+  const long long iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  claims access{
+      u.id, u.bakery_id, u.role, token_type::access, core::random_uuid_v7(now), iat, iat + access_ttl_.count()};
+  claims refresh{
+      u.id, u.bakery_id, u.role, token_type::refresh, core::random_uuid_v7(now), iat, iat + refresh_ttl_.count()};
+  const auto params = pg::params(refresh.jti, family.value_or(core::random_uuid()), u.id, refresh.exp);
+  co_await pg_.query(
+      "INSERT INTO refresh_tokens (jti, family_id, user_id, expires_at) "
+      "VALUES ($1, $2::uuid, $3::uuid, to_timestamp($4::bigint))",
+      params);
+  co_return token_pair{codec_.sign(access), codec_.sign(refresh), access_ttl_.count()};
+}
+
+std::optional<claims> token_service::verify_refresh(std::string_view token) const {
+  jwt_error why{};
+  auto c = codec_.verify(token, system_clock::now(), why);
+  if (!c || c->typ != token_type::refresh || !core::is_uuid(c->sub)) return std::nullopt;
+  return c;
+}
+
+std::optional<principal> token_service::verify_access(std::string_view token) const {
+  jwt_error why{};
+  auto c = codec_.verify(token, system_clock::now(), why);
+  if (!c || c->typ != token_type::access || !core::is_uuid(c->sub)) return std::nullopt;
+  return principal{c->sub, c->bky, c->role, c->jti, c->exp, issued_ms(*c), std::string(token)};
+}
+
+asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std::string refresh_token) {
+  const auto c = verify_refresh(refresh_token);
+  if (!c) co_return std::pair{refresh_check::invalid, token_pair{}};
+  const long long issued = issued_ms(*c);
+  // One transaction: using the token up and recording its successor are one
+  // step, and of two concurrent presentations exactly one wins.
+  // Named, not a temporary inside the co_await: GCC 12 destroys such
+  // temporaries twice.
+  auto rotate = [jti = c->jti, issued](pg::connection& conn) -> asio::awaitable<rotation> {
+    const auto params = pg::params(jti, issued);
+    pg::result used = co_await conn.query(
+        "UPDATE refresh_tokens rt SET used_at = now() FROM users u "
+        "WHERE rt.jti = $1 AND u.id = rt.user_id AND rt.used_at IS NULL AND rt.revoked_at IS NULL "
+        "AND rt.expires_at > now() "
+        "AND (u.tokens_valid_after IS NULL OR u.tokens_valid_after < to_timestamp($2::bigint / 1000.0)) "
+        "RETURNING rt.family_id::text, u.id::text, u.email, u.name, u.role, u.bakery_id::text, "
+        "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        params);
+    if (used.rows() == 1) {
+      user u{std::string(used.value(0, 1)), std::string(used.value(0, 2)), std::string(used.value(0, 3)),
+             std::string(used.value(0, 4)), std::string(used.value(0, 5)), std::string(used.value(0, 6))};
+      co_return rotation{refresh_check::ok, std::move(u), std::string(used.value(0, 0))};
+    }
+    const auto jti_param = pg::params(jti);
+    pg::result row = co_await conn.query(
+        "SELECT used_at IS NOT NULL, family_id::text, expires_at > now() FROM refresh_tokens WHERE jti = $1",
+        jti_param);
+    if (row.rows() == 0 || row.value(0, 2) == "f") co_return rotation{};
+    if (row.value(0, 0) == "t") {
+      // Presented again after rotation: someone else has a copy. Revoke the family.
+      const auto family = pg::params(std::string(row.value(0, 1)));
+      co_await conn.query(
+          "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1::uuid AND revoked_at IS NULL", family);
+    }
+    co_return rotation{refresh_check::revoked, std::nullopt, {}};
+  };
+  auto outcome = co_await pg_.transaction(std::move(rotate));
+  if (outcome.check != refresh_check::ok) co_return std::pair{outcome.check, token_pair{}};
+  // The family of the used token continues.
+  token_pair pair = co_await issue(*outcome.owner, outcome.family);
+  co_return std::pair{refresh_check::ok, std::move(pair)};
+}
+
+asio::awaitable<bool> token_service::is_live_refresh_token(std::string refresh_token, std::string user_id) {
+  const auto c = verify_refresh(refresh_token);
+  if (!c || c->sub != user_id) co_return false;
+  const auto params = pg::params(c->jti, user_id, issued_ms(*c));
+  pg::result r = co_await pg_.query(
+      "SELECT 1 FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id "
+      "WHERE rt.jti = $1 AND rt.user_id = $2::uuid AND rt.used_at IS NULL AND rt.revoked_at IS NULL "
+      "AND rt.expires_at > now() "
+      "AND (u.tokens_valid_after IS NULL OR u.tokens_valid_after < to_timestamp($3::bigint / 1000.0))",
+      params);
+  co_return r.rows() == 1;
+}
+
+asio::awaitable<void> token_service::logout(const principal& who, std::optional<std::string> refresh_token) {
+  co_await revoked_.revoke(who.jti, who.user_id, who.exp);
+  if (!refresh_token) co_return;
+  const auto c = verify_refresh(*refresh_token);
+  if (!c || c->sub != who.user_id) co_return;  // not the caller's: ignored, as the seed does
+  const auto params = pg::params(c->jti, who.user_id);
+  co_await pg_.query(
+      "UPDATE refresh_tokens SET revoked_at = now() WHERE jti = $1 AND user_id = $2::uuid AND revoked_at IS NULL",
+      params);
+}
+
+asio::awaitable<void> token_service::logout_all(const principal& who) {
+  // The cutoff is this instant to the millisecond; tokens carry theirs in the jti.
+  co_await revoked_.revoke_all(who.user_id, millis_now());
+  const auto params = pg::params(who.user_id);
+  co_await pg_.query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL",
+                     params);
+}
+
+asio::awaitable<long long> token_service::purge_expired() {
+  pg::result r = co_await pg_.query("DELETE FROM refresh_tokens WHERE expires_at < now()");
+  co_return r.affected_rows();
+}
+
+}  // namespace bakewind::auth

@@ -1,0 +1,83 @@
+#pragma once
+// Issuing, rotating and revoking tokens. Access tokens are checked per
+// request (see revocation); refresh tokens are single-use, recorded in
+// PostgreSQL with their family (every token descended from one login), and a
+// reused one revokes its whole family (RFC 9700 reuse detection).
+
+#include "auth/jwt.hpp"
+#include "auth/revocation.hpp"
+#include "auth/users.hpp"
+#include "pg/pool.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace bakewind::auth {
+
+struct token_pair {
+  std::string access_token;
+  std::string refresh_token;
+  long long expires_in = 0;  ///< the access token's lifetime, seconds
+};
+
+/// Who an authenticated request comes from: a verified, unrevoked access token.
+struct principal {
+  std::string user_id;
+  std::string bakery_id;
+  std::string role;
+  std::string jti;
+  long long exp = 0;        ///< the token's expiry, seconds since the epoch
+  long long issued_ms = 0;  ///< from its jti
+  std::string token;        ///< the access token itself (the transfer hand-off carries it)
+};
+
+/// What a presented refresh token turned out to be.
+enum class refresh_check { ok, invalid, revoked };
+
+class token_service {
+ public:
+  /// All references must outlive the service.
+  token_service(const jwt_codec& codec, pg::pool& pg, revocation& revoked, std::chrono::seconds access_ttl,
+                std::chrono::seconds refresh_ttl);
+
+  /// A new pair for `u`; a new family unless `family` continues one.
+  boost::asio::awaitable<token_pair> issue(const user& u, std::optional<std::string> family = std::nullopt);
+
+  /// Rotates a refresh token: the presented one is used up and a new pair
+  /// comes back (ok), or nothing does (invalid: not a live refresh token of
+  /// ours; revoked: logged out, cut off, or reused, which revokes its family).
+  boost::asio::awaitable<std::pair<refresh_check, token_pair>> refresh(std::string refresh_token);
+
+  /// Whether `refresh_token` is a live, unused, unrevoked refresh token of `user_id`.
+  boost::asio::awaitable<bool> is_live_refresh_token(std::string refresh_token, std::string user_id);
+
+  /// Revokes the caller's access token, and `refresh_token` too when it is
+  /// one of the caller's (anything else is ignored).
+  boost::asio::awaitable<void> logout(const principal& who, std::optional<std::string> refresh_token);
+
+  /// Rejects every token of the caller issued until now.
+  boost::asio::awaitable<void> logout_all(const principal& who);
+
+  /// Verifies an access token's signature, type and expiry (no revocation
+  /// check); nullopt when it is not a valid access token.
+  std::optional<principal> verify_access(std::string_view token) const;
+
+  /// Deletes refresh tokens that have expired; how many.
+  boost::asio::awaitable<long long> purge_expired();
+
+  std::chrono::seconds access_ttl() const noexcept { return access_ttl_; }
+
+ private:
+  std::optional<claims> verify_refresh(std::string_view token) const;
+
+  const jwt_codec& codec_;
+  pg::pool& pg_;
+  revocation& revoked_;
+  std::chrono::seconds access_ttl_;
+  std::chrono::seconds refresh_ttl_;
+};
+
+}  // namespace bakewind::auth
