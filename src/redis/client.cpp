@@ -92,13 +92,16 @@ asio::awaitable<void> client_state::run() {
       continue;
     }
     if (counters.connects.fetch_add(1) > 0) counters.reconnects.fetch_add(1);
-    attempt = 0;
+    last_failure.clear();
     core::log_info("redis ready", {{"endpoint", endpoint_of(opts)}, {"tls", opts.tls}});
+    const auto began = clock::now();
     co_await serve_connection();
     if (closing || quitting) break;
     after_lost_connection();
-    // The first attempt after a loss waits like ioredis's retryStrategy(1).
-    attempt = 1;
+    // A connection that served for a while starts the backoff afresh, like
+    // ioredis's retryStrategy(1); one dropped at once (a server refusing us
+    // after the handshake) keeps growing it, so we never spin every 50 ms.
+    attempt = clock::now() - began >= std::chrono::seconds(1) ? 1 : attempt + 1;
     core::log_warn("redis reconnecting", {{"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
     pause.expires_after(reconnect_delay(attempt));
     co_await pause.async_wait(use_tuple);
@@ -189,6 +192,7 @@ asio::awaitable<void> client_state::reader() {
 
 void client_state::after_failed_connect(const std::string& detail, int attempt) {
   counters.errors.fetch_add(1);
+  last_failure = detail;
   core::log_warn("redis connect failed", {{"endpoint", endpoint_of(opts)},
                                           {"error", detail},
                                           {"attempt", attempt},
@@ -282,6 +286,10 @@ void client::enqueue(std::string payload, retry policy, asio::any_completion_han
 
 asio::awaitable<reply> client::send(std::string encoded, retry policy) {
   auto [ec, r] = co_await async_send(std::move(encoded), policy, asio::as_tuple(asio::use_awaitable));
+  if (ec == error::retries_exhausted && !state_->last_failure.empty()) {
+    // Say why: "authentication failed (WRONGPASS)" helps more than "not connected".
+    throw core::unavailable_error("redis", ec.message() + ": " + state_->last_failure);
+  }
   if (ec) throw_unavailable(ec);
   co_return r;
 }

@@ -14,9 +14,11 @@ options parse_url(std::string_view text) {
   const auto url = boost::urls::parse_absolute_uri(text);
   if (!url) throw fail("must be redis://[user:password@]host[:port][/db] or rediss://... (not a valid URL)");
   options o;
-  if (url->scheme() == "rediss") {
+  std::string scheme(url->scheme());  // schemes are case-insensitive
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme == "rediss") {
     o.tls = true;
-  } else if (url->scheme() != "redis") {
+  } else if (scheme != "redis") {
     throw fail("must use the scheme redis:// or rediss://");
   }
   if (!url->has_authority() || url->host().empty()) throw fail("must name a host");

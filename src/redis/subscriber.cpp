@@ -137,8 +137,8 @@ asio::awaitable<void> subscriber_state::run() {
       continue;
     }
     if (counters.connects.fetch_add(1) > 0) counters.reconnects.fetch_add(1);
-    attempt = 1;
     ready = true;
+    const auto began = clock::now();
     counters.connected = true;
     last_read = clock::now();
     ping_outstanding = false;
@@ -150,6 +150,8 @@ asio::awaitable<void> subscriber_state::run() {
     stream.close();
     if (closing) break;
     counters.errors.fetch_add(1);
+    // As in the client: only a connection that lasted restarts the backoff.
+    attempt = clock::now() - began >= std::chrono::seconds(1) ? 1 : attempt + 1;
     core::log_warn("redis subscriber reconnecting", {{"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
     pause.expires_after(reconnect_delay(attempt));
     co_await pause.async_wait(use_tuple);

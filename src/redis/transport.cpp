@@ -187,9 +187,13 @@ std::string handshake_failure(const std::vector<reply>& replies, const options& 
     if (replies.at(i).is_error()) return "SELECT " + std::to_string(o.database) + " failed";
     ++i;
   }
-  // CLIENT SETNAME may be forbidden to a restricted ACL user: not fatal.
-  if (i < replies.size() && replies[i].is_error() && replies[i].error_code() == "NOAUTH") {
-    return "authentication required (NOAUTH): set a password in REDIS_URL";
+  // CLIENT SETNAME may be forbidden to a restricted ACL user (NOPERM): not
+  // fatal. Any other error (NOAUTH, "max number of clients reached", ...)
+  // means the server will not serve us on this connection.
+  if (i < replies.size() && replies[i].is_error()) {
+    const auto code = replies[i].error_code();
+    if (code == "NOAUTH") return "authentication required (NOAUTH): set a password in REDIS_URL";
+    if (code != "NOPERM") return "handshake refused (" + std::string(code) + ")";
   }
   return {};
 }

@@ -38,8 +38,39 @@ bool redis_ping(std::uint16_t port, int timeout_ms) {
   return ok;
 }
 
+namespace {
+
+// Any reply to PING (+PONG, or -NOAUTH from a server that wants AUTH) means it is up.
+bool answers_ping(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  timeval tv{0, 500 * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
+    if (::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(ping.size())) {
+      char reply[16] = {};
+      const ssize_t n = ::recv(fd, reply, sizeof reply - 1, 0);
+      ok = n >= 1 && (reply[0] == '+' || reply[0] == '-');
+    }
+  }
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 redis_server::redis_server(std::vector<std::string> extra_args)
-    : dir_("bakewind-redis"), port_(free_port()), extra_args_(std::move(extra_args)) {
+    : redis_server(redis_server_options{std::move(extra_args), false}) {}
+
+redis_server::redis_server(redis_server_options options)
+    : dir_("bakewind-redis"), port_(free_port()), extra_args_(std::move(options.extra_args)), tls_(options.tls) {
   start();
 }
 
@@ -51,14 +82,17 @@ void redis_server::start() {
   if (process_ && process_->running()) return;
   process_.reset();
   child_options options;
-  options.argv = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+  options.argv = {"redis-server", "--bind", "127.0.0.1", "--save", "",
                   "--appendonly", "no", "--daemonize", "no", "--dir", dir_.path().string(), "--logfile", ""};
+  const std::vector<std::string> ports = tls_ ? std::vector<std::string>{"--port", "0", "--tls-port", std::to_string(port_)}
+                                              : std::vector<std::string>{"--port", std::to_string(port_)};
+  options.argv.insert(options.argv.begin() + 1, ports.begin(), ports.end());
   options.argv.insert(options.argv.end(), extra_args_.begin(), extra_args_.end());
   options.stdout_path = dir_.path() / "redis.log";
   process_.emplace(std::move(options));
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!redis_ping(port_)) {
+  while (!(tls_ ? port_accepts(port_) : answers_ping(port_))) {
     if (!process_->running()) throw std::runtime_error("redis-server exited:\n" + log());
     if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("redis-server not ready:\n" + log());
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -77,6 +111,8 @@ void redis_server::kill() {
   process_->kill();
   process_.reset();
 }
+
+int redis_server::pid() const noexcept { return process_ ? static_cast<int>(process_->pid()) : -1; }
 
 bool redis_server::running() { return process_ && process_->running(); }
 

@@ -11,6 +11,16 @@
 
 namespace bakewind::test {
 
+/// How to start a redis_server beyond the defaults.
+struct redis_server_options {
+  /// Appended to the command line (e.g. {"--requirepass", "x"}).
+  std::vector<std::string> extra_args;
+  /// Serve TLS only on port() (`--port 0 --tls-port PORT`); the certificate
+  /// arguments (--tls-cert-file ...) go in extra_args. Readiness is then
+  /// checked by a TCP connect instead of PING.
+  bool tls = false;
+};
+
 /// redis-server bound to 127.0.0.1 on a free port, without persistence,
 /// started by the constructor and stopped (and its folder removed) by the
 /// destructor. Throws std::runtime_error, with the server's log, when it does
@@ -19,6 +29,8 @@ class redis_server {
  public:
   /// Starts it; `extra_args` are appended to the command line (e.g. {"--requirepass", "x"}).
   explicit redis_server(std::vector<std::string> extra_args = {});
+  /// Starts it with `options`. Servers that require AUTH are ready when they answer PING at all.
+  explicit redis_server(redis_server_options options);
   ~redis_server();
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
@@ -33,6 +45,8 @@ class redis_server {
   void start();
   /// Kills it with SIGKILL (a crash, no shutdown); no-op when stopped.
   void kill();
+  /// The server's pid while it runs, else -1 (to SIGSTOP it: a hung server).
+  int pid() const noexcept;
   /// True while the process runs.
   bool running();
   /// Its log so far.
@@ -42,6 +56,7 @@ class redis_server {
   temp_dir dir_;
   std::uint16_t port_;
   std::vector<std::string> extra_args_;
+  bool tls_ = false;
   std::optional<child_process> process_;
 };
 
