@@ -40,6 +40,13 @@ void client_state::enqueue(request r) {
     complete(r, make_error_code(error::closed), {});
     return;
   }
+  if (!ready && failed_connects > opts.max_retries_per_request) {
+    // Known to be down (the retry budget was spent on earlier commands):
+    // fail now instead of making every caller wait out its deadline. The
+    // next successful reconnect closes this circuit again.
+    complete(r, make_error_code(error::retries_exhausted), {});
+    return;
+  }
   queued.push_back(std::move(r));
   if (!started) {
     // Lazy connect: the first command starts the connection and the watchdog.
@@ -93,6 +100,7 @@ asio::awaitable<void> client_state::run() {
     }
     if (counters.connects.fetch_add(1) > 0) counters.reconnects.fetch_add(1);
     last_failure.clear();
+    failed_connects = 0;
     core::log_info("redis ready", {{"endpoint", endpoint_of(opts)}, {"tls", opts.tls}});
     const auto began = clock::now();
     co_await serve_connection();
@@ -193,6 +201,7 @@ asio::awaitable<void> client_state::reader() {
 void client_state::after_failed_connect(const std::string& detail, int attempt) {
   counters.errors.fetch_add(1);
   last_failure = detail;
+  failed_connects = attempt;
   core::log_warn("redis connect failed", {{"endpoint", endpoint_of(opts)},
                                           {"error", detail},
                                           {"attempt", attempt},

@@ -83,7 +83,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
   bool ready = false;                     ///< handshake done, writer and reader running
   bool closing = false;
   bool quitting = false;
-  std::string last_failure;               ///< why the latest connect failed; "" once connected                  ///< QUIT sent: the coming EOF is ours, not a loss
+  std::string last_failure;               ///< why the latest connect failed; "" once connected
+  int failed_connects = 0;                ///< consecutive failed connects; 0 once connected                  ///< QUIT sent: the coming EOF is ours, not a loss
   clock::time_point last_read;
   clock::time_point last_activity;
   boost::asio::steady_timer wake;         ///< the writer sleeps on it; cancel() wakes it
