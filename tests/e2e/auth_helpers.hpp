@@ -454,8 +454,16 @@ inline resp_reply redis_command(std::uint16_t port, const std::vector<std::strin
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     throw std::runtime_error("redis connect failed");
   }
-  std::string req = "*" + std::to_string(args.size()) + "\r\n";
-  for (const auto& a : args) req += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  std::string req = "*";
+  req += std::to_string(args.size());
+  req += "\r\n";
+  for (const auto& a : args) {
+    req += '$';
+    req += std::to_string(a.size());
+    req += "\r\n";
+    req += a;
+    req += "\r\n";
+  }
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     throw std::runtime_error("redis send failed");
   }
