@@ -82,6 +82,23 @@ struct application::impl {
     }
   }
 
+  // Twice a second, expired locks are deleted and announced (API.md: within
+  // 2 s of expiresAt). Every instance sweeps; each row goes to one of them.
+  asio::awaitable<void> sweep_locks() {
+    auto& loop = *loops.front();
+    asio::steady_timer timer(loop.io);
+    while (true) {
+      timer.expires_after(std::chrono::milliseconds(500));
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      try {
+        co_await loop.locks.sweep_expired();
+      } catch (const std::exception& e) {
+        core::log_debug("lock sweep failed", {{"error", e.what()}});
+      }
+    }
+  }
+
   process_services shared;
   const core::config& cfg;
   std::vector<std::unique_ptr<event_loop>> loops;
@@ -100,6 +117,7 @@ int application::serve() {
   asio::signal_set signals(first, SIGINT, SIGTERM);
   asio::co_spawn(first, s.watch_signals(signals), asio::detached);
   asio::co_spawn(first, s.housekeeping(), asio::detached);
+  asio::co_spawn(first, s.sweep_locks(), asio::detached);
   core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

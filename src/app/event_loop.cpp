@@ -2,6 +2,7 @@
 
 #include "app/auth_routes.hpp"
 #include "app/health_routes.hpp"
+#include "app/lock_routes.hpp"
 
 namespace bakewind::app {
 
@@ -34,11 +35,14 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       tokens(shared.jwt, pg, revocation, shared.cfg.jwt_access_ttl, shared.cfg.jwt_refresh_ttl),
       transfers(redis, shared.cfg.transfer_ttl),
       limiter(redis, shared.cfg.rate_limits),
-      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter} {
+      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter},
+      events(redis),
+      locks(redis, pg, events, shared.cfg.order_lock_ttl) {
   ready.add("redis", [this]() { return redis.ping(); });
   ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
   add_health_routes(routes, ready);
   add_auth_routes(routes, auth);
+  add_lock_routes(routes, auth, locks);
 }
 
 asio::awaitable<void> event_loop::close() {

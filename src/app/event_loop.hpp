@@ -8,6 +8,8 @@
 #include "auth/jwt.hpp"
 #include "core/config.hpp"
 #include "http/router.hpp"
+#include "locks/events.hpp"
+#include "locks/lock_service.hpp"
 #include "observability/health.hpp"
 #include "pg/pool.hpp"
 #include "redis/client.hpp"
@@ -49,6 +51,8 @@ struct event_loop {
   auth::transfer_sessions transfers;
   auth::rate_limiter limiter;
   auth_context auth;
+  locks::event_bus events;
+  locks::lock_service locks;
   observability::readiness ready;
   http::router routes;
 };

@@ -1,0 +1,17 @@
+#pragma once
+// /api/v1/orders/{id}/lock and /api/v1/locks (API.md "Order locks").
+
+#include "app/auth_context.hpp"
+#include "http/router.hpp"
+#include "locks/lock_service.hpp"
+
+namespace bakewind::app {
+
+/// Registers the lock routes; both must outlive `routes`.
+void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_service& locks);
+
+/// The caller's editor session id from a body field or query value: 1..128
+/// chars of [A-Za-z0-9_-]. Throws http_error 400 otherwise.
+std::string valid_session_id(const std::optional<std::string_view>& value);
+
+}  // namespace bakewind::app

@@ -1,0 +1,32 @@
+#include "locks/events.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/json.hpp>
+
+namespace bakewind::locks {
+
+namespace asio = boost::asio;
+
+// A message is "<bakeryId> <event JSON>": instances split it without parsing
+// the JSON, and fan out the text as it is.
+asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event) {
+  std::string message = bakery_id;
+  message += ' ';
+  message += boost::json::serialize(event);
+  try {
+    co_await redis_.publish(events_channel, message);
+  } catch (const std::exception& e) {
+    core::log_warn("event not published", {{"error", e.what()}});
+  }
+}
+
+bool parse_published(std::string_view message, std::string& bakery_id, std::string& event_json) {
+  const auto space = message.find(' ');
+  if (space == std::string_view::npos || space == 0 || space + 1 >= message.size()) return false;
+  bakery_id.assign(message.substr(0, space));
+  event_json.assign(message.substr(space + 1));
+  return true;
+}
+
+}  // namespace bakewind::locks

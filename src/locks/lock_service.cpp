@@ -1,0 +1,257 @@
+#include "locks/lock_service.hpp"
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "locks/scripts.hpp"
+#include "redis/errors.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace bakewind::locks {
+
+namespace asio = boost::asio;
+using std::chrono::system_clock;
+using detail::redis_view;
+
+namespace {
+
+constexpr std::string_view ready_key = "locks:ready";
+
+std::string key_of(std::string_view order_id) { return std::string("order_lock:").append(order_id); }
+
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso(long long ms) { return core::iso8601_ms(system_clock::time_point(std::chrono::milliseconds(ms))); }
+
+lock_info make_lock(const std::string& order_id, const holder& who, long long now, long long expires) {
+  return lock_info{order_id, who.bakery_id,  who.user_id, who.user_name, who.session_id,
+                   iso(now), iso(expires), iso(now),    expires};
+}
+
+boost::json::object lock_event(std::string_view type, const lock_info& l) {
+  auto e = to_json(l);
+  e["type"] = type;
+  e["at"] = iso(now_ms());
+  return e;
+}
+
+boost::json::object unlock_event(const lock_info& l, std::string_view reason) {
+  return {{"type", "order.unlocked"}, {"at", iso(now_ms())}, {"orderId", l.order_id},
+          {"userId", l.user_id},      {"reason", reason}};
+}
+
+redis_view view_of(const redis::reply& r) {
+  redis_view v;
+  if (r.type != redis::reply::kind::array || r.elements.empty()) return v;
+  v.known = true;
+  v.verdict = r.elements[0].integer;
+  if (r.elements.size() > 1 && !r.elements[1].is_nil()) v.current = from_redis_value(r.elements[1].text);
+  return v;
+}
+
+}  // namespace
+
+lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl)
+    : redis_(redis), store_(pg), events_(events), ttl_(ttl) {}
+
+asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std::string order_id,
+                                                       std::vector<std::string> args) {
+  const std::vector<std::string> keys{key_of(order_id)};
+  try {
+    redis::reply r = co_await redis_.eval(s, keys, args);
+    co_return view_of(r);
+  } catch (const std::exception& e) {
+    core::log_debug("lock script not run in redis", {{"error", e.what()}});
+  }
+  co_return redis_view{};
+}
+
+asio::awaitable<void> lock_service::mirror(const lock_info& l) {
+  // Best effort: Redis serves reads; PostgreSQL already holds the truth.
+  const long long ttl = l.expires_ms - now_ms();
+  if (ttl <= 0) co_return;
+  const std::vector<std::string> set{"SET", key_of(l.order_id), to_redis_value(l), "PX", std::to_string(ttl)};
+  try {
+    co_await redis_.command(set);
+  } catch (const std::exception& e) {
+    core::log_debug("lock not mirrored to redis", {{"error", e.what()}});
+  }
+}
+
+asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& user_id,
+                                             const std::string& session_id) {
+  const std::vector<std::string> args{user_id, session_id};
+  co_await run_script(scripts::release(), order_id, args);
+}
+
+asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, holder who) {
+  const long long now = now_ms();
+  const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
+  const lock_info wanted = make_lock(order_id, who, now, expires);
+  const std::vector<std::string> args{to_redis_value(wanted),
+                                      who.user_id,
+                                      who.session_id,
+                                      std::to_string(expires - now),
+                                      wanted.expires_at,
+                                      wanted.last_activity_at,
+                                      std::to_string(expires)};
+  const redis_view fast = co_await run_script(scripts::acquire(), order_id, args);
+  if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id) {
+    co_return acquire_result{acquire_outcome::conflict, fast.current};  // contended: answered from memory
+  }
+  const bool redis_granted = fast.known && (fast.verdict == 1 || fast.verdict == 2);
+  // PostgreSQL decides.
+  auto granted = co_await store_.try_acquire(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
+  if (granted) {
+    const bool reacquired = granted->acquired_at != wanted.acquired_at;
+    if (!redis_granted || reacquired) co_await mirror(*granted);
+    co_await events_.publish(who.bakery_id, lock_event(reacquired ? "order.lock_renewed" : "order.locked", *granted));
+    co_return acquire_result{reacquired ? acquire_outcome::reacquired : acquire_outcome::acquired, granted};
+  }
+  // Refused: undo what Redis granted, and show the real holder.
+  if (redis_granted) co_await unmirror(order_id, who.user_id, who.session_id);
+  auto current = co_await store_.live(order_id, who.bakery_id);
+  if (current) {
+    co_await mirror(*current);
+    co_return acquire_result{acquire_outcome::conflict, current};
+  }
+  const bool exists = co_await store_.order_exists(order_id, who.bakery_id);
+  if (!exists) co_return acquire_result{acquire_outcome::not_found, std::nullopt};
+  // The holder let go between our two statements: the lock is free now.
+  co_return acquire_result{acquire_outcome::conflict, std::nullopt};
+}
+
+asio::awaitable<change_result> lock_service::renew(std::string order_id, holder who) {
+  const long long now = now_ms();
+  const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
+  const std::vector<std::string> args{"",
+                                      who.user_id,
+                                      who.session_id,
+                                      std::to_string(expires - now),
+                                      iso(expires),
+                                      iso(now),
+                                      std::to_string(expires)};
+  const redis_view fast = co_await run_script(scripts::renew(), order_id, args);
+  auto renewed = co_await store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
+  if (renewed) {
+    if (!(fast.known && fast.verdict == 2)) co_await mirror(*renewed);
+    co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed));
+    co_return change_result{change_outcome::done, renewed};
+  }
+  if (fast.known && fast.verdict == 2) co_await unmirror(order_id, who.user_id, who.session_id);
+  auto current = co_await store_.live(order_id, who.bakery_id);
+  if (current) {
+    co_await mirror(*current);
+    co_return change_result{change_outcome::conflict, current};
+  }
+  const bool exists = co_await store_.order_exists(order_id, who.bakery_id);
+  co_return change_result{exists ? change_outcome::not_held : change_outcome::not_found, std::nullopt};
+}
+
+asio::awaitable<change_result> lock_service::release(std::string order_id, holder who, bool force) {
+  const std::string user = force ? std::string() : who.user_id;
+  const std::string session = force ? std::string() : who.session_id;
+  auto released = co_await store_.release(order_id, who.bakery_id, user, session);
+  // Only that holder's entry goes from Redis, never a newer holder's.
+  const std::string redis_user = released ? released->user_id : who.user_id;
+  const std::string redis_session = released ? released->session_id : who.session_id;
+  co_await unmirror(order_id, redis_user, redis_session);
+  if (released) {
+    co_await events_.publish(who.bakery_id, unlock_event(*released, force ? "forced" : "released"));
+    co_return change_result{change_outcome::done, released};
+  }
+  const bool exists = co_await store_.order_exists(order_id, who.bakery_id);
+  co_return change_result{exists ? change_outcome::not_held : change_outcome::not_found, std::nullopt};
+}
+
+asio::awaitable<std::optional<lock_info>> lock_service::status(std::string bakery_id, std::string order_id) {
+  std::vector<std::string> ids{std::move(order_id)};
+  auto many = co_await status_many(std::move(bakery_id), std::move(ids));
+  co_return std::move(many.front());
+}
+
+asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many(std::string bakery_id,
+                                                                                 std::vector<std::string> order_ids) {
+  std::vector<std::optional<lock_info>> out(order_ids.size());
+  if (order_ids.empty()) co_return out;
+  std::vector<std::string> mget{"MGET"};
+  for (const auto& id : order_ids) mget.push_back(key_of(id));
+  mget.emplace_back(ready_key);
+  bool answered = false;
+  try {
+    redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
+    if (r.type == redis::reply::kind::array && r.elements.size() == order_ids.size() + 1 &&
+        !r.elements.back().is_nil()) {
+      answered = true;
+      for (std::size_t i = 0; i < order_ids.size(); ++i) {
+        if (r.elements[i].is_nil()) continue;
+        auto l = from_redis_value(r.elements[i].text);
+        if (l && l->bakery_id == bakery_id) out[i] = std::move(l);
+      }
+    } else if (r.type == redis::reply::kind::array) {
+      start_refill(co_await asio::this_coro::executor);  // Redis lost its data: the record answers
+    }
+  } catch (const std::exception& e) {
+    core::log_debug("lock status from postgres", {{"error", e.what()}});
+  }
+  if (answered) co_return out;
+  auto live = co_await store_.live_in(bakery_id);
+  for (std::size_t i = 0; i < order_ids.size(); ++i) {
+    for (auto& l : live) {
+      if (l.order_id == order_ids[i]) out[i] = l;
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id) {
+  auto live = co_await store_.live_in(std::move(bakery_id));
+  co_return live;
+}
+
+asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id,
+                                           std::optional<lock_info> had) {
+  const std::vector<std::string> del{"DEL", key_of(order_id)};
+  try {
+    co_await redis_.command(del);
+  } catch (const std::exception& e) {
+    core::log_debug("lock key not deleted", {{"error", e.what()}});
+  }
+  if (had) co_await events_.publish(std::move(bakery_id), unlock_event(*had, "deleted"));
+}
+
+asio::awaitable<std::size_t> lock_service::sweep_expired() {
+  auto expired = co_await store_.delete_expired();
+  for (const auto& l : expired) {
+    co_await unmirror(l.order_id, l.user_id, l.session_id);
+    co_await events_.publish(l.bakery_id, unlock_event(l, "expired"));
+  }
+  co_return expired.size();
+}
+
+void lock_service::start_refill(const asio::any_io_executor& ex) {
+  if (refilling_) return;
+  refilling_ = true;
+  asio::co_spawn(ex, refill(), [this](const std::exception_ptr& failure) {
+    refilling_ = false;
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      core::log_warn("lock refill failed", {{"error", e.what()}});
+    }
+  });
+}
+
+asio::awaitable<void> lock_service::refill() {
+  auto live = co_await store_.live_in("");
+  for (const auto& l : live) co_await mirror(l);
+  co_await redis_.set(ready_key, core::iso8601_ms(system_clock::now()));
+  core::log_info("lock refill done", {{"locks", static_cast<std::uint64_t>(live.size())}});
+}
+
+}  // namespace bakewind::locks

@@ -1,0 +1,122 @@
+#pragma once
+// Order edit-locks (DESIGN.md "Order locks: PostgreSQL decides, Redis answers
+// fast"). PostgreSQL's order_locks row is the arbiter; Redis
+// (`order_lock:{orderId}`, a Lua script per operation) answers contended
+// acquires and every status read from memory. Redis down: everything works
+// from PostgreSQL alone. Every change is announced through `events`.
+
+#include "locks/events.hpp"
+#include "locks/lock_info.hpp"
+#include "locks/lock_store.hpp"
+#include "pg/pool.hpp"
+#include "redis/service.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bakewind::locks {
+
+/// Who asks: the caller of a lock route.
+struct holder {
+  std::string user_id;
+  std::string user_name;
+  std::string bakery_id;
+  std::string session_id;
+};
+
+enum class acquire_outcome {
+  acquired,     ///< 201: newly acquired
+  reacquired,   ///< 200: the same user and session held it; its TTL starts again
+  conflict,     ///< 409: someone else holds it (see `current`)
+  not_found,    ///< 404: no such order in the caller's bakery
+};
+
+struct acquire_result {
+  acquire_outcome outcome = acquire_outcome::not_found;
+  std::optional<lock_info> current;  ///< the lock now: ours, or the other holder's
+};
+
+enum class change_outcome {
+  done,          ///< renewed / released
+  not_held,      ///< 404 `Lock not found`: the caller holds no live lock with that session
+  conflict,      ///< 409 (renew): another holds it (see `current`)
+  not_found,     ///< 404 `Order not found`
+};
+
+struct change_result {
+  change_outcome outcome = change_outcome::not_found;
+  std::optional<lock_info> current;
+};
+
+namespace detail {
+/// What the Redis step of an operation said; `known` is false when Redis
+/// could not answer (down, timeout, script error): PostgreSQL alone decides.
+struct redis_view {
+  bool known = false;
+  long long verdict = -2;
+  std::optional<lock_info> current;
+};
+}  // namespace detail
+
+class lock_service {
+ public:
+  /// All references must outlive the service.
+  lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl);
+
+  /// Acquires the order's lock for `who` (API.md POST .../lock).
+  boost::asio::awaitable<acquire_result> acquire(std::string order_id, holder who);
+
+  /// Renews the caller's live lock (PUT .../lock).
+  boost::asio::awaitable<change_result> renew(std::string order_id, holder who);
+
+  /// Releases the caller's live lock, or anyone's with `force` (DELETE .../lock).
+  boost::asio::awaitable<change_result> release(std::string order_id, holder who, bool force);
+
+  /// The order's live lock; nullopt when free. Does not check the order exists.
+  boost::asio::awaitable<std::optional<lock_info>> status(std::string bakery_id, std::string order_id);
+
+  /// The live locks of many orders in one round trip, in the order given.
+  boost::asio::awaitable<std::vector<std::optional<lock_info>>> status_many(std::string bakery_id,
+                                                                            std::vector<std::string> order_ids);
+
+  /// The live locks of a bakery.
+  boost::asio::awaitable<std::vector<lock_info>> list(std::string bakery_id);
+
+  /// After an order was deleted (its row, and so its lock row, are gone):
+  /// drops the Redis entry and announces `order.unlocked` (reason deleted)
+  /// when there was a lock.
+  boost::asio::awaitable<void> forget(std::string bakery_id, std::string order_id,
+                                      std::optional<lock_info> had);
+
+  /// Deletes expired lock rows and announces each (`order.unlocked`, reason
+  /// expired); exactly one instance sees each row. Returns how many.
+  boost::asio::awaitable<std::size_t> sweep_expired();
+
+  /// Whether the order exists in the bakery (for a 404 on a free lock).
+  boost::asio::awaitable<bool> order_exists(std::string order_id, std::string bakery_id) {
+    return store_.order_exists(std::move(order_id), std::move(bakery_id));
+  }
+
+  std::chrono::seconds ttl() const noexcept { return ttl_; }
+
+ private:
+  boost::asio::awaitable<detail::redis_view> run_script(const redis::script& s, std::string order_id,
+                                                      std::vector<std::string> args);
+  boost::asio::awaitable<void> mirror(const lock_info& l);
+  boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& user_id,
+                                        const std::string& session_id);
+  void start_refill(const boost::asio::any_io_executor& ex);
+  boost::asio::awaitable<void> refill();
+
+  redis::service& redis_;
+  lock_store store_;
+  event_bus& events_;
+  std::chrono::seconds ttl_;
+  bool refilling_ = false;
+};
+
+}  // namespace bakewind::locks

@@ -1,0 +1,55 @@
+#pragma once
+// The lock arbiter in PostgreSQL: all SQL about order_locks. Each method is
+// one statement, so each decision is atomic. Timestamps come from the
+// caller (ms since the epoch) so that Redis and PostgreSQL agree on them.
+
+#include "locks/lock_info.hpp"
+#include "pg/pool.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bakewind::locks {
+
+class lock_store {
+ public:
+  explicit lock_store(pg::pool& pg) : pg_(pg) {}
+
+  /// Takes the order's lock when it is free, expired, or already this
+  /// holder's (keeping acquiredAt then); the lock row, or nullopt when another
+  /// live holder has it or the order is not in the bakery.
+  boost::asio::awaitable<std::optional<lock_info>> try_acquire(std::string order_id, std::string bakery_id,
+                                                               std::string user_id, std::string session_id,
+                                                               long long now_ms, long long expires_ms);
+
+  /// Extends this holder's live lock; nullopt when it holds none.
+  boost::asio::awaitable<std::optional<lock_info>> renew(std::string order_id, std::string bakery_id,
+                                                         std::string user_id, std::string session_id,
+                                                         long long now_ms, long long expires_ms);
+
+  /// Deletes this holder's live lock (anyone's when user_id is empty); the
+  /// deleted row, or nullopt.
+  boost::asio::awaitable<std::optional<lock_info>> release(std::string order_id, std::string bakery_id,
+                                                           std::string user_id, std::string session_id);
+
+  /// The order's live lock.
+  boost::asio::awaitable<std::optional<lock_info>> live(std::string order_id, std::string bakery_id);
+
+  /// The live locks of a bakery, or of every bakery when `bakery_id` is empty.
+  boost::asio::awaitable<std::vector<lock_info>> live_in(std::string bakery_id);
+
+  /// Whether the order exists in the bakery.
+  boost::asio::awaitable<bool> order_exists(std::string order_id, std::string bakery_id);
+
+  /// Deletes expired rows and returns them; of concurrent sweepers, each row
+  /// goes to exactly one.
+  boost::asio::awaitable<std::vector<lock_info>> delete_expired();
+
+ private:
+  pg::pool& pg_;
+};
+
+}  // namespace bakewind::locks

@@ -1,0 +1,55 @@
+#include "locks/scripts.hpp"
+
+namespace bakewind::locks::scripts {
+namespace {
+
+// Shared head of acquire and renew: refresh when the holder matches.
+constexpr const char* refresh_if_ours = R"(
+local ok, obj = pcall(cjson.decode, cur)
+if ok and type(obj) == 'table' and obj.userId == ARGV[2] and obj.sessionId == ARGV[3] then
+  obj.expiresAt = ARGV[5]
+  obj.lastActivityAt = ARGV[6]
+  obj.expiresMs = tonumber(ARGV[7])
+  local v = cjson.encode(obj)
+  redis.call('SET', KEYS[1], v, 'PX', ARGV[4])
+  return {2, v}
+end
+return {0, cur}
+)";
+
+}  // namespace
+
+const redis::script& acquire() {
+  static const redis::script s(std::string(R"(local cur = redis.call('GET', KEYS[1])
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+  return {1, ARGV[1]}
+end)") + refresh_if_ours);
+  return s;
+}
+
+const redis::script& renew() {
+  static const redis::script s(std::string(R"(local cur = redis.call('GET', KEYS[1])
+if not cur then
+  return {-1}
+end)") + refresh_if_ours);
+  return s;
+}
+
+const redis::script& release() {
+  static const redis::script s(R"(local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if ARGV[1] == '' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+local ok, obj = pcall(cjson.decode, cur)
+if ok and type(obj) == 'table' and obj.userId == ARGV[1] and obj.sessionId == ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0)");
+  return s;
+}
+
+}  // namespace bakewind::locks::scripts
