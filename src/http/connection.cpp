@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "http/detail/server_state.hpp"
+#include "http/detail/ws_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -12,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
 namespace bakewind::http::detail {
@@ -74,7 +76,7 @@ class connection {
     boost::system::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
-    entry_ = loop_.connections.insert(loop_.connections.end(), connection_entry{&stream_, cancel, false});
+    entry_ = loop_.connections.insert(loop_.connections.end(), connection_entry{&stream_, cancel, nullptr, false});
   }
 
   ~connection() {
@@ -132,12 +134,39 @@ class connection {
     co_return bec;
   }
 
+  // Hands an upgrade request to its WebSocket route: false when there is
+  // none (it is then answered as plain HTTP). Serves the WebSocket to its end.
+  asio::awaitable<bool> try_upgrade(beast_request& message, request& req, bool& keep) {
+    const ws_handler* handler = loop_.routes.websocket_for(req);
+    if (handler == nullptr) co_return false;
+    ws_accept accept = co_await loop_.dispatch.upgrade(req, *handler);
+    if (accept.reject) {
+      keep = co_await write(*accept.reject, message.version(), false, false);
+      keep = false;
+      co_return true;
+    }
+    auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(accept));
+    entry_->stream = &ws->tcp();
+    entry_->websocket = ws.get();
+    co_await ws->run(std::move(message));
+    entry_->websocket = nullptr;
+    entry_->stream = &stream_;
+    keep = false;
+    co_return true;
+  }
+
   // Dispatches one request and writes the answer; true to keep the connection.
   asio::awaitable<bool> answer(beast_request& message) {
     request req;
     req.remote_address = remote_;
     response res;
-    if (to_request(message, req)) {
+    const bool parsed = to_request(message, req);
+    if (parsed && beast::websocket::is_upgrade(message)) {
+      bool keep = false;
+      const bool upgraded = co_await try_upgrade(message, req, keep);
+      if (upgraded) co_return keep;
+    }
+    if (parsed) {
       res = co_await loop_.dispatch.handle(req);
     } else {
       res = error_response(400, "Bad Request");

@@ -42,7 +42,49 @@ void log_access(const request& req, const response& res, std::chrono::steady_clo
                              {"remote", req.remote_address}});
 }
 
+// Maps what a handler threw: client errors to their 4xx, dependency failures
+// to a 503 and anything else to a 500, neither of which says why.
+response response_for(const std::exception_ptr& failure, const request& req) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const http_error& e) {
+    return error_response_value(e.status(), e.message(), e.extra());
+  } catch (const core::unavailable_error& e) {
+    core::log_error("dependency unavailable",
+                    {{"dependency", e.dependency()}, {"detail", e.what()}, {"requestId", req.request_id}});
+    return error_response(503, "Service Unavailable");
+  } catch (const std::exception& e) {
+    core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
+  } catch (...) {
+    core::log_error("unhandled error", {{"requestId", req.request_id}});
+  }
+  // Nest's shape for an unknown exception: no "error" field.
+  return json_response(500, boost::json::object{{"statusCode", 500}, {"message", "Internal server error"}});
+}
+
 }  // namespace
+
+asio::awaitable<ws_accept> dispatcher::upgrade(request& req, const ws_handler& h) const {
+  const auto started = std::chrono::steady_clock::now();
+  req.request_id = choose_request_id(req.header("X-Request-Id"));
+  ws_accept accept;
+  try {
+    accept = co_await h(req);
+  } catch (...) {
+    accept = ws_accept{};
+    accept.reject = response_for(std::current_exception(), req);
+  }
+  response logged;
+  if (accept.reject) {
+    accept.reject->headers.emplace_back("X-Request-Id", req.request_id);
+    cors_.apply(req, *accept.reject);
+    logged.status = accept.reject->status;
+  } else {
+    logged.status = 101;
+  }
+  log_access(req, logged, std::chrono::steady_clock::now() - started);
+  co_return accept;
+}
 
 std::string choose_request_id(std::optional<std::string_view> sent) {
   if (sent && !sent->empty() && sent->size() <= 128) {
@@ -91,16 +133,8 @@ asio::awaitable<response> dispatcher::handle(request& req) const {
   response res;
   try {
     res = co_await route(req);
-  } catch (const http_error& e) {
-    res = error_response_value(e.status(), e.message(), e.extra());
-  } catch (const core::unavailable_error& e) {
-    core::log_error("dependency unavailable",
-                    {{"dependency", e.dependency()}, {"detail", e.what()}, {"requestId", req.request_id}});
-    res = error_response(503, "Service Unavailable");
-  } catch (const std::exception& e) {
-    core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
-    // Nest's shape for an unknown exception: no "error" field.
-    res = json_response(500, boost::json::object{{"statusCode", 500}, {"message", "Internal server error"}});
+  } catch (...) {
+    res = response_for(std::current_exception(), req);
   }
   res.headers.emplace_back("X-Request-Id", req.request_id);
   cors_.apply(req, res);

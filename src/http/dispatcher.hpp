@@ -19,6 +19,10 @@ class dispatcher {
   /// Produces the response for `req`. Never throws.
   boost::asio::awaitable<response> handle(request& req) const;
 
+  /// Asks `h` about a WebSocket upgrade of `req`; its failures become a
+  /// `reject` response as handle() would answer them. Never throws.
+  boost::asio::awaitable<ws_accept> upgrade(request& req, const ws_handler& h) const;
+
  private:
   boost::asio::awaitable<response> route(request& req) const;
 

@@ -25,6 +25,27 @@ void router::add(method m, std::string_view pattern, handler h) {
   routes_.push_back(std::move(r));
 }
 
+void router::add_websocket(std::string_view pattern, ws_handler h) {
+  // The pattern is parsed by add(); a plain GET answers 426 as the seed's gateway does.
+  add(method::get, pattern, [](request&) -> boost::asio::awaitable<response> {
+    co_return error_response(426, "Upgrade Required");
+  });
+  websockets_.emplace_back(routes_.back(), std::move(h));
+}
+
+const ws_handler* router::websocket_for(request& req) const {
+  for (const auto& [r, h] : websockets_) {
+    if (!matches(r, req.segments)) continue;
+    req.route = r.pattern;
+    req.route_params.clear();
+    for (std::size_t i = 0; i < r.segments.size(); ++i) {
+      if (r.segments[i].is_param) req.route_params.emplace_back(r.segments[i].text, req.segments[i]);
+    }
+    return &h;
+  }
+  return nullptr;
+}
+
 bool router::matches(const route& r, const std::vector<std::string>& segments) {
   if (r.segments.size() != segments.size()) return false;
   for (std::size_t i = 0; i < segments.size(); ++i) {

@@ -5,6 +5,7 @@
 
 #include "http/request.hpp"
 #include "http/response.hpp"
+#include "http/websocket.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -33,6 +34,13 @@ class router {
   /// non-empty path segment. Throws std::invalid_argument on a malformed pattern.
   void add(method m, std::string_view pattern, handler h);
 
+  /// Adds a WebSocket route: a GET with `Upgrade: websocket` on `pattern`
+  /// goes to `h`; a plain GET there gets 426 Upgrade Required.
+  void add_websocket(std::string_view pattern, ws_handler h);
+
+  /// The WebSocket handler for `req`'s path, or null.
+  const ws_handler* websocket_for(request& req) const;
+
   /// Matches decoded path segments; on success fills req.route_params and req.route.
   /// HEAD falls back to GET routes, as Express does.
   route_match match(request& req) const;
@@ -55,6 +63,7 @@ class router {
   static bool matches(const route& r, const std::vector<std::string>& segments);
 
   std::vector<route> routes_;
+  std::vector<std::pair<route, ws_handler>> websockets_;
 };
 
 }  // namespace bakewind::http

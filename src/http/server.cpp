@@ -58,6 +58,10 @@ void close_connections(detail::server_state& s, bool all) {
   for (auto& loop : s.loops) {
     asio::post(loop->io, [l = loop.get(), all] {
       for (auto& c : l->connections) {
+        if (c.websocket != nullptr && !all) {
+          c.websocket->close(close_code::going_away, "server shutting down");
+          continue;
+        }
         if (c.idle || all) c.stream->socket().close();
         if (all) c.cancel->emit(asio::cancellation_type::terminal);
       }

@@ -4,6 +4,7 @@
 #include "core/json.hpp"
 #include "http/server.hpp"
 #include "support/http_client.hpp"
+#include "support/ws_client.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -63,6 +64,25 @@ class running_server {
     });
     routes_.add(method::post, "/echo", [](request& r) -> asio::awaitable<response> {
       co_return json_response(200, r.json ? *r.json : boost::json::value(r.body.size()));
+    });
+    // A WebSocket that echoes, closes with 4001 on "bye", floods on "flood",
+    // and refuses upgrades without ?ok.
+    routes_.add_websocket("/ws", [](request& r) -> asio::awaitable<ws_accept> {
+      ws_accept accept;
+      if (!r.query("ok")) {
+        accept.reject = error_response(401, "Unauthorized");
+        co_return accept;
+      }
+      accept.on_message = [](const std::shared_ptr<ws_channel>& ch, std::string_view text) {
+        if (text == "bye") {
+          ch->close(close_code::unauthorized, "bye");
+        } else if (text == "flood") {
+          for (int i = 0; i < 100000; ++i) ch->send(std::string(1024, 'x'));
+        } else {
+          ch->send("echo:" + std::string(text));
+        }
+      };
+      co_return accept;
     });
     routes_.add(method::get, "/slow", [](request& r) -> asio::awaitable<response> {
       asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -295,6 +315,70 @@ TEST(http_server, many_concurrent_connections_are_all_served) {
   }
   for (auto& t : clients) t.join();
   EXPECT_EQ(ok.load(), 16 * 50);
+}
+
+TEST(http_server, websocket_echoes_and_closes_with_the_code_asked) {
+  running_server s;
+  test::ws_client ws(s.port(), "/ws?ok=1");
+  ASSERT_EQ(ws.status(), 101);
+  ASSERT_TRUE(ws.send_text("hello"));
+  const auto echo = ws.read(3s);
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->text, "echo:hello");
+  ws.send_text("bye");
+  const auto closed = ws.read(3s);
+  ASSERT_TRUE(closed);
+  EXPECT_TRUE(closed->closed);
+  EXPECT_EQ(closed->close_code, 4001);
+}
+
+TEST(http_server, websocket_upgrade_can_be_refused_and_plain_get_is_426) {
+  running_server s;
+  test::ws_client refused(s.port(), "/ws");
+  EXPECT_EQ(refused.status(), 401);
+  const auto plain = http_call(s.port(), "GET", "/ws");
+  EXPECT_EQ(plain.status, 426);
+  EXPECT_EQ(json_of(plain).at("error"), "Upgrade Required");
+}
+
+TEST(http_server, websocket_client_that_never_reads_is_dropped_without_stalling_others) {
+  running_server s;
+  test::ws_client silent(s.port(), "/ws?ok=1");
+  ASSERT_EQ(silent.status(), 101);
+  silent.send_text("flood");  // and never read what comes back
+  test::ws_client other(s.port(), "/ws?ok=1");
+  ASSERT_EQ(other.status(), 101);
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    other.send_text("ping" + std::to_string(i));
+    const auto r = other.read(2s);
+    ASSERT_TRUE(r && !r->closed) << i;
+    EXPECT_EQ(r->text, "echo:ping" + std::to_string(i));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  // The flooded client was closed with 1008 once its queue filled.
+  bool saw_close = false;
+  for (int i = 0; i < 200000 && !saw_close; ++i) {
+    const auto f = silent.read(2s);
+    if (!f) break;
+    if (f->closed) {
+      saw_close = true;
+      EXPECT_TRUE(f->close_code == 1008 || f->close_code == 1006) << f->close_code;
+    }
+  }
+  EXPECT_TRUE(saw_close);
+}
+
+TEST(http_server, shutdown_closes_websockets_with_1001) {
+  running_server s;
+  test::ws_client ws(s.port(), "/ws?ok=1");
+  ASSERT_EQ(ws.status(), 101);
+  auto done = s.shutdown(5s);
+  const auto f = ws.read(3s);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->closed);
+  EXPECT_EQ(f->close_code, 1001);
+  EXPECT_EQ(done.wait_for(5s), std::future_status::ready);
 }
 
 }  // namespace

@@ -18,15 +18,17 @@ namespace bakewind::http::detail {
 struct connection_entry {
   boost::beast::tcp_stream* stream = nullptr;
   boost::asio::cancellation_signal* cancel = nullptr;  ///< ends whatever the connection awaits
+  ws_channel* websocket = nullptr;                     ///< set while upgraded: shutdown closes it with 1001
   bool idle = false;                                   ///< waiting for the first byte of a next request
 };
 
 /// Everything one event loop owns. Touched only from that loop's thread.
 struct loop_state {
-  loop_state(boost::asio::io_context& context, const router& routes, const cors_policy& cors)
-      : io(context), dispatch(routes, cors) {}
+  loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors)
+      : io(context), routes(r), dispatch(r, cors) {}
 
   boost::asio::io_context& io;
+  const router& routes;
   dispatcher dispatch;
   std::list<connection_entry> connections;
 };
