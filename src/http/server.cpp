@@ -57,7 +57,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::server_state> state, t
 void close_connections(detail::server_state& s, bool all) {
   for (auto& loop : s.loops) {
     asio::post(loop->io, [l = loop.get(), all] {
-      for (auto& c : l->connections) {
+      // Cancelling can finish a connection at once and erase its own entry:
+      // step past it before acting on it.
+      for (auto it = l->connections.begin(); it != l->connections.end();) {
+        auto& c = *it++;
         if (c.websocket != nullptr && !all) {
           c.websocket->close(close_code::going_away, "server shutting down");
           continue;

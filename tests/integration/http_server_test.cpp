@@ -37,6 +37,9 @@ class running_server {
   }
 
   ~running_server() {
+    // As the service does: drain first, so that no accept is pending on one
+    // loop for a socket of another when the loops are torn down.
+    if (!shut_down_) shutdown(0ms).wait_for(3s);
     guard1_.reset();
     guard2_.reset();
     io1_.stop();
@@ -49,6 +52,7 @@ class running_server {
 
   // Starts a graceful shutdown; the future completes when it is done.
   std::future<void> shutdown(std::chrono::milliseconds grace) {
+    shut_down_ = true;
     return asio::co_spawn(io1_, srv_->shutdown(grace), asio::use_future);
   }
 
@@ -100,6 +104,7 @@ class running_server {
   std::unique_ptr<server> srv_;
   std::thread t1_;
   std::thread t2_;
+  bool shut_down_ = false;
 };
 
 boost::json::object json_of(const test::http_reply& r) {
