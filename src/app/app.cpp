@@ -3,6 +3,7 @@
 #include "app/event_loop.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "redis/subscriber.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -48,6 +49,7 @@ struct application::impl {
   asio::awaitable<void> shutdown() {
     core::log_info("shutting down", {{"graceMs", cfg.shutdown_grace.count()}});
     co_await server->shutdown(cfg.shutdown_grace);
+    if (events) events->close();
     for (auto& loop : loops) asio::co_spawn(loop->io, loop->close(), asio::detached);
   }
 
@@ -99,10 +101,32 @@ struct application::impl {
     }
   }
 
+  // Every instance hears every event through one Redis subscription and
+  // hands it to each loop's WebSocket clients of that bakery.
+  void listen_for_events() {
+    auto on_message = [this](std::string_view, std::string_view message) {
+      std::string bakery;
+      std::string event;
+      if (!locks::parse_published(message, bakery, event)) return;
+      for (auto& loop : loops) {
+        asio::post(loop->io, [l = loop.get(), bakery, event] {
+          if (bakery == notice_channel_id) {
+            l->clients.apply_notice(event);
+          } else {
+            l->clients.deliver(bakery, event);
+          }
+        });
+      }
+    };
+    events = std::make_unique<redis::subscriber>(loops.front()->io.get_executor(), shared.redis_options, on_message);
+    events->subscribe(std::string(locks::events_channel));
+  }
+
   process_services shared;
   const core::config& cfg;
   std::vector<std::unique_ptr<event_loop>> loops;
   std::unique_ptr<http::server> server;
+  std::unique_ptr<redis::subscriber> events;
 };
 
 application::application(core::config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
@@ -118,6 +142,7 @@ int application::serve() {
   asio::co_spawn(first, s.watch_signals(signals), asio::detached);
   asio::co_spawn(first, s.housekeeping(), asio::detached);
   asio::co_spawn(first, s.sweep_locks(), asio::detached);
+  s.listen_for_events();
   core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

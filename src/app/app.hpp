@@ -28,4 +28,7 @@ class application {
 /// Applies the bundled migrations to DATABASE_URL; returns the exit code.
 int migrate(const core::config& cfg);
 
+/// Loads the demo bakery once and prints its logins; returns the exit code.
+int load_demo(const core::config& cfg);
+
 }  // namespace bakewind::app

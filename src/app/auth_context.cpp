@@ -31,7 +31,11 @@ std::string_view bearer_token(const http::request& req) {
 }
 
 asio::awaitable<auth::principal> authenticate(const http::request& req, auth_context& ctx) {
-  auto who = ctx.tokens.verify_access(bearer_token(req));
+  return authenticate_token(bearer_token(req), ctx);
+}
+
+asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx) {
+  auto who = ctx.tokens.verify_access(token);
   if (!who) throw http::http_error(401, "Unauthorized");
   const bool revoked = co_await ctx.revocation.is_revoked(who->jti, who->user_id, who->issued_ms);
   if (revoked) throw http::http_error(401, "Token has been revoked");

@@ -10,6 +10,7 @@
 #include "auth/users.hpp"
 #include "core/config.hpp"
 #include "http/request.hpp"
+#include "locks/events.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -23,7 +24,12 @@ struct auth_context {
   auth::revocation& revocation;
   auth::transfer_sessions& transfers;
   auth::rate_limiter& limiter;
+  locks::event_bus* notices = nullptr;  ///< tells every instance to close revoked WebSockets; may be null
 };
+
+/// As authenticate(), for a token that did not come in a header (the
+/// WebSocket's `?access_token=`).
+boost::asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx);
 
 /// The caller of a protected route: a valid access token in
 /// `Authorization: Bearer`, not revoked. Throws http_error 401 `Unauthorized`

@@ -1,6 +1,7 @@
 #include "app/auth_routes.hpp"
 
 #include "app/body.hpp"
+#include "app/live_events.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
@@ -91,12 +92,20 @@ asio::awaitable<response> do_logout(request& req, auth_context& ctx) {
   auto token = body.optional_text("refreshToken", 0, long_token);
   body.finish();
   co_await ctx.tokens.logout(who, std::move(token));
+  if (ctx.notices != nullptr) {
+    boost::json::object notice{{"type", "token.revoked"}, {"jti", who.jti}};
+    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice));
+  }
   co_return http::empty_response(204);
 }
 
 asio::awaitable<response> do_logout_all(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
-  co_await ctx.tokens.logout_all(who);
+  const long long cutoff = co_await ctx.tokens.logout_all(who);
+  if (ctx.notices != nullptr) {
+    boost::json::object notice{{"type", "user.logged_out_all"}, {"userId", who.user_id}, {"cutoffMs", cutoff}};
+    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice));
+  }
   co_return http::empty_response(204);
 }
 

@@ -2,11 +2,16 @@
 
 #include "http/response.hpp"
 
+#include <cmath>
+
 namespace bakewind::app {
 
-body_fields::body_fields(const http::request& req) : object_(&empty_) {
+body_fields::body_fields(const http::request& req) : object_(&empty_), sink_(&messages_) {
   if (req.json && req.json->is_object()) object_ = &req.json->as_object();
 }
+
+body_fields::body_fields(const boost::json::object& object, body_fields& parent, std::string prefix)
+    : object_(&object), sink_(parent.sink_), prefix_(parent.prefix_ + std::move(prefix)) {}
 
 const boost::json::value* body_fields::field(std::string_view name) const {
   const auto* v = object_->if_contains(name);
@@ -19,7 +24,7 @@ std::optional<std::string> body_fields::optional_text(std::string_view name, std
 }
 
 std::string body_fields::text(std::string_view name, std::size_t min, std::size_t max) {
-  const std::string n(name);
+  const std::string n = label(name);
   const auto* v = field(name);
   if (v == nullptr || !v->is_string()) {
     fail(n + " must be a string");
@@ -34,11 +39,13 @@ std::string body_fields::text(std::string_view name, std::size_t min, std::size_
     fail(n + " must be longer than or equal to " + std::to_string(min) + " characters");
   }
   if (length > max) fail(n + " must be shorter than or equal to " + std::to_string(max) + " characters");
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail there.
+  if (value.find('\0') != std::string::npos) fail(n + " must not contain NUL characters");
   return value;
 }
 
 std::string body_fields::email(std::string_view name, std::size_t max) {
-  const std::string n(name);
+  const std::string n = label(name);
   const auto* v = field(name);
   if (v == nullptr || !v->is_string()) {
     fail(n + " must be an email");
@@ -51,7 +58,7 @@ std::string body_fields::email(std::string_view name, std::size_t max) {
 }
 
 std::string body_fields::one_of(std::string_view name, std::initializer_list<std::string_view> allowed) {
-  const std::string n(name);
+  const std::string n = label(name);
   const auto* v = field(name);
   if (v != nullptr && v->is_string()) {
     for (const auto a : allowed) {
@@ -67,8 +74,84 @@ std::string body_fields::one_of(std::string_view name, std::initializer_list<std
   return {};
 }
 
+std::optional<std::string> body_fields::optional_one_of(std::string_view name,
+                                                        std::initializer_list<std::string_view> allowed) {
+  if (field(name) == nullptr) return std::nullopt;
+  return one_of(name, allowed);
+}
+
+long long body_fields::integer(std::string_view name, long long min, long long max) {
+  const std::string n = label(name);
+  const auto* v = field(name);
+  // JSON numbers are JavaScript numbers: 2.0 is the integer 2, 2.5 is not one.
+  if (v != nullptr && v->is_double()) {
+    const double d = v->get_double();
+    if (std::isfinite(d) && std::trunc(d) == d) {
+      if (d < static_cast<double>(min)) {
+        fail(n + " must not be less than " + std::to_string(min));
+      } else if (d > static_cast<double>(max)) {
+        fail(n + " must not be greater than " + std::to_string(max));
+      } else {
+        return static_cast<long long>(d);
+      }
+      return 0;
+    }
+  }
+  if (v == nullptr || !(v->is_int64() || v->is_uint64())) {
+    fail(n + " must be an integer number");
+    return 0;
+  }
+  if (v->is_uint64() || v->get_int64() > max) {
+    fail(n + " must not be greater than " + std::to_string(max));
+    return 0;
+  }
+  if (v->get_int64() < min) {
+    fail(n + " must not be less than " + std::to_string(min));
+    return 0;
+  }
+  return v->get_int64();
+}
+
+nullable_field<long long> body_fields::nullable_date(std::string_view name) {
+  nullable_field<long long> out;
+  const auto* v = object_->if_contains(name);
+  if (v == nullptr) return out;
+  out.given = true;
+  if (v->is_null()) return out;
+  if (v->is_string()) out.value = parse_iso8601_ms(std::string_view(v->get_string()));
+  if (!out.value) fail(label(name) + " must be a valid ISO 8601 date string");
+  return out;
+}
+
+const boost::json::array* body_fields::array_of_objects(std::string_view name, std::size_t min, std::size_t max) {
+  const std::string n = label(name);
+  const auto* v = field(name);
+  if (v == nullptr || !v->is_array()) {
+    fail(n + " must be an array");
+    return nullptr;
+  }
+  const auto& list = v->get_array();
+  bool ok = true;
+  if (list.size() < min) {
+    fail(n + " must contain at least " + std::to_string(min) + " elements");
+    ok = false;
+  }
+  if (list.size() > max) {
+    fail(n + " must contain no more than " + std::to_string(max) + " elements");
+    ok = false;
+  }
+  for (const auto& e : list) {
+    if (!e.is_object()) {
+      fail("each value in " + n + " must be an object");
+      ok = false;
+      break;
+    }
+  }
+  return ok ? &list : nullptr;
+}
+
 void body_fields::finish() const {
-  if (!messages_.empty()) throw http::http_error(400, messages_);
+  if (!sink_->empty()) throw http::http_error(400, *sink_);
 }
 
 bool is_email(std::string_view text) noexcept {
@@ -99,6 +182,97 @@ std::size_t text_length(std::string_view utf8) noexcept {
   std::size_t n = 0;
   for (const char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
   return n;
+}
+
+namespace {
+
+// Reads exactly `n` digits at `pos`; -1 when they are not all there.
+int digits(std::string_view s, std::size_t& pos, std::size_t n) noexcept {
+  if (pos + n > s.size()) return -1;
+  int v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[pos + i];
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  pos += n;
+  return v;
+}
+
+bool is_leap(int y) noexcept {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int days_in_month(int y, int m) noexcept {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+long long days_from_civil(long long y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long long>(doe) - 719468;
+}
+
+}  // namespace
+
+std::optional<long long> parse_iso8601_ms(std::string_view s) noexcept {
+  std::size_t p = 0;
+  const int year = digits(s, p, 4);
+  if (year < 1 || p >= s.size() || s[p++] != '-') return std::nullopt;
+  const int month = digits(s, p, 2);
+  if (month < 1 || month > 12 || p >= s.size() || s[p++] != '-') return std::nullopt;
+  const int day = digits(s, p, 2);
+  if (day < 1 || day > days_in_month(year, month)) return std::nullopt;
+  if (p >= s.size() || (s[p] != 'T' && s[p] != 't')) return std::nullopt;
+  ++p;
+  const int hour = digits(s, p, 2);
+  if (hour < 0 || hour > 23 || p >= s.size() || s[p++] != ':') return std::nullopt;
+  const int minute = digits(s, p, 2);
+  if (minute < 0 || minute > 59) return std::nullopt;
+  int second = 0;
+  int millis = 0;
+  if (p < s.size() && s[p] == ':') {
+    ++p;
+    second = digits(s, p, 2);
+    if (second < 0 || second > 59) return std::nullopt;
+    if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
+      ++p;
+      std::size_t n = 0;
+      for (; p < s.size() && s[p] >= '0' && s[p] <= '9'; ++p, ++n) {
+        if (n < 3) millis = millis * 10 + (s[p] - '0');
+      }
+      if (n == 0 || n > 9) return std::nullopt;
+      for (; n < 3; ++n) millis *= 10;
+    }
+  }
+  int offset_minutes = 0;
+  if (p < s.size() && (s[p] == 'Z' || s[p] == 'z')) {
+    ++p;
+  } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
+    const int sign = s[p++] == '-' ? -1 : 1;
+    const int oh = digits(s, p, 2);
+    if (oh < 0 || oh > 23) return std::nullopt;
+    int om = 0;
+    if (p < s.size()) {
+      if (s[p] == ':') ++p;
+      om = digits(s, p, 2);
+      if (om < 0 || om > 59) return std::nullopt;
+    }
+    offset_minutes = sign * (oh * 60 + om);
+  }
+  if (p != s.size()) return std::nullopt;
+  const long long days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const long long ms = ((days * 24 + hour) * 60 + minute - offset_minutes) * 60000LL + second * 1000LL + millis;
+  // Years 1..9999 in UTC, so that every stored instant prints as YYYY-...
+  constexpr long long first_ms = -62135596800000LL;  // 0001-01-01T00:00:00.000Z
+  constexpr long long last_ms = 253402300799999LL;   // 9999-12-31T23:59:59.999Z
+  if (ms < first_ms || ms > last_ms) return std::nullopt;
+  return ms;
 }
 
 }  // namespace bakewind::app

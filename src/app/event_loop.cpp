@@ -3,6 +3,8 @@
 #include "app/auth_routes.hpp"
 #include "app/health_routes.hpp"
 #include "app/lock_routes.hpp"
+#include "app/order_routes.hpp"
+#include "app/ws_routes.hpp"
 
 namespace bakewind::app {
 
@@ -37,12 +39,18 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       limiter(redis, shared.cfg.rate_limits),
       auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter},
       events(redis),
-      locks(redis, pg, events, shared.cfg.order_lock_ttl) {
+      locks(redis, pg, events, shared.cfg.order_lock_ttl),
+      order_rows(pg),
+      orders(order_rows, locks, events),
+      clients(io.get_executor()) {
+  auth.notices = &events;
   ready.add("redis", [this]() { return redis.ping(); });
   ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
   add_health_routes(routes, ready);
   add_auth_routes(routes, auth);
   add_lock_routes(routes, auth, locks);
+  add_order_routes(routes, auth, orders);
+  add_ws_route(routes, auth, clients);
 }
 
 asio::awaitable<void> event_loop::close() {

@@ -5,12 +5,15 @@
 // loops share is immutable or thread-safe (process_services).
 
 #include "app/auth_context.hpp"
+#include "app/live_events.hpp"
 #include "auth/jwt.hpp"
 #include "core/config.hpp"
 #include "http/router.hpp"
 #include "locks/events.hpp"
 #include "locks/lock_service.hpp"
 #include "observability/health.hpp"
+#include "orders/order_service.hpp"
+#include "orders/order_store.hpp"
 #include "pg/pool.hpp"
 #include "redis/client.hpp"
 #include "redis/service.hpp"
@@ -53,6 +56,9 @@ struct event_loop {
   auth_context auth;
   locks::event_bus events;
   locks::lock_service locks;
+  orders::order_store order_rows;
+  orders::order_service orders;
+  live_clients clients;
   observability::readiness ready;
   http::router routes;
 };

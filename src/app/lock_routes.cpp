@@ -13,8 +13,7 @@ using http::response;
 
 namespace {
 
-constexpr std::string_view session_message =
-    "sessionId must be 1 to 128 characters of letters, digits, '_' or '-'";
+constexpr std::string_view session_message = "sessionId must be 1 to 128 characters of letters, digits, '_' or '-'";
 
 // The order id of the path; a malformed one is answered like a missing order.
 std::string order_id_of(const request& req) {
@@ -53,10 +52,14 @@ asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lo
   const auto who = co_await holder_of(caller, auth, std::move(session));
   const auto result = co_await locks.acquire(order_id, who);
   switch (result.outcome) {
-    case locks::acquire_outcome::acquired: co_return http::json_response(201, locks::to_json(*result.current));
-    case locks::acquire_outcome::reacquired: co_return http::json_response(200, locks::to_json(*result.current));
-    case locks::acquire_outcome::conflict: co_return conflict(result.current);
-    case locks::acquire_outcome::not_found: break;
+    case locks::acquire_outcome::acquired:
+      co_return http::json_response(201, locks::to_json(*result.current));
+    case locks::acquire_outcome::reacquired:
+      co_return http::json_response(200, locks::to_json(*result.current));
+    case locks::acquire_outcome::conflict:
+      co_return conflict(result.current);
+    case locks::acquire_outcome::not_found:
+      break;
   }
   throw http::http_error(404, "Order not found");
 }
@@ -68,31 +71,38 @@ asio::awaitable<response> do_renew(request& req, auth_context& auth, locks::lock
   const auto who = co_await holder_of(caller, auth, std::move(session));
   const auto result = co_await locks.renew(order_id, who);
   switch (result.outcome) {
-    case locks::change_outcome::done: co_return http::json_response(200, locks::to_json(*result.current));
-    case locks::change_outcome::conflict: co_return conflict(result.current);
-    case locks::change_outcome::not_held: throw http::http_error(404, "Lock not found");
-    case locks::change_outcome::not_found: break;
+    case locks::change_outcome::done:
+      co_return http::json_response(200, locks::to_json(*result.current));
+    case locks::change_outcome::conflict:
+      co_return conflict(result.current);
+    case locks::change_outcome::not_held:
+      throw http::http_error(404, "Lock not found");
+    case locks::change_outcome::not_found:
+      break;
   }
   throw http::http_error(404, "Order not found");
 }
 
 asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lock_service& locks) {
   const auto who = co_await authenticate(req, auth);
-  const auto order_id = order_id_of(req);
   const auto force_text = req.query("force");
+  const bool force = force_text && *force_text == "true";
+  if (force && who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
+  const auto order_id = order_id_of(req);
   if (force_text && *force_text != "true" && *force_text != "false") {
     throw http::http_error(400, boost::json::array{"force must be a boolean value"});
   }
-  const bool force = force_text && *force_text == "true";
-  if (force && who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
   std::string session = valid_session_id(req.query("sessionId"));
   const locks::holder h{who.user_id, "", who.bakery_id, std::move(session)};
   const auto result = co_await locks.release(order_id, h, force);
   switch (result.outcome) {
-    case locks::change_outcome::done: co_return http::empty_response(204);
+    case locks::change_outcome::done:
+      co_return http::empty_response(204);
     case locks::change_outcome::not_held:
-    case locks::change_outcome::conflict: throw http::http_error(404, "Lock not found");
-    case locks::change_outcome::not_found: break;
+    case locks::change_outcome::conflict:
+      throw http::http_error(404, "Lock not found");
+    case locks::change_outcome::not_found:
+      break;
   }
   throw http::http_error(404, "Order not found");
 }

@@ -21,6 +21,7 @@ constexpr const char* usage =
     "commands:\n"
     "  serve      run the HTTP + WebSocket API (configuration from the environment)\n"
     "  migrate    apply the bundled database migrations to DATABASE_URL and exit\n"
+    "  demo       load the demo bakery (once) and print its logins\n"
     "  version    print the version and exit\n"
     "  --help     print this text\n"
     "\n"
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
     std::printf("bakewind %s\n", BAKEWIND_VERSION);
     return 0;
   }
-  if (command != "serve" && command != "migrate") {
+  if (command != "serve" && command != "migrate" && command != "demo") {
     std::fprintf(stderr, "bakewind: unknown command '%s'\n\n%s", argv[argc > 1 ? 1 : 0], usage);
     return 2;
   }
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
 
   try {
     if (command == "migrate") return bakewind::app::migrate(cfg);
+    if (command == "demo") return bakewind::app::load_demo(cfg);
     std::unique_ptr<bakewind::app::application> app;
     try {
       app = std::make_unique<bakewind::app::application>(std::move(cfg));

@@ -70,7 +70,8 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
   if (answered && ready) co_return revoked;
   if (answered) {
     // Redis answers, but lost what it held: the record decides until refilled.
-    start_refill(co_await asio::this_coro::executor);
+    const auto ex = co_await asio::this_coro::executor;
+    start_refill(ex);
   } else if (fallback_ == core::revocation_fallback::deny) {
     throw core::unavailable_error("redis", "revocation check unavailable (REVOCATION_FALLBACK=deny)");
   }

@@ -127,12 +127,14 @@ asio::awaitable<void> token_service::logout(const principal& who, std::optional<
       params);
 }
 
-asio::awaitable<void> token_service::logout_all(const principal& who) {
+asio::awaitable<long long> token_service::logout_all(const principal& who) {
   // The cutoff is this instant to the millisecond; tokens carry theirs in the jti.
-  co_await revoked_.revoke_all(who.user_id, millis_now());
+  const long long cutoff = millis_now();
+  co_await revoked_.revoke_all(who.user_id, cutoff);
   const auto params = pg::params(who.user_id);
   co_await pg_.query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL",
                      params);
+  co_return cutoff;
 }
 
 asio::awaitable<long long> token_service::purge_expired() {

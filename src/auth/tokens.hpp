@@ -58,8 +58,8 @@ class token_service {
   /// one of the caller's (anything else is ignored).
   boost::asio::awaitable<void> logout(const principal& who, std::optional<std::string> refresh_token);
 
-  /// Rejects every token of the caller issued until now.
-  boost::asio::awaitable<void> logout_all(const principal& who);
+  /// Rejects every token of the caller issued until now; the cutoff (ms).
+  boost::asio::awaitable<long long> logout_all(const principal& who);
 
   /// Verifies an access token's signature, type and expiry (no revocation
   /// check); nullopt when it is not a valid access token.

@@ -96,7 +96,7 @@ std::string choose_request_id(std::optional<std::string_view> sent) {
     }
     if (safe) return std::string(*sent);
   }
-  return core::random_uuid();
+  return core::fast_uuid();
 }
 
 asio::awaitable<response> dispatcher::route(request& req) const {

@@ -7,8 +7,12 @@
 namespace bakewind::locks {
 
 boost::json::object to_json(const lock_info& l) {
-  return {{"orderId", l.order_id},       {"userId", l.user_id},         {"userName", l.user_name},
-          {"sessionId", l.session_id},   {"acquiredAt", l.acquired_at}, {"expiresAt", l.expires_at},
+  return {{"orderId", l.order_id},
+          {"userId", l.user_id},
+          {"userName", l.user_name},
+          {"sessionId", l.session_id},
+          {"acquiredAt", l.acquired_at},
+          {"expiresAt", l.expires_at},
           {"lastActivityAt", l.last_activity_at}};
 }
 
@@ -25,9 +29,10 @@ std::optional<lock_info> from_redis_value(std::string_view text) {
   const auto& o = v->as_object();
   lock_info l;
   const std::pair<const char*, std::string*> fields[] = {
-      {"orderId", &l.order_id},       {"bakeryId", &l.bakery_id},       {"userId", &l.user_id},
-      {"userName", &l.user_name},     {"sessionId", &l.session_id},     {"acquiredAt", &l.acquired_at},
-      {"expiresAt", &l.expires_at},   {"lastActivityAt", &l.last_activity_at}};
+      {"orderId", &l.order_id},     {"bakeryId", &l.bakery_id},
+      {"userId", &l.user_id},       {"userName", &l.user_name},
+      {"sessionId", &l.session_id}, {"acquiredAt", &l.acquired_at},
+      {"expiresAt", &l.expires_at}, {"lastActivityAt", &l.last_activity_at}};
   for (const auto& [key, out] : fields) {
     const auto* f = o.if_contains(key);
     if (f == nullptr || !f->is_string()) return std::nullopt;

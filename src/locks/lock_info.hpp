@@ -11,14 +11,14 @@ namespace bakewind::locks {
 
 struct lock_info {
   std::string order_id;
-  std::string bakery_id;         ///< not shown to clients; scopes events and lists
+  std::string bakery_id;  ///< not shown to clients; scopes events and lists
   std::string user_id;
   std::string user_name;
   std::string session_id;
-  std::string acquired_at;       ///< ISO-8601 UTC with milliseconds
+  std::string acquired_at;  ///< ISO-8601 UTC with milliseconds
   std::string expires_at;
   std::string last_activity_at;
-  long long expires_ms = 0;      ///< expires_at in ms since the epoch (not shown to clients)
+  long long expires_ms = 0;  ///< expires_at in ms since the epoch (not shown to clients)
 };
 
 /// `{orderId, userId, userName, sessionId, acquiredAt, expiresAt, lastActivityAt}`.

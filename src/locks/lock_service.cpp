@@ -5,31 +5,38 @@
 #include "locks/scripts.hpp"
 #include "redis/errors.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace bakewind::locks {
 
 namespace asio = boost::asio;
-using std::chrono::system_clock;
 using detail::redis_view;
+using std::chrono::system_clock;
 
 namespace {
 
 constexpr std::string_view ready_key = "locks:ready";
 
-std::string key_of(std::string_view order_id) { return std::string("order_lock:").append(order_id); }
+std::string key_of(std::string_view order_id) {
+  return std::string("order_lock:").append(order_id);
+}
 
 long long now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string iso(long long ms) { return core::iso8601_ms(system_clock::time_point(std::chrono::milliseconds(ms))); }
+std::string iso(long long ms) {
+  return core::iso8601_ms(system_clock::time_point(std::chrono::milliseconds(ms)));
+}
 
 lock_info make_lock(const std::string& order_id, const holder& who, long long now, long long expires) {
-  return lock_info{order_id, who.bakery_id,  who.user_id, who.user_name, who.session_id,
-                   iso(now), iso(expires), iso(now),    expires};
+  return lock_info{order_id, who.bakery_id, who.user_id, who.user_name, who.session_id,
+                   iso(now), iso(expires),  iso(now),    expires};
 }
 
 boost::json::object lock_event(std::string_view type, const lock_info& l) {
@@ -40,8 +47,11 @@ boost::json::object lock_event(std::string_view type, const lock_info& l) {
 }
 
 boost::json::object unlock_event(const lock_info& l, std::string_view reason) {
-  return {{"type", "order.unlocked"}, {"at", iso(now_ms())}, {"orderId", l.order_id},
-          {"userId", l.user_id},      {"reason", reason}};
+  return {{"type", "order.unlocked"},
+          {"at", iso(now_ms())},
+          {"orderId", l.order_id},
+          {"userId", l.user_id},
+          {"reason", reason}};
 }
 
 redis_view view_of(const redis::reply& r) {
@@ -59,7 +69,7 @@ lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& event
     : redis_(redis), store_(pg), events_(events), ttl_(ttl) {}
 
 asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std::string order_id,
-                                                       std::vector<std::string> args) {
+                                                     std::vector<std::string> args) {
   const std::vector<std::string> keys{key_of(order_id)};
   try {
     redis::reply r = co_await redis_.eval(s, keys, args);
@@ -71,33 +81,62 @@ asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std
 }
 
 asio::awaitable<void> lock_service::mirror(const lock_info& l) {
-  // Best effort: Redis serves reads; PostgreSQL already holds the truth.
+  // Redis serves reads; PostgreSQL already holds the truth. A write that
+  // fails is repeated from PostgreSQL's state once Redis answers again, so
+  // that a Redis that kept its data does not keep serving a stale entry.
   const long long ttl = l.expires_ms - now_ms();
   if (ttl <= 0) co_return;
   const std::vector<std::string> set{"SET", key_of(l.order_id), to_redis_value(l), "PX", std::to_string(ttl)};
   try {
     co_await redis_.command(set);
+    co_return;
   } catch (const std::exception& e) {
     core::log_debug("lock not mirrored to redis", {{"error", e.what()}});
   }
+  const auto ex = co_await asio::this_coro::executor;
+  resync_later(ex, l.order_id, l.bakery_id);
 }
 
-asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& user_id,
-                                             const std::string& session_id) {
+asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& bakery_id,
+                                             const std::string& user_id, const std::string& session_id) {
   const std::vector<std::string> args{user_id, session_id};
-  co_await run_script(scripts::release(), order_id, args);
+  const redis_view done = co_await run_script(scripts::release(), order_id, args);
+  if (done.known) co_return;
+  const auto ex = co_await asio::this_coro::executor;
+  resync_later(ex, order_id, bakery_id);
+}
+
+void lock_service::resync_later(const asio::any_io_executor& ex, std::string order_id, std::string bakery_id) {
+  asio::co_spawn(ex, resync(std::move(order_id), std::move(bakery_id)), asio::detached);
+}
+
+asio::awaitable<void> lock_service::resync(std::string order_id, std::string bakery_id) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  const auto give_up = std::chrono::steady_clock::now() + ttl_;
+  while (std::chrono::steady_clock::now() < give_up) {
+    pause.expires_after(std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    try {
+      const auto live = co_await store_.live(order_id, bakery_id);
+      std::vector<std::string> command{"DEL", key_of(order_id)};
+      if (live && live->expires_ms > now_ms()) {
+        command = {"SET", key_of(order_id), to_redis_value(*live), "PX", std::to_string(live->expires_ms - now_ms())};
+      }
+      co_await redis_.command(command);
+      core::log_info("lock entry repaired in redis", {{"orderId", order_id}});
+      co_return;
+    } catch (const std::exception&) {
+      // Still down: try again.
+    }
+  }
 }
 
 asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, holder who) {
   const long long now = now_ms();
   const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
   const lock_info wanted = make_lock(order_id, who, now, expires);
-  const std::vector<std::string> args{to_redis_value(wanted),
-                                      who.user_id,
-                                      who.session_id,
-                                      std::to_string(expires - now),
-                                      wanted.expires_at,
-                                      wanted.last_activity_at,
+  const std::vector<std::string> args{to_redis_value(wanted),        who.user_id,       who.session_id,
+                                      std::to_string(expires - now), wanted.expires_at, wanted.last_activity_at,
                                       std::to_string(expires)};
   const redis_view fast = co_await run_script(scripts::acquire(), order_id, args);
   if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id) {
@@ -113,7 +152,7 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
     co_return acquire_result{reacquired ? acquire_outcome::reacquired : acquire_outcome::acquired, granted};
   }
   // Refused: undo what Redis granted, and show the real holder.
-  if (redis_granted) co_await unmirror(order_id, who.user_id, who.session_id);
+  if (redis_granted) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id);
   auto current = co_await store_.live(order_id, who.bakery_id);
   if (current) {
     co_await mirror(*current);
@@ -128,13 +167,8 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
 asio::awaitable<change_result> lock_service::renew(std::string order_id, holder who) {
   const long long now = now_ms();
   const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
-  const std::vector<std::string> args{"",
-                                      who.user_id,
-                                      who.session_id,
-                                      std::to_string(expires - now),
-                                      iso(expires),
-                                      iso(now),
-                                      std::to_string(expires)};
+  const std::vector<std::string> args{"",           who.user_id, who.session_id,         std::to_string(expires - now),
+                                      iso(expires), iso(now),    std::to_string(expires)};
   const redis_view fast = co_await run_script(scripts::renew(), order_id, args);
   auto renewed = co_await store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
   if (renewed) {
@@ -142,7 +176,7 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
     co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed));
     co_return change_result{change_outcome::done, renewed};
   }
-  if (fast.known && fast.verdict == 2) co_await unmirror(order_id, who.user_id, who.session_id);
+  if (fast.known && fast.verdict == 2) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id);
   auto current = co_await store_.live(order_id, who.bakery_id);
   if (current) {
     co_await mirror(*current);
@@ -159,7 +193,7 @@ asio::awaitable<change_result> lock_service::release(std::string order_id, holde
   // Only that holder's entry goes from Redis, never a newer holder's.
   const std::string redis_user = released ? released->user_id : who.user_id;
   const std::string redis_session = released ? released->session_id : who.session_id;
-  co_await unmirror(order_id, redis_user, redis_session);
+  co_await unmirror(order_id, who.bakery_id, redis_user, redis_session);
   if (released) {
     co_await events_.publish(who.bakery_id, unlock_event(*released, force ? "forced" : "released"));
     co_return change_result{change_outcome::done, released};
@@ -193,7 +227,8 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
         if (l && l->bakery_id == bakery_id) out[i] = std::move(l);
       }
     } else if (r.type == redis::reply::kind::array) {
-      start_refill(co_await asio::this_coro::executor);  // Redis lost its data: the record answers
+      const auto ex = co_await asio::this_coro::executor;
+      start_refill(ex);  // Redis lost its data: the record answers
     }
   } catch (const std::exception& e) {
     core::log_debug("lock status from postgres", {{"error", e.what()}});
@@ -213,13 +248,18 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
   co_return live;
 }
 
-asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id,
-                                           std::optional<lock_info> had) {
+asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had) {
   const std::vector<std::string> del{"DEL", key_of(order_id)};
+  bool deleted = false;
   try {
     co_await redis_.command(del);
+    deleted = true;
   } catch (const std::exception& e) {
     core::log_debug("lock key not deleted", {{"error", e.what()}});
+  }
+  if (!deleted) {
+    const auto ex = co_await asio::this_coro::executor;
+    resync_later(ex, order_id, bakery_id);
   }
   if (had) co_await events_.publish(std::move(bakery_id), unlock_event(*had, "deleted"));
 }
@@ -227,7 +267,7 @@ asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string or
 asio::awaitable<std::size_t> lock_service::sweep_expired() {
   auto expired = co_await store_.delete_expired();
   for (const auto& l : expired) {
-    co_await unmirror(l.order_id, l.user_id, l.session_id);
+    co_await unmirror(l.order_id, l.bakery_id, l.user_id, l.session_id);
     co_await events_.publish(l.bakery_id, unlock_event(l, "expired"));
   }
   co_return expired.size();

@@ -29,10 +29,10 @@ struct holder {
 };
 
 enum class acquire_outcome {
-  acquired,     ///< 201: newly acquired
-  reacquired,   ///< 200: the same user and session held it; its TTL starts again
-  conflict,     ///< 409: someone else holds it (see `current`)
-  not_found,    ///< 404: no such order in the caller's bakery
+  acquired,    ///< 201: newly acquired
+  reacquired,  ///< 200: the same user and session held it; its TTL starts again
+  conflict,    ///< 409: someone else holds it (see `current`)
+  not_found,   ///< 404: no such order in the caller's bakery
 };
 
 struct acquire_result {
@@ -41,10 +41,10 @@ struct acquire_result {
 };
 
 enum class change_outcome {
-  done,          ///< renewed / released
-  not_held,      ///< 404 `Lock not found`: the caller holds no live lock with that session
-  conflict,      ///< 409 (renew): another holds it (see `current`)
-  not_found,     ///< 404 `Order not found`
+  done,       ///< renewed / released
+  not_held,   ///< 404 `Lock not found`: the caller holds no live lock with that session
+  conflict,   ///< 409 (renew): another holds it (see `current`)
+  not_found,  ///< 404 `Order not found`
 };
 
 struct change_result {
@@ -89,8 +89,7 @@ class lock_service {
   /// After an order was deleted (its row, and so its lock row, are gone):
   /// drops the Redis entry and announces `order.unlocked` (reason deleted)
   /// when there was a lock.
-  boost::asio::awaitable<void> forget(std::string bakery_id, std::string order_id,
-                                      std::optional<lock_info> had);
+  boost::asio::awaitable<void> forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had);
 
   /// Deletes expired lock rows and announces each (`order.unlocked`, reason
   /// expired); exactly one instance sees each row. Returns how many.
@@ -105,10 +104,12 @@ class lock_service {
 
  private:
   boost::asio::awaitable<detail::redis_view> run_script(const redis::script& s, std::string order_id,
-                                                      std::vector<std::string> args);
+                                                        std::vector<std::string> args);
   boost::asio::awaitable<void> mirror(const lock_info& l);
-  boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& user_id,
-                                        const std::string& session_id);
+  boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& bakery_id,
+                                        const std::string& user_id, const std::string& session_id);
+  void resync_later(const boost::asio::any_io_executor& ex, std::string order_id, std::string bakery_id);
+  boost::asio::awaitable<void> resync(std::string order_id, std::string bakery_id);
   void start_refill(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<void> refill();
 

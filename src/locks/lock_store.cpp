@@ -105,8 +105,7 @@ asio::awaitable<std::vector<lock_info>> lock_store::live_in(std::string bakery_i
 
 asio::awaitable<bool> lock_store::order_exists(std::string order_id, std::string bakery_id) {
   const auto params = pg::params(order_id, bakery_id);
-  pg::result r =
-      co_await pg_.query("SELECT 1 FROM orders WHERE id = $1::uuid AND bakery_id = $2::uuid", params);
+  pg::result r = co_await pg_.query("SELECT 1 FROM orders WHERE id = $1::uuid AND bakery_id = $2::uuid", params);
   co_return r.rows() == 1;
 }
 

@@ -27,8 +27,8 @@ class lock_store {
 
   /// Extends this holder's live lock; nullopt when it holds none.
   boost::asio::awaitable<std::optional<lock_info>> renew(std::string order_id, std::string bakery_id,
-                                                         std::string user_id, std::string session_id,
-                                                         long long now_ms, long long expires_ms);
+                                                         std::string user_id, std::string session_id, long long now_ms,
+                                                         long long expires_ms);
 
   /// Deletes this holder's live lock (anyone's when user_id is empty); the
   /// deleted row, or nullopt.

@@ -1,0 +1,58 @@
+#pragma once
+// The WebSocket clients of one event loop (API.md "Live events"): who they
+// are, which bakery's events they get, and when they must be closed with
+// 4001 (their token expired, was revoked, or was cut off by logout-all).
+// Touched only from its loop's thread.
+
+#include "http/websocket.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bakewind::app {
+
+class live_clients {
+ public:
+  explicit live_clients(boost::asio::any_io_executor ex) : executor_(std::move(ex)) {}
+
+  /// Adds a client of `bakery_id`, holding token `jti` that expires at `exp_s`.
+  void add(std::shared_ptr<http::ws_channel> channel, std::string bakery_id, std::string user_id, std::string jti,
+           long long issued_ms, long long exp_s);
+
+  /// Forgets a client (it has closed).
+  void remove(const http::ws_channel* channel);
+
+  /// Sends `event_json` to every client of `bakery_id`.
+  void deliver(std::string_view bakery_id, const std::string& event_json);
+
+  /// Applies an instance-internal notice (`token.revoked`, `user.logged_out_all`).
+  void apply_notice(std::string_view notice_json);
+
+  /// Clients connected now.
+  std::size_t size() const noexcept { return clients_.size(); }
+
+ private:
+  struct client {
+    std::shared_ptr<http::ws_channel> channel;
+    std::string bakery_id;
+    std::string user_id;
+    std::string jti;
+    long long issued_ms = 0;
+    std::unique_ptr<boost::asio::steady_timer> expiry;
+  };
+
+  void close_where(const std::function<bool(const client&)>& match);
+
+  boost::asio::any_io_executor executor_;
+  std::vector<client> clients_;
+};
+
+/// The bakery id under which instance-internal notices travel on the events channel.
+inline constexpr std::string_view notice_channel_id = "-";
+
+}  // namespace bakewind::app

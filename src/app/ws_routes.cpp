@@ -1,0 +1,36 @@
+#include "app/ws_routes.hpp"
+
+#include "core/json.hpp"
+
+namespace bakewind::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+void answer_ping(const std::shared_ptr<http::ws_channel>& channel, std::string_view text) {
+  const auto v = core::parse_json(text);
+  if (!v || !v->is_object()) return;
+  const auto* type = v->as_object().if_contains("type");
+  if (type != nullptr && type->is_string() && type->get_string() == "ping") channel->send(R"({"type":"pong"})");
+}
+
+}  // namespace
+
+void add_ws_route(http::router& routes, auth_context& auth, live_clients& clients) {
+  routes.add_websocket("/api/v1/ws", [&auth, &clients](http::request& req) -> asio::awaitable<http::ws_accept> {
+    std::string_view token = bearer_token(req);
+    if (token.empty()) token = req.query("access_token").value_or("");
+    // Throws http_error 401 (answered before the upgrade) when it is not valid.
+    const auth::principal who = co_await authenticate_token(token, auth);
+    http::ws_accept accept;
+    accept.on_open = [&clients, who](std::shared_ptr<http::ws_channel> channel) {
+      clients.add(std::move(channel), who.bakery_id, who.user_id, who.jti, who.issued_ms, who.exp);
+    };
+    accept.on_message = &answer_ping;
+    accept.on_close = [&clients](const std::shared_ptr<http::ws_channel>& channel) { clients.remove(channel.get()); };
+    co_return accept;
+  });
+}
+
+}  // namespace bakewind::app
