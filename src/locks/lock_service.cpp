@@ -10,6 +10,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace bakewind::locks {
@@ -24,6 +26,10 @@ constexpr std::string_view ready_key = "locks:ready";
 
 std::string key_of(std::string_view order_id) {
   return std::string("order_lock:").append(order_id);
+}
+
+std::string bakery_key(std::string_view bakery_id) {
+  return std::string("locks:bakery:").append(bakery_id);
 }
 
 long long now_ms() {
@@ -69,8 +75,8 @@ lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& event
     : redis_(redis), store_(pg), events_(events), ttl_(ttl) {}
 
 asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std::string order_id,
-                                                     std::vector<std::string> args) {
-  const std::vector<std::string> keys{key_of(order_id)};
+                                                     std::string bakery_id, std::vector<std::string> args) {
+  const std::vector<std::string> keys{key_of(order_id), bakery_key(bakery_id)};
   try {
     redis::reply r = co_await redis_.eval(s, keys, args);
     co_return view_of(r);
@@ -86,13 +92,9 @@ asio::awaitable<void> lock_service::mirror(const lock_info& l) {
   // that a Redis that kept its data does not keep serving a stale entry.
   const long long ttl = l.expires_ms - now_ms();
   if (ttl <= 0) co_return;
-  const std::vector<std::string> set{"SET", key_of(l.order_id), to_redis_value(l), "PX", std::to_string(ttl)};
-  try {
-    co_await redis_.command(set);
-    co_return;
-  } catch (const std::exception& e) {
-    core::log_debug("lock not mirrored to redis", {{"error", e.what()}});
-  }
+  const std::vector<std::string> args{to_redis_value(l), std::to_string(ttl)};
+  const redis_view stored = co_await run_script(scripts::store(), l.order_id, l.bakery_id, args);
+  if (stored.known) co_return;
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, l.order_id, l.bakery_id);
 }
@@ -100,7 +102,7 @@ asio::awaitable<void> lock_service::mirror(const lock_info& l) {
 asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& bakery_id,
                                              const std::string& user_id, const std::string& session_id) {
   const std::vector<std::string> args{user_id, session_id};
-  const redis_view done = co_await run_script(scripts::release(), order_id, args);
+  const redis_view done = co_await run_script(scripts::release(), order_id, bakery_id, args);
   if (done.known) co_return;
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, order_id, bakery_id);
@@ -116,17 +118,23 @@ asio::awaitable<void> lock_service::resync(std::string order_id, std::string bak
   while (std::chrono::steady_clock::now() < give_up) {
     pause.expires_after(std::chrono::milliseconds(250));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    std::optional<lock_info> live;
     try {
-      const auto live = co_await store_.live(order_id, bakery_id);
-      std::vector<std::string> command{"DEL", key_of(order_id)};
-      if (live && live->expires_ms > now_ms()) {
-        command = {"SET", key_of(order_id), to_redis_value(*live), "PX", std::to_string(live->expires_ms - now_ms())};
-      }
-      co_await redis_.command(command);
+      live = co_await store_.live(order_id, bakery_id);
+    } catch (const std::exception&) {
+      continue;  // PostgreSQL is down too: try again
+    }
+    redis_view done;
+    if (live && live->expires_ms > now_ms()) {
+      const std::vector<std::string> args{to_redis_value(*live), std::to_string(live->expires_ms - now_ms())};
+      done = co_await run_script(scripts::store(), order_id, bakery_id, args);
+    } else {
+      const std::vector<std::string> none;
+      done = co_await run_script(scripts::drop(), order_id, bakery_id, none);
+    }
+    if (done.known) {
       core::log_info("lock entry repaired in redis", {{"orderId", order_id}});
       co_return;
-    } catch (const std::exception&) {
-      // Still down: try again.
     }
   }
 }
@@ -138,7 +146,7 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   const std::vector<std::string> args{to_redis_value(wanted),        who.user_id,       who.session_id,
                                       std::to_string(expires - now), wanted.expires_at, wanted.last_activity_at,
                                       std::to_string(expires)};
-  const redis_view fast = co_await run_script(scripts::acquire(), order_id, args);
+  const redis_view fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id, args);
   if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id) {
     co_return acquire_result{acquire_outcome::conflict, fast.current};  // contended: answered from memory
   }
@@ -169,7 +177,7 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
   const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
   const std::vector<std::string> args{"",           who.user_id, who.session_id,         std::to_string(expires - now),
                                       iso(expires), iso(now),    std::to_string(expires)};
-  const redis_view fast = co_await run_script(scripts::renew(), order_id, args);
+  const redis_view fast = co_await run_script(scripts::renew(), order_id, who.bakery_id, args);
   auto renewed = co_await store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
   if (renewed) {
     if (!(fast.known && fast.verdict == 2)) co_await mirror(*renewed);
@@ -244,20 +252,39 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
 }
 
 asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id) {
-  auto live = co_await store_.live_in(std::move(bakery_id));
-  co_return live;
+  const std::vector<std::string> keys{bakery_key(bakery_id), std::string(ready_key)};
+  const std::vector<std::string> none;
+  bool answered = false;
+  std::vector<lock_info> out;
+  try {
+    redis::reply r = co_await redis_.eval(scripts::list(), keys, none, redis::retry::idempotent);
+    if (r.type == redis::reply::kind::array) {
+      answered = true;
+      for (const auto& v : r.elements) {
+        auto l = from_redis_value(v.text);
+        if (l && l->bakery_id == bakery_id) out.push_back(std::move(*l));
+      }
+    } else {
+      const auto ex = co_await asio::this_coro::executor;
+      start_refill(ex);  // the marker is gone: Redis lost its data
+    }
+  } catch (const std::exception& e) {
+    core::log_debug("lock list from postgres", {{"error", e.what()}});
+  }
+  if (!answered) {
+    auto live = co_await store_.live_in(std::move(bakery_id));
+    co_return live;
+  }
+  std::sort(out.begin(), out.end(), [](const lock_info& a, const lock_info& b) {
+    return a.acquired_at != b.acquired_at ? a.acquired_at < b.acquired_at : a.order_id < b.order_id;
+  });
+  co_return out;
 }
 
 asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had) {
-  const std::vector<std::string> del{"DEL", key_of(order_id)};
-  bool deleted = false;
-  try {
-    co_await redis_.command(del);
-    deleted = true;
-  } catch (const std::exception& e) {
-    core::log_debug("lock key not deleted", {{"error", e.what()}});
-  }
-  if (!deleted) {
+  const std::vector<std::string> none;
+  const redis_view dropped = co_await run_script(scripts::drop(), order_id, bakery_id, none);
+  if (!dropped.known) {
     const auto ex = co_await asio::this_coro::executor;
     resync_later(ex, order_id, bakery_id);
   }

@@ -104,7 +104,7 @@ class lock_service {
 
  private:
   boost::asio::awaitable<detail::redis_view> run_script(const redis::script& s, std::string order_id,
-                                                        std::vector<std::string> args);
+                                                        std::string bakery_id, std::vector<std::string> args);
   boost::asio::awaitable<void> mirror(const lock_info& l);
   boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& bakery_id,
                                         const std::string& user_id, const std::string& session_id);

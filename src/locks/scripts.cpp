@@ -12,6 +12,7 @@ if ok and type(obj) == 'table' and obj.userId == ARGV[2] and obj.sessionId == AR
   obj.expiresMs = tonumber(ARGV[7])
   local v = cjson.encode(obj)
   redis.call('SET', KEYS[1], v, 'PX', ARGV[4])
+  redis.call('SADD', KEYS[2], KEYS[1])
   return {2, v}
 end
 return {0, cur}
@@ -23,6 +24,7 @@ const redis::script& acquire() {
   static const redis::script s(std::string(R"(local cur = redis.call('GET', KEYS[1])
 if not cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+  redis.call('SADD', KEYS[2], KEYS[1])
   return {1, ARGV[1]}
 end)") + refresh_if_ours);
   return s;
@@ -41,14 +43,41 @@ const redis::script& release() {
 if not cur then return 0 end
 if ARGV[1] == '' then
   redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], KEYS[1])
   return 1
 end
 local ok, obj = pcall(cjson.decode, cur)
 if ok and type(obj) == 'table' and obj.userId == ARGV[1] and obj.sessionId == ARGV[2] then
   redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], KEYS[1])
   return 1
 end
 return 0)");
+  return s;
+}
+
+const redis::script& store() {
+  static const redis::script s(R"(redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], KEYS[1])
+return 1)");
+  return s;
+}
+
+const redis::script& drop() {
+  static const redis::script s(R"(redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], KEYS[1])
+return 1)");
+  return s;
+}
+
+const redis::script& list() {
+  static const redis::script s(R"(if not redis.call('GET', KEYS[2]) then return false end
+local out = {}
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local v = redis.call('GET', key)
+  if v then table.insert(out, v) else redis.call('SREM', KEYS[1], key) end
+end
+return out)");
   return s;
 }
 

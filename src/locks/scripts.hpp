@@ -5,6 +5,9 @@
 
 namespace bakewind::locks::scripts {
 
+// Every script keeps KEYS[2], the set of a bakery's lock keys
+// (`locks:bakery:{bakeryId}`), in step with the lock keys.
+
 /// KEYS[1] lock key. ARGV: value, userId, sessionId, ttl ms, expiresAt, lastActivityAt, expiresMs.
 /// Free: set it, {1, value}. Ours: refresh it, {2, value}. Another's: {0, value}.
 const redis::script& acquire();
@@ -15,5 +18,16 @@ const redis::script& renew();
 /// KEYS[1] lock key. ARGV: userId, sessionId ("" and "": anyone's).
 /// Deletes it only when it is that holder's; 1 when deleted.
 const redis::script& release();
+
+/// KEYS[1] lock key. ARGV: value, ttl ms. Sets it (a repair from PostgreSQL).
+const redis::script& store();
+
+/// KEYS[1] lock key. Deletes it whoever holds it (its order is gone, or
+/// PostgreSQL holds no lock for it).
+const redis::script& drop();
+
+/// KEYS[1] bakery set, KEYS[2] the ready marker. The bakery's live lock
+/// values; nil when the marker is missing (Redis lost its data).
+const redis::script& list();
 
 }  // namespace bakewind::locks::scripts
