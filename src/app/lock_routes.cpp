@@ -15,15 +15,6 @@ namespace {
 
 constexpr std::string_view session_message = "sessionId must be 1 to 128 characters of letters, digits, '_' or '-'";
 
-// The order id of the path; a malformed one is answered like a missing order.
-std::string order_id_of(const request& req) {
-  const auto id = req.param("id");
-  if (!core::is_uuid(id)) throw http::http_error(404, "Order not found");
-  std::string out(id);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string session_from_body(const request& req) {
   if (req.json && req.json->is_object()) {
     const auto* v = req.json->as_object().if_contains("sessionId");
@@ -135,6 +126,14 @@ http::handler bind(auth_context& auth, locks::lock_service& locks, F f) {
 }
 
 }  // namespace
+
+std::string order_id_of(const request& req) {
+  const auto id = req.param("id");
+  if (!core::is_uuid(id)) throw http::http_error(404, "Order not found");
+  std::string out(id);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 std::string valid_session_id(const std::optional<std::string_view>& value) {
   bool ok = value && !value->empty() && value->size() <= 128;

@@ -10,6 +10,10 @@ namespace bakewind::app {
 /// Registers the lock routes; both must outlive `routes`.
 void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_service& locks);
 
+/// The `{id}` of an order path, lowercase. Throws http_error 404 `Order not
+/// found` for anything that is not a UUID (a malformed id is a missing order).
+std::string order_id_of(const http::request& req);
+
 /// The caller's editor session id from a body field or query value: 1..128
 /// chars of [A-Za-z0-9_-]. Throws http_error 400 otherwise.
 std::string valid_session_id(const std::optional<std::string_view>& value);

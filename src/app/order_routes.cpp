@@ -25,16 +25,6 @@ constexpr long long max_unit_price = 100'000'000;
 constexpr std::size_t default_limit = 50;
 constexpr std::size_t max_limit = 100;
 
-// The order id of the path, lowercase; a malformed one is answered like a
-// missing order.
-std::string order_id_of(const request& req) {
-  const auto id = req.param("id");
-  if (!core::is_uuid(id)) throw http::http_error(404, "Order not found");
-  std::string out(id);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::vector<orders::item> items_of(body_fields& body) {
   std::vector<orders::item> items;
   body.objects("items", 1, max_items, [&](body_fields& item, std::size_t) {

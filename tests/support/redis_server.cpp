@@ -15,9 +15,12 @@
 
 namespace bakewind::test {
 
-bool redis_ping(std::uint16_t port, int timeout_ms) {
+namespace {
+
+// The first bytes of the answer to a PING ("" when none within `timeout_ms`).
+std::string ping_reply(std::uint16_t port, int timeout_ms) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return {};
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -25,46 +28,28 @@ bool redis_ping(std::uint16_t port, int timeout_ms) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = false;
+  std::string answer;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
     constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
     if (::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(ping.size())) {
       char reply[16] = {};
       const ssize_t n = ::recv(fd, reply, sizeof reply - 1, 0);
-      ok = n >= 5 && std::string_view(reply, 5) == "+PONG";
+      if (n > 0) answer.assign(reply, static_cast<std::size_t>(n));
     }
   }
   ::close(fd);
-  return ok;
+  return answer;
 }
-
-namespace {
 
 // Any reply to PING (+PONG, or -NOAUTH from a server that wants AUTH) means it is up.
 bool answers_ping(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  timeval tv{0, 500 * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = false;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-    constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
-    if (::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(ping.size())) {
-      char reply[16] = {};
-      const ssize_t n = ::recv(fd, reply, sizeof reply - 1, 0);
-      ok = n >= 1 && (reply[0] == '+' || reply[0] == '-');
-    }
-  }
-  ::close(fd);
-  return ok;
+  const auto answer = ping_reply(port, 500);
+  return !answer.empty() && (answer[0] == '+' || answer[0] == '-');
 }
 
 }  // namespace
+
+bool redis_ping(std::uint16_t port, int timeout_ms) { return ping_reply(port, timeout_ms).rfind("+PONG", 0) == 0; }
 
 redis_server::redis_server(std::vector<std::string> extra_args)
     : redis_server(redis_server_options{std::move(extra_args), false}) {}
