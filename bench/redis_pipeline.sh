@@ -2,7 +2,7 @@
 # Our client's commands/second on one connection (1, 16, 256 concurrent
 # callers) next to redis-benchmark on the same machine, in the same run,
 # against a private redis-server on a free port.
-# Usage: bench/redis_pipeline.sh [build dir, default build-redis-rel] [seconds per run]
+# Usage: bench/redis_pipeline.sh [build dir, default build-redis-rel; scripts use build] [seconds per run]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build-redis-rel}"
