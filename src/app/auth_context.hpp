@@ -7,6 +7,7 @@
 #include "auth/revocation.hpp"
 #include "auth/tokens.hpp"
 #include "auth/transfer.hpp"
+#include "auth/user_cache.hpp"
 #include "auth/users.hpp"
 #include "core/config.hpp"
 #include "http/request.hpp"
@@ -24,6 +25,7 @@ struct auth_context {
   auth::revocation& revocation;
   auth::transfer_sessions& transfers;
   auth::rate_limiter& limiter;
+  auth::user_cache& user_rows;          ///< user rows for routes that only show them
   locks::event_bus* notices = nullptr;  ///< tells every instance to close revoked WebSockets; may be null
 };
 

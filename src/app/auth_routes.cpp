@@ -111,7 +111,7 @@ asio::awaitable<response> do_logout_all(request& req, auth_context& ctx) {
 
 asio::awaitable<response> do_me(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
-  const auto found = co_await ctx.users.find_by_id(who.user_id);
+  const auto found = co_await auth::find_user(ctx.users, ctx.user_rows, who.user_id);
   if (!found) throw http::http_error(401, "Unauthorized");
   co_return http::json_response(200, user_json(*found));
 }

@@ -37,7 +37,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       tokens(shared.jwt, pg, revocation, shared.cfg.jwt_access_ttl, shared.cfg.jwt_refresh_ttl),
       transfers(redis, shared.cfg.transfer_ttl),
       limiter(redis, shared.cfg.rate_limits),
-      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter},
+      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter, user_rows},
       events(redis),
       locks(redis, pg, events, shared.cfg.order_lock_ttl),
       order_rows(pg),

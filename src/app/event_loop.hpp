@@ -53,6 +53,7 @@ struct event_loop {
   auth::token_service tokens;
   auth::transfer_sessions transfers;
   auth::rate_limiter limiter;
+  auth::user_cache user_rows;
   auth_context auth;
   locks::event_bus events;
   locks::lock_service locks;

@@ -25,7 +25,7 @@ std::string session_from_body(const request& req) {
 
 // The lock holder for the caller: its name goes into lockInfo.
 asio::awaitable<locks::holder> holder_of(const auth::principal& who, auth_context& auth, std::string session_id) {
-  const auto user = co_await auth.users.find_by_id(who.user_id);
+  const auto user = co_await auth::find_user(auth.users, auth.user_rows, who.user_id);
   if (!user) throw http::http_error(401, "Unauthorized");
   co_return locks::holder{who.user_id, user->name, who.bakery_id, std::move(session_id)};
 }
