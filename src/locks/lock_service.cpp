@@ -61,11 +61,16 @@ boost::json::object unlock_event(const lock_info& l, std::string_view reason) {
 }
 
 redis_view view_of(const redis::reply& r) {
+  // Any reply is an answer (errors arrive as exceptions); scripts answer
+  // either {verdict, value} or a plain integer.
   redis_view v;
-  if (r.type != redis::reply::kind::array || r.elements.empty()) return v;
   v.known = true;
-  v.verdict = r.elements[0].integer;
-  if (r.elements.size() > 1 && !r.elements[1].is_nil()) v.current = from_redis_value(r.elements[1].text);
+  if (r.type == redis::reply::kind::integer) {
+    v.verdict = r.integer;
+  } else if (r.type == redis::reply::kind::array && !r.elements.empty()) {
+    v.verdict = r.elements[0].integer;
+    if (r.elements.size() > 1 && !r.elements[1].is_nil()) v.current = from_redis_value(r.elements[1].text);
+  }
   return v;
 }
 

@@ -105,6 +105,32 @@ TEST(live_events, expiry_is_announced_within_two_seconds_of_expires_at) {
   EXPECT_LT(now_epoch() - expires, 2.0);
 }
 
+long long commands_processed(std::uint16_t redis_port) {
+  const auto info = redis_command(redis_port, {"INFO", "stats"}).text;
+  const auto at = info.find("total_commands_processed:");
+  return at == std::string::npos ? -1 : std::stoll(info.substr(at + 25));
+}
+
+TEST(live_events, normal_lock_traffic_leaves_no_repair_work_behind) {
+  // A repair runs only after a failed Redis write; a healthy cycle must not
+  // start one (each would keep polling PostgreSQL and Redis).
+  redis_server redis;
+  instance a("ws_no_repair", 30, redis.url());
+  const auto owner = register_owner(a.port(), "ws_no_repair");
+  const auto order = create_order(a.db, owner);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(acquire(a.port(), owner, order, "tab-r").status, 201);
+    ASSERT_EQ(renew(a.port(), owner, order, "tab-r").status, 200);
+    ASSERT_EQ(release(a.port(), owner, order, "tab-r").status, 204);
+  }
+  std::this_thread::sleep_for(300ms);
+  const auto before = commands_processed(redis.port());
+  std::this_thread::sleep_for(2s);
+  const auto idle = commands_processed(redis.port()) - before;
+  // Idle traffic is a keep-alive PING per connection and second, plus the INFO itself.
+  EXPECT_LT(idle, 16) << "Redis commands in 2 idle seconds";
+}
+
 TEST(live_events, logout_closes_the_connection_with_4001) {
   instance a("ws_logout", 30, shared_redis().url());
   const auto owner = register_owner(a.port(), "ws_logout");
