@@ -2,6 +2,7 @@
 
 #include "app/event_loop.hpp"
 #include "core/log.hpp"
+#include "core/tasks.hpp"
 #include "http/server.hpp"
 #include "redis/subscriber.hpp"
 
@@ -11,7 +12,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <thread>
@@ -66,39 +66,14 @@ struct application::impl {
     co_await shutdown();
   }
 
-  // Every ten minutes, one loop deletes what has expired anyway.
-  asio::awaitable<void> housekeeping() {
-    auto& loop = *loops.front();
-    asio::steady_timer timer(loop.io);
-    while (true) {
-      timer.expires_after(std::chrono::minutes(10));
-      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      try {
-        const long long revoked = co_await loop.revocation.purge_expired();
-        const long long refresh = co_await loop.tokens.purge_expired();
-        core::log_info("expired tokens purged", {{"revoked", revoked}, {"refresh", refresh}});
-      } catch (const std::exception& e) {
-        core::log_warn("purge of expired tokens failed", {{"error", e.what()}});
-      }
-    }
-  }
+  asio::awaitable<void> sweep_locks() { co_await loops.front()->locks.sweep_expired(); }
 
-  // Twice a second, expired locks are deleted and announced (API.md: within
-  // 2 s of expiresAt). Every instance sweeps; each row goes to one of them.
-  asio::awaitable<void> sweep_locks() {
+  // Every ten minutes, one loop deletes what has expired anyway.
+  asio::awaitable<void> purge_tokens() {
     auto& loop = *loops.front();
-    asio::steady_timer timer(loop.io);
-    while (true) {
-      timer.expires_after(std::chrono::milliseconds(500));
-      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      try {
-        co_await loop.locks.sweep_expired();
-      } catch (const std::exception& e) {
-        core::log_debug("lock sweep failed", {{"error", e.what()}});
-      }
-    }
+    const long long revoked = co_await loop.revocation.purge_expired();
+    const long long refresh = co_await loop.tokens.purge_expired();
+    core::log_info("expired tokens purged", {{"revoked", revoked}, {"refresh", refresh}});
   }
 
   // Every instance hears every event through one Redis subscription and
@@ -140,8 +115,18 @@ int application::serve() {
   auto& first = s.loops.front()->io;
   asio::signal_set signals(first, SIGINT, SIGTERM);
   asio::co_spawn(first, s.watch_signals(signals), asio::detached);
-  asio::co_spawn(first, s.housekeeping(), asio::detached);
-  asio::co_spawn(first, s.sweep_locks(), asio::detached);
+  asio::co_spawn(first,
+                 core::every(
+                     std::chrono::minutes(10), [&s] { return s.purge_tokens(); }, "purge of expired tokens failed",
+                     core::log_level::warn),
+                 asio::detached);
+  // Twice a second, expired locks are deleted and announced (API.md: within
+  // 2 s of expiresAt). Every instance sweeps; each row goes to one of them.
+  asio::co_spawn(first,
+                 core::every(
+                     std::chrono::milliseconds(500), [&s] { return s.sweep_locks(); }, "lock sweep failed",
+                     core::log_level::debug),
+                 asio::detached);
   s.listen_for_events();
   core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
 

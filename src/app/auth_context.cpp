@@ -42,6 +42,10 @@ asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth
   co_return std::move(*who);
 }
 
+void require_manager(const auth::principal& who) {
+  if (who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
+}
+
 std::string client_ip(const http::request& req, const std::vector<std::string>& trusted) {
   auto is_trusted = [&](std::string_view ip) { return std::find(trusted.begin(), trusted.end(), ip) != trusted.end(); };
   if (!is_trusted(req.remote_address)) return req.remote_address;

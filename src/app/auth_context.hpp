@@ -29,6 +29,9 @@ struct auth_context {
   locks::event_bus* notices = nullptr;  ///< tells every instance to close revoked WebSockets; may be null
 };
 
+/// Throws http_error 403 `Forbidden` unless `who` is an owner or an admin.
+void require_manager(const auth::principal& who);
+
 /// As authenticate(), for a token that did not come in a header (the
 /// WebSocket's `?access_token=`).
 boost::asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx);

@@ -144,7 +144,7 @@ asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
 
 asio::awaitable<response> do_create_user(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
-  if (who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
+  require_manager(who);
   body_fields body(req);
   auto email = body.email("email", 254);
   auto password = body.text("password", 8, 128);

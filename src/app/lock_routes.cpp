@@ -30,12 +30,6 @@ asio::awaitable<locks::holder> holder_of(const auth::principal& who, auth_contex
   co_return locks::holder{who.user_id, user->name, who.bakery_id, std::move(session_id)};
 }
 
-response conflict(const std::optional<locks::lock_info>& current) {
-  boost::json::object extra;
-  extra["lock"] = current ? boost::json::value(locks::to_json(*current)) : boost::json::value(nullptr);
-  return http::error_response(409, "Order is locked by another user", std::move(extra));
-}
-
 asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lock_service& locks) {
   const auto caller = co_await authenticate(req, auth);  // 401 before 404 and 400
   const auto order_id = order_id_of(req);
@@ -48,7 +42,7 @@ asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lo
     case locks::acquire_outcome::reacquired:
       co_return http::json_response(200, locks::to_json(*result.current));
     case locks::acquire_outcome::conflict:
-      co_return conflict(result.current);
+      co_return lock_conflict("Order is locked by another user", result.current);
     case locks::acquire_outcome::not_found:
       break;
   }
@@ -65,7 +59,7 @@ asio::awaitable<response> do_renew(request& req, auth_context& auth, locks::lock
     case locks::change_outcome::done:
       co_return http::json_response(200, locks::to_json(*result.current));
     case locks::change_outcome::conflict:
-      co_return conflict(result.current);
+      co_return lock_conflict("Order is locked by another user", result.current);
     case locks::change_outcome::not_held:
       throw http::http_error(404, "Lock not found");
     case locks::change_outcome::not_found:
@@ -78,7 +72,7 @@ asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lo
   const auto who = co_await authenticate(req, auth);
   const auto force_text = req.query("force");
   const bool force = force_text && *force_text == "true";
-  if (force && who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
+  if (force) require_manager(who);
   const auto order_id = order_id_of(req);
   if (force_text && *force_text != "true" && *force_text != "false") {
     throw http::http_error(400, boost::json::array{"force must be a boolean value"});
@@ -126,6 +120,12 @@ http::handler bind(auth_context& auth, locks::lock_service& locks, F f) {
 }
 
 }  // namespace
+
+response lock_conflict(std::string_view message, const std::optional<locks::lock_info>& current) {
+  boost::json::object extra;
+  extra["lock"] = current ? boost::json::value(locks::to_json(*current)) : boost::json::value(nullptr);
+  return http::error_response(409, message, std::move(extra));
+}
 
 std::string order_id_of(const request& req) {
   const auto id = req.param("id");

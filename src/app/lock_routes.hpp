@@ -10,6 +10,10 @@ namespace bakewind::app {
 /// Registers the lock routes; both must outlive `routes`.
 void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_service& locks);
 
+/// A 409 `message` carrying the order's current lock (lockInfo or null) in
+/// `lock`, as API.md shows both lock conflicts and unfenced PATCHes.
+http::response lock_conflict(std::string_view message, const std::optional<locks::lock_info>& current);
+
 /// The `{id}` of an order path, lowercase. Throws http_error 404 `Order not
 /// found` for anything that is not a UUID (a malformed id is a missing order).
 std::string order_id_of(const http::request& req);

@@ -126,12 +126,6 @@ list_query list_query_of(const request& req) {
   return q;
 }
 
-response lock_not_held(const std::optional<locks::lock_info>& current) {
-  boost::json::object extra;
-  extra["lock"] = current ? boost::json::value(locks::to_json(*current)) : boost::json::value(nullptr);
-  return http::error_response(409, "Order lock not held", std::move(extra));
-}
-
 asio::awaitable<response> do_create(request& req, auth_context& auth, orders::order_service& orders) {
   const auto who = co_await authenticate(req, auth);
   auto o = new_order_of(req);
@@ -170,7 +164,7 @@ asio::awaitable<response> do_update(request& req, auth_context& auth, orders::or
     case orders::update_outcome::updated:
       co_return http::json_response(200, orders::to_json(*result.updated));
     case orders::update_outcome::lock_not_held:
-      co_return lock_not_held(result.lock);
+      co_return lock_conflict("Order lock not held", result.lock);
     case orders::update_outcome::not_found:
       break;
   }
@@ -179,7 +173,7 @@ asio::awaitable<response> do_update(request& req, auth_context& auth, orders::or
 
 asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::order_service& orders) {
   const auto who = co_await authenticate(req, auth);
-  if (who.role != "owner" && who.role != "admin") throw http::http_error(403, "Forbidden");
+  require_manager(who);
   auto id = order_id_of(req);
   const bool removed = co_await orders.remove(who.bakery_id, std::move(id));
   if (!removed) throw http::http_error(404, "Order not found");

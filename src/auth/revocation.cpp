@@ -2,6 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/tasks.hpp"
 #include "redis/errors.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -140,15 +141,7 @@ asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cuto
 
 void revocation::start_refill(const asio::any_io_executor& ex) {
   if (shared_.refilling.exchange(true)) return;
-  asio::co_spawn(ex, refill(), [&shared = shared_](const std::exception_ptr& failure) {
-    shared.refilling = false;
-    if (!failure) return;
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      core::log_warn("revocation refill failed", {{"error", e.what()}});
-    }
-  });
+  core::spawn_logged(ex, refill(), "revocation refill failed", [&shared = shared_] { shared.refilling = false; });
 }
 
 asio::awaitable<void> revocation::refill() {

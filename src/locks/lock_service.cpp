@@ -2,6 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/tasks.hpp"
 #include "locks/scripts.hpp"
 #include "redis/errors.hpp"
 
@@ -308,15 +309,7 @@ asio::awaitable<std::size_t> lock_service::sweep_expired() {
 void lock_service::start_refill(const asio::any_io_executor& ex) {
   if (refilling_) return;
   refilling_ = true;
-  asio::co_spawn(ex, refill(), [this](const std::exception_ptr& failure) {
-    refilling_ = false;
-    if (!failure) return;
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      core::log_warn("lock refill failed", {{"error", e.what()}});
-    }
-  });
+  core::spawn_logged(ex, refill(), "lock refill failed", [this] { refilling_ = false; });
 }
 
 asio::awaitable<void> lock_service::refill() {
