@@ -33,9 +33,6 @@ class live_clients {
   /// Applies an instance-internal notice (`token.revoked`, `user.logged_out_all`).
   void apply_notice(std::string_view notice_json);
 
-  /// Clients connected now.
-  std::size_t size() const noexcept { return clients_.size(); }
-
  private:
   struct client {
     std::shared_ptr<http::ws_channel> channel;

@@ -68,8 +68,6 @@ class token_service {
   /// Deletes refresh tokens that have expired; how many.
   boost::asio::awaitable<long long> purge_expired();
 
-  std::chrono::seconds access_ttl() const noexcept { return access_ttl_; }
-
  private:
   std::optional<claims> verify_refresh(std::string_view token) const;
 

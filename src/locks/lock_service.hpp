@@ -100,8 +100,6 @@ class lock_service {
     return store_.order_exists(std::move(order_id), std::move(bakery_id));
   }
 
-  std::chrono::seconds ttl() const noexcept { return ttl_; }
-
  private:
   boost::asio::awaitable<detail::redis_view> run_script(const redis::script& s, std::string order_id,
                                                         std::string bakery_id, std::vector<std::string> args);

@@ -319,6 +319,4 @@ asio::awaitable<void> client::close() {
 
 const redis::stats& client::stats() const noexcept { return state_->counters; }
 
-const redis::options& client::options() const noexcept { return state_->opts; }
-
 }  // namespace bakewind::redis

@@ -79,9 +79,6 @@ class client {
   /// Counters for health and metrics.
   const redis::stats& stats() const noexcept;
 
-  /// The options in force.
-  const redis::options& options() const noexcept;
-
  private:
   void enqueue(std::string payload, retry policy, boost::asio::any_completion_handler<completion> handler);
 
