@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
+#include <map>
 
 namespace bakewind::locks {
 
@@ -75,6 +76,12 @@ redis_view view_of(const redis::reply& r) {
   return v;
 }
 
+// Whether two reads of an order's lock show the same holding.
+bool same_holding(const std::optional<lock_info>& a, const std::optional<lock_info>& b) {
+  if (!a || !b) return !a && !b;
+  return a->user_id == b->user_id && a->session_id == b->session_id && a->expires_ms == b->expires_ms;
+}
+
 }  // namespace
 
 lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl)
@@ -118,29 +125,41 @@ void lock_service::resync_later(const asio::any_io_executor& ex, std::string ord
   asio::co_spawn(ex, resync(std::move(order_id), std::move(bakery_id)), asio::detached);
 }
 
+asio::awaitable<bool> lock_service::copy_from_record(const std::string& order_id, const std::string& bakery_id) {
+  // Read, write, read again: a release or a new holder that raced the write
+  // shows in the second read and is copied in turn, so a repair never
+  // resurrects a lock that PostgreSQL has let go.
+  for (int round = 0; round < 5; ++round) {
+    const auto before = co_await store_.live(order_id, bakery_id);
+    redis_view done;
+    if (before && before->expires_ms > now_ms()) {
+      const std::vector<std::string> args{to_redis_value(*before), std::to_string(before->expires_ms - now_ms())};
+      done = co_await run_script(scripts::store(), order_id, bakery_id, args);
+    } else {
+      const std::vector<std::string> none;
+      done = co_await run_script(scripts::drop(), order_id, bakery_id, none);
+    }
+    if (!done.known) co_return false;
+    const auto after = co_await store_.live(order_id, bakery_id);
+    if (same_holding(before, after)) co_return true;
+  }
+  co_return false;
+}
+
 asio::awaitable<void> lock_service::resync(std::string order_id, std::string bakery_id) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   const auto give_up = std::chrono::steady_clock::now() + ttl_;
   while (std::chrono::steady_clock::now() < give_up) {
     pause.expires_after(std::chrono::milliseconds(250));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-    std::optional<lock_info> live;
     try {
-      live = co_await store_.live(order_id, bakery_id);
+      const bool copied = co_await copy_from_record(order_id, bakery_id);
+      if (copied) {
+        core::log_info("lock entry repaired in redis", {{"orderId", order_id}});
+        co_return;
+      }
     } catch (const std::exception&) {
-      continue;  // PostgreSQL is down too: try again
-    }
-    redis_view done;
-    if (live && live->expires_ms > now_ms()) {
-      const std::vector<std::string> args{to_redis_value(*live), std::to_string(live->expires_ms - now_ms())};
-      done = co_await run_script(scripts::store(), order_id, bakery_id, args);
-    } else {
-      const std::vector<std::string> none;
-      done = co_await run_script(scripts::drop(), order_id, bakery_id, none);
-    }
-    if (done.known) {
-      core::log_info("lock entry repaired in redis", {{"orderId", order_id}});
-      co_return;
+      // PostgreSQL is down too: try again.
     }
   }
 }
@@ -313,10 +332,20 @@ void lock_service::start_refill(const asio::any_io_executor& ex) {
 }
 
 asio::awaitable<void> lock_service::refill() {
-  auto live = co_await store_.live_in("");
+  const auto live = co_await store_.live_in("");
   for (const auto& l : live) co_await mirror(l);
+  // Locks released or taken while we copied are copied again, one by one.
+  const auto again = co_await store_.live_in("");
+  std::map<std::string, std::pair<std::optional<lock_info>, std::optional<lock_info>>> by_order;
+  for (const auto& l : live) by_order[l.order_id].first = l;
+  for (const auto& l : again) by_order[l.order_id].second = l;
+  for (const auto& [order_id, states] : by_order) {
+    if (same_holding(states.first, states.second)) continue;
+    const auto& any = states.second ? *states.second : *states.first;
+    co_await copy_from_record(order_id, any.bakery_id);
+  }
   co_await redis_.set(ready_key, core::iso8601_ms(system_clock::now()));
-  core::log_info("lock refill done", {{"locks", static_cast<std::uint64_t>(live.size())}});
+  core::log_info("lock refill done", {{"locks", static_cast<std::uint64_t>(again.size())}});
 }
 
 }  // namespace bakewind::locks

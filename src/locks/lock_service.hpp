@@ -108,6 +108,7 @@ class lock_service {
                                         const std::string& user_id, const std::string& session_id);
   void resync_later(const boost::asio::any_io_executor& ex, std::string order_id, std::string bakery_id);
   boost::asio::awaitable<void> resync(std::string order_id, std::string bakery_id);
+  boost::asio::awaitable<bool> copy_from_record(const std::string& order_id, const std::string& bakery_id);
   void start_refill(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<void> refill();
 
