@@ -243,13 +243,14 @@ TEST(locks_redis_faults, redis_stopped_then_restarted_empty_never_double_grants_
   EXPECT_EQ(entry->at("userId").as_string(), winner.id);
   EXPECT_EQ(entry->at("sessionId").as_string(), session);
   const auto pttl = redis_command(redis.port(), {"PTTL", "order_lock:" + order}).integer;
+  const double pttl_read_at = now_epoch();  // the PTTL was read no later than this
   EXPECT_GT(pttl, 0) << "the repaired entry has a TTL";
   EXPECT_LE(pttl, ttl * 1000);
   const auto row_expiry = sql_value(c.db,
                                     "SELECT round(extract(epoch FROM expires_at) * 1000)::bigint FROM "
                                     "order_locks WHERE order_id = '" +
                                         order + "'");
-  EXPECT_LE(static_cast<double>(pttl) / 1000.0, std::stod(row_expiry) / 1000.0 - now_epoch() + 0.05)
+  EXPECT_LE(static_cast<double>(pttl) / 1000.0, std::stod(row_expiry) / 1000.0 - pttl_read_at + 0.05)
       << "the repaired entry does not outlive the row";
 
   // A race on the held order now: nobody wins.
