@@ -9,7 +9,7 @@ BW_DEB_PACKAGES=(
   libspdlog-dev libfmt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   redis-server postgresql-15 postgresql-client-15
-  curl wrk
+  curl wrk prometheus
 )
 
 bw_deps() {
