@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include "app/event_loop.hpp"
+#include "app/telemetry.hpp"
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 #include "http/server.hpp"
@@ -41,6 +42,8 @@ struct application::impl {
     for (unsigned i = 0; i < cfg.threads; ++i) {
       loops.push_back(std::make_unique<event_loop>(shared, per_loop));
       bindings.push_back({loops.back()->io, loops.back()->routes});
+      shared.loops.push_back(loops.back().get());
+      shared.redis_connections.push_back(&loops.back()->redis_client.stats());
     }
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
   }
@@ -67,6 +70,19 @@ struct application::impl {
   }
 
   asio::awaitable<void> sweep_locks() { co_await loops.front()->locks.sweep_expired(); }
+
+  asio::awaitable<void> count_business() {
+    auto& loop = *loops.front();
+    co_await shared.counts.refresh(loop.pg, loop.redis);
+  }
+
+  // Every loop connects to Redis now rather than at its first request, so
+  // that /health reports every connection from the start.
+  void connect_redis() {
+    for (auto& loop : loops) {
+      core::spawn_logged(loop->io.get_executor(), loop->redis.ping(), "redis not reachable at start-up");
+    }
+  }
 
   // Every ten minutes, one loop deletes what has expired anyway.
   asio::awaitable<void> purge_tokens() {
@@ -95,6 +111,7 @@ struct application::impl {
     };
     events = std::make_unique<redis::subscriber>(loops.front()->io.get_executor(), shared.redis_options, on_message);
     events->subscribe(std::string(locks::events_channel));
+    shared.redis_connections.push_back(&events->stats());
   }
 
   process_services shared;
@@ -128,6 +145,15 @@ int application::serve() {
                      core::log_level::debug),
                  asio::detached);
   s.listen_for_events();
+  s.connect_redis();
+  register_metrics(s.shared, *s.server);
+  // The business counts of /health and /metrics, kept fresh in the background.
+  asio::co_spawn(first, s.count_business(), asio::detached);
+  asio::co_spawn(first,
+                 core::every(
+                     std::chrono::seconds(15), [&s] { return s.count_business(); }, "business count failed",
+                     core::log_level::debug),
+                 asio::detached);
   core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

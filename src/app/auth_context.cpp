@@ -30,8 +30,10 @@ std::string_view bearer_token(const http::request& req) {
   return trim(header->substr(7));
 }
 
-asio::awaitable<auth::principal> authenticate(const http::request& req, auth_context& ctx) {
-  return authenticate_token(bearer_token(req), ctx);
+asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx) {
+  auth::principal who = co_await authenticate_token(bearer_token(req), ctx);
+  req.user_id = who.user_id;
+  co_return who;
 }
 
 asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx) {

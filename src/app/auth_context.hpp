@@ -2,6 +2,7 @@
 // What the auth and users routes of one event loop work with, and the
 // authentication step every protected route starts with.
 
+#include "app/route_counters.hpp"
 #include "auth/passwords.hpp"
 #include "auth/rate_limit.hpp"
 #include "auth/revocation.hpp"
@@ -26,6 +27,7 @@ struct auth_context {
   auth::transfer_sessions& transfers;
   auth::rate_limiter& limiter;
   auth::user_cache& user_rows;          ///< user rows for routes that only show them
+  route_counters& counters;             ///< hand-offs and rate-limit refusals, for /metrics
   locks::event_bus* notices = nullptr;  ///< tells every instance to close revoked WebSockets; may be null
 };
 
@@ -39,8 +41,8 @@ boost::asio::awaitable<auth::principal> authenticate_token(std::string_view toke
 /// The caller of a protected route: a valid access token in
 /// `Authorization: Bearer`, not revoked. Throws http_error 401 `Unauthorized`
 /// (missing, malformed, forged, expired, wrong type) or 401 `Token has been
-/// revoked`.
-boost::asio::awaitable<auth::principal> authenticate(const http::request& req, auth_context& ctx);
+/// revoked`. Sets `req.user_id` for the access log.
+boost::asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx);
 
 /// The token of an `Authorization: Bearer <token>` header, or "".
 std::string_view bearer_token(const http::request& req);

@@ -19,7 +19,8 @@ boost::json::object tokens_json(const auth::token_pair& t) {
   return {{"accessToken", t.access_token}, {"refreshToken", t.refresh_token}, {"expiresIn", t.expires_in}};
 }
 
-response too_many(const auth::rate_decision& d) {
+response too_many(const auth::rate_decision& d, observability::counter& refused) {
+  refused.inc();
   response r = http::error_response(429, "Too Many Requests");
   r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
   return r;
@@ -40,7 +41,7 @@ asio::awaitable<response> do_register(request& req, auth_context& ctx) {
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto limit =
       co_await ctx.limiter.hit("register:" + ip, ctx.cfg.rate_limit_register_per_hour, std::chrono::hours(1));
-  if (!limit.allowed) co_return too_many(limit);
+  if (!limit.allowed) co_return too_many(limit, ctx.counters.register_limited);
   auto hash = co_await ctx.hasher.hash(std::move(password));
   auto created = co_await ctx.users.create_owner(std::move(email), std::move(hash), std::move(name), std::move(bakery));
   if (!created) throw http::http_error(409, "Email already registered");
@@ -58,10 +59,10 @@ asio::awaitable<response> do_login(request& req, auth_context& ctx) {
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto per_email = co_await ctx.limiter.hit("login:" + ip + ":" + lower(email), ctx.cfg.rate_limit_login_per_min,
                                                   std::chrono::minutes(1));
-  if (!per_email.allowed) co_return too_many(per_email);
+  if (!per_email.allowed) co_return too_many(per_email, ctx.counters.login_limited);
   const auto per_ip =
       co_await ctx.limiter.hit("login-ip:" + ip, ctx.cfg.rate_limit_login_ip_per_min, std::chrono::minutes(1));
-  if (!per_ip.allowed) co_return too_many(per_ip);
+  if (!per_ip.allowed) co_return too_many(per_ip, ctx.counters.login_limited);
   auto found = co_await ctx.users.find_by_email(std::move(email));
   bool ok = false;
   if (found) {
@@ -124,6 +125,7 @@ asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
   const bool live = co_await ctx.tokens.is_live_refresh_token(refresh, who.user_id);
   if (!live) throw http::http_error(401, "Invalid refresh token");
   const auto session = co_await ctx.transfers.create(who.token, std::move(refresh), who.user_id);
+  ctx.counters.transfers_created.inc();
   co_return http::json_response(
       201, boost::json::object{{"sessionId", session.session_id}, {"expiresAt", session.expires_at}});
 }
@@ -134,9 +136,13 @@ asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
   body.finish();
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto limit = co_await ctx.limiter.hit("claim:" + ip, ctx.cfg.rate_limit_claim_per_min, std::chrono::minutes(1));
-  if (!limit.allowed) co_return too_many(limit);
+  if (!limit.allowed) co_return too_many(limit, ctx.counters.claim_limited);
   const auto grant = co_await ctx.transfers.claim(std::move(session_id));
-  if (!grant) throw http::http_error(401, "Invalid or expired transfer session");
+  if (!grant) {
+    ctx.counters.claims_invalid.inc();
+    throw http::http_error(401, "Invalid or expired transfer session");
+  }
+  ctx.counters.claims_ok.inc();
   co_return http::json_response(200, boost::json::object{{"accessToken", grant->access_token},
                                                          {"refreshToken", grant->refresh_token},
                                                          {"userId", grant->user_id}});

@@ -37,7 +37,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       tokens(shared.jwt, pg, revocation, shared.cfg.jwt_access_ttl, shared.cfg.jwt_refresh_ttl),
       transfers(redis, shared.cfg.transfer_ttl),
       limiter(redis, shared.cfg.rate_limits),
-      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter, user_rows},
+      auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter, user_rows, shared.counters},
       events(redis),
       locks(redis, pg, events, shared.cfg.order_lock_ttl),
       order_rows(pg),
@@ -46,7 +46,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
   auth.notices = &events;
   ready.add("redis", [this]() { return redis.ping(); });
   ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
-  add_health_routes(routes, ready);
+  add_health_routes(routes, *this, shared);
   add_auth_routes(routes, auth);
   add_lock_routes(routes, auth, locks);
   add_order_routes(routes, auth, orders);

@@ -5,13 +5,16 @@
 // loops share is immutable or thread-safe (process_services).
 
 #include "app/auth_context.hpp"
+#include "app/business_counts.hpp"
 #include "app/live_events.hpp"
+#include "app/route_counters.hpp"
 #include "auth/jwt.hpp"
 #include "core/config.hpp"
 #include "http/router.hpp"
 #include "locks/events.hpp"
 #include "locks/lock_service.hpp"
 #include "observability/health.hpp"
+#include "observability/registry.hpp"
 #include "orders/order_service.hpp"
 #include "orders/order_store.hpp"
 #include "pg/pool.hpp"
@@ -26,7 +29,10 @@ namespace bakewind::app {
 /// (REDIS_URL, REDIS_TLS_CA) when they cannot be used.
 redis::options redis_options_from(const core::config& cfg);
 
-/// What every loop shares: configuration, keys, the hashing pool.
+struct event_loop;
+
+/// What every loop shares: configuration, keys, the hashing pool, and what
+/// /health and /metrics report over all loops.
 struct process_services {
   explicit process_services(core::config c);
 
@@ -35,6 +41,11 @@ struct process_services {
   auth::jwt_codec jwt;
   auth::password_hasher hasher;
   auth::revocation_shared revocation_state;
+  route_counters counters;
+  business_counts counts;
+  observability::registry metrics;                    ///< filled by register_metrics() before serving
+  std::vector<const event_loop*> loops;                ///< every loop, filled by the application
+  std::vector<const redis::stats*> redis_connections;  ///< every Redis connection's figures, likewise
 };
 
 struct event_loop {

@@ -1,12 +1,15 @@
 #pragma once
-// GET /health/live and GET /health/ready (API.md "Health and metrics").
+// GET /health/live, /health/ready, /health and /metrics (API.md "Health and
+// metrics").
 
 #include "http/router.hpp"
-#include "observability/health.hpp"
 
 namespace bakewind::app {
 
-/// Registers the health routes; `ready` must outlive `routes`.
-void add_health_routes(http::router& routes, const observability::readiness& ready);
+struct event_loop;
+struct process_services;
+
+/// Registers the health and metrics routes of `loop`; both must outlive `routes`.
+void add_health_routes(http::router& routes, event_loop& loop, process_services& shared);
 
 }  // namespace bakewind::app

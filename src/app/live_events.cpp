@@ -19,15 +19,20 @@ void live_clients::add(std::shared_ptr<http::ws_channel> channel, std::string ba
   });
   clients_.push_back(client{std::move(channel), std::move(bakery_id), std::move(user_id), std::move(jti), issued_ms,
                             std::move(timer)});
+  connected_.store(clients_.size(), std::memory_order_relaxed);
 }
 
 void live_clients::remove(const http::ws_channel* channel) {
   std::erase_if(clients_, [&](const client& c) { return c.channel.get() == channel; });
+  connected_.store(clients_.size(), std::memory_order_relaxed);
 }
 
 void live_clients::deliver(std::string_view bakery_id, const std::string& event_json) {
   for (auto& c : clients_) {
-    if (c.bakery_id == bakery_id) c.channel->send(event_json);
+    if (c.bakery_id == bakery_id) {
+      c.channel->send(event_json);
+      sent_.inc();
+    }
   }
 }
 

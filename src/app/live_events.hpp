@@ -5,6 +5,7 @@
 // Touched only from its loop's thread.
 
 #include "http/websocket.hpp"
+#include "observability/metric_types.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -33,6 +34,12 @@ class live_clients {
   /// Applies an instance-internal notice (`token.revoked`, `user.logged_out_all`).
   void apply_notice(std::string_view notice_json);
 
+  /// Clients connected now; readable from any thread.
+  std::uint64_t connected() const noexcept { return connected_.load(std::memory_order_relaxed); }
+
+  /// Events handed to clients so far; readable from any thread.
+  std::uint64_t events_sent() const noexcept { return sent_.value(); }
+
  private:
   struct client {
     std::shared_ptr<http::ws_channel> channel;
@@ -47,6 +54,8 @@ class live_clients {
 
   boost::asio::any_io_executor executor_;
   std::vector<client> clients_;
+  std::atomic<std::uint64_t> connected_{0};  ///< clients_.size(), for the scrape
+  observability::counter sent_;
 };
 
 /// The bakery id under which instance-internal notices travel on the events channel.

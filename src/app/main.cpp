@@ -2,6 +2,7 @@
 // command line and the environment, then hand over to app/.
 
 #include "app/app.hpp"
+#include "app/build_info.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "version" || command == "--version") {
-    std::printf("bakewind %s\n", BAKEWIND_VERSION);
+    std::printf("bakewind %s (%s)\n", bakewind::app::build_version, bakewind::app::build_commit);
     return 0;
   }
   if (command != "serve" && command != "migrate" && command != "demo") {

@@ -39,12 +39,18 @@ asio::awaitable<rate_decision> rate_limiter::hit(std::string key, unsigned limit
   const std::vector<std::string> args{std::to_string(interval_ms), std::to_string(period_ms)};
   try {
     redis::reply r = co_await redis_.eval(gcra_script(), keys, args);
+    if (unchecked_) {
+      unchecked_ = false;
+      core::log_info("rate limits checked again");
+    }
     if (r.type == redis::reply::kind::array && r.elements.size() == 2 && r.elements[0].integer == 0) {
       co_return rate_decision{false, std::max<long long>(1, (r.elements[1].integer + 999) / 1000)};
     }
     co_return rate_decision{};
   } catch (const std::exception& e) {
-    core::log_warn("rate limit not checked: redis unavailable", {{"error", e.what()}});
+    // Logged when it starts, not on every request while Redis is away.
+    if (!unchecked_) core::log_warn("rate limits not checked: redis unavailable", {{"error", e.what()}});
+    unchecked_ = true;
   }
   co_return rate_decision{};
 }

@@ -30,6 +30,7 @@ class rate_limiter {
  private:
   redis::service& redis_;
   bool enabled_;
+  bool unchecked_ = false;  ///< the last hit could not reach Redis
 };
 
 }  // namespace bakewind::auth

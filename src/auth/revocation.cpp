@@ -53,6 +53,7 @@ revocation::revocation(redis::service& redis, pg::pool& pg, core::revocation_fal
     : redis_(redis), pg_(pg), fallback_(fallback), shared_(shared), token_lifetime_(token_lifetime) {}
 
 asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
+  stats_.checks.inc();
   const std::vector<std::string> mget{"MGET", blacklist_key(jti), cutoff_key(user_id), std::string(ready_key)};
   bool answered = false;
   bool revoked = false;
@@ -68,16 +69,38 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
   } catch (const redis::server_error& e) {
     core::log_warn("revocation check failed in redis", {{"error", e.code()}});
   }
-  if (answered && ready) co_return revoked;
+  if (answered && ready) {
+    note_degraded(false, "");
+    if (revoked) stats_.hits.inc();
+    co_return revoked;
+  }
   if (answered) {
     // Redis answers, but lost what it held: the record decides until refilled.
+    note_degraded(true, "redis holds no revocations (not refilled yet)");
     const auto ex = co_await asio::this_coro::executor;
     start_refill(ex);
-  } else if (fallback_ == core::revocation_fallback::deny) {
-    throw core::unavailable_error("redis", "revocation check unavailable (REVOCATION_FALLBACK=deny)");
+  } else {
+    note_degraded(true, "redis unavailable");
+    if (fallback_ == core::revocation_fallback::deny) {
+      throw core::unavailable_error("redis", "revocation check unavailable (REVOCATION_FALLBACK=deny)");
+    }
   }
+  stats_.fallbacks.inc();
   const bool in_record = co_await is_revoked_in_postgres(jti, user_id, issued_ms);
+  if (in_record) stats_.hits.inc();
   co_return in_record;
+}
+
+void revocation::note_degraded(bool degraded, std::string_view why) {
+  // One log line per change of state (across loops), not one per request.
+  if (shared_.degraded.load(std::memory_order_relaxed) == degraded) return;
+  if (shared_.degraded.exchange(degraded) == degraded) return;
+  if (degraded) {
+    core::log_warn("revocation checks fall back to postgres",
+                   {{"reason", why}, {"fallback", fallback_ == core::revocation_fallback::deny ? "deny" : "postgres"}});
+  } else {
+    core::log_info("revocation checks answered by redis again");
+  }
 }
 
 asio::awaitable<bool> revocation::is_revoked_in_postgres(const std::string& jti, const std::string& user_id,

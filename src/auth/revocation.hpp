@@ -8,6 +8,7 @@
 // PostgreSQL until a refill has copied the record back and set the marker.
 
 #include "core/config.hpp"
+#include "observability/metric_types.hpp"
 #include "pg/pool.hpp"
 #include "redis/service.hpp"
 
@@ -19,9 +20,18 @@
 
 namespace bakewind::auth {
 
-/// Shared by every loop's revocation: at most one refill at a time.
+/// Shared by every loop's revocation: at most one refill at a time, and
+/// whether answers come from PostgreSQL now (logged once per change).
 struct revocation_shared {
   std::atomic<bool> refilling{false};
+  std::atomic<bool> degraded{false};  ///< the last check could not trust Redis
+};
+
+/// What the checks did, for /metrics: readable from any thread.
+struct revocation_stats {
+  observability::counter checks;     ///< is_revoked calls
+  observability::counter hits;       ///< of those, revoked
+  observability::counter fallbacks;  ///< of those, answered by PostgreSQL (Redis down or not refilled)
 };
 
 class revocation {
@@ -52,17 +62,22 @@ class revocation {
   /// Deletes revocations whose tokens have expired anyway; how many.
   boost::asio::awaitable<long long> purge_expired();
 
+  /// What the checks of this loop did.
+  const revocation_stats& stats() const noexcept { return stats_; }
+
  private:
   boost::asio::awaitable<bool> is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
                                                       long long issued_ms);
   boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
   void start_refill(const boost::asio::any_io_executor& ex);
+  void note_degraded(bool degraded, std::string_view why);
 
   redis::service& redis_;
   pg::pool& pg_;
   core::revocation_fallback fallback_;
   revocation_shared& shared_;
   std::chrono::seconds token_lifetime_;
+  revocation_stats stats_;
 };
 
 }  // namespace bakewind::auth

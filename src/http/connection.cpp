@@ -171,6 +171,7 @@ class connection {
     } else {
       res = error_response(400, "Bad Request");
       res.close = true;
+      server_.metrics.observe(method::other, {}, 400, {});
     }
     const bool keep = message.keep_alive() && !res.close && !server_.stopping;
     const bool head = message.method() == bhttp::verb::head;
@@ -200,6 +201,7 @@ class connection {
   asio::awaitable<void> reject(unsigned status) {
     response res = parse_error_response(status);
     core::log_info("request rejected", {{"status", status}, {"remote", remote_}});
+    server_.metrics.observe(method::other, {}, static_cast<int>(status), {});
     const bool ok = co_await write(res, 11, false, false);
     if (!ok) co_return;
     boost::system::error_code ignored;

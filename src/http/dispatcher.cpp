@@ -30,15 +30,18 @@ bool is_json_content_type(std::string_view type) {
   return ends_with_ci("/json") || ends_with_ci("+json");
 }
 
-void log_access(const request& req, const response& res, std::chrono::steady_clock::duration took) {
+// The path is logged without its query: a WebSocket's `?access_token=` and
+// the like never reach a log line.
+void log_access(const request& req, unsigned status, std::chrono::steady_clock::duration took) {
   if (!core::log_enabled(core::log_level::info)) return;
   const double ms = std::chrono::duration<double, std::milli>(took).count();
   core::log_info("request", {{"method", req.verb_text},
                              {"route", req.route.empty() ? std::string_view("-") : req.route},
                              {"path", req.path},
-                             {"status", res.status},
+                             {"status", status},
                              {"durationMs", std::round(ms * 1000) / 1000},
                              {"requestId", req.request_id},
+                             {"userId", req.user_id.empty() ? std::string_view("-") : std::string_view(req.user_id)},
                              {"remote", req.remote_address}});
 }
 
@@ -74,15 +77,13 @@ asio::awaitable<ws_accept> dispatcher::upgrade(request& req, const ws_handler& h
     accept = ws_accept{};
     accept.reject = response_for(std::current_exception(), req);
   }
-  response logged;
+  unsigned status = 101;
   if (accept.reject) {
     accept.reject->headers.emplace_back("X-Request-Id", req.request_id);
     cors_.apply(req, *accept.reject);
-    logged.status = accept.reject->status;
-  } else {
-    logged.status = 101;
+    status = accept.reject->status;
   }
-  log_access(req, logged, std::chrono::steady_clock::now() - started);
+  finish(req, status, started);
   co_return accept;
 }
 
@@ -127,7 +128,10 @@ asio::awaitable<response> dispatcher::handle(request& req) const {
   if (cors_policy::is_preflight(req)) {
     response res = cors_.preflight(req);
     res.headers.emplace_back("X-Request-Id", req.request_id);
-    log_access(req, res, std::chrono::steady_clock::now() - started);
+    // Counted under the route it asks about (OPTIONS itself is never routed).
+    const auto found = routes_.match(req);
+    if (found.kind != route_match::not_found) req.route = found.pattern;
+    finish(req, res.status, started);
     co_return res;
   }
   response res;
@@ -138,8 +142,14 @@ asio::awaitable<response> dispatcher::handle(request& req) const {
   }
   res.headers.emplace_back("X-Request-Id", req.request_id);
   cors_.apply(req, res);
-  log_access(req, res, std::chrono::steady_clock::now() - started);
+  finish(req, res.status, started);
   co_return res;
+}
+
+void dispatcher::finish(const request& req, unsigned status, std::chrono::steady_clock::time_point started) const {
+  const auto took = std::chrono::steady_clock::now() - started;
+  log_access(req, status, took);
+  if (metrics_ != nullptr) metrics_->observe(req.verb, req.route, static_cast<int>(status), took);
 }
 
 }  // namespace bakewind::http

@@ -1,10 +1,11 @@
 #pragma once
 // The middleware chain every request runs through, transport-free: request
 // id, CORS, routing (404/405), JSON body, the handler, error mapping (client
-// errors to their 4xx, system failures to a 500/503 that leaks nothing), and
-// one access-log line.
+// errors to their 4xx, system failures to a 500/503 that leaks nothing), one
+// access-log line and the request's metrics.
 
 #include "http/cors.hpp"
+#include "http/request_metrics.hpp"
 #include "http/router.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -13,8 +14,9 @@ namespace bakewind::http {
 
 class dispatcher {
  public:
-  /// Both must outlive the dispatcher.
-  dispatcher(const router& routes, const cors_policy& cors) : routes_(routes), cors_(cors) {}
+  /// All must outlive the dispatcher; `metrics` may be null (not counted).
+  dispatcher(const router& routes, const cors_policy& cors, request_metrics* metrics = nullptr)
+      : routes_(routes), cors_(cors), metrics_(metrics) {}
 
   /// Produces the response for `req`. Never throws.
   boost::asio::awaitable<response> handle(request& req) const;
@@ -25,9 +27,11 @@ class dispatcher {
 
  private:
   boost::asio::awaitable<response> route(request& req) const;
+  void finish(const request& req, unsigned status, std::chrono::steady_clock::time_point started) const;
 
   const router& routes_;
   const cors_policy& cors_;
+  request_metrics* metrics_;
 };
 
 /// A request id: the client's X-Request-Id when it is 1..128 safe characters,

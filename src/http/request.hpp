@@ -37,6 +37,7 @@ struct request {
   std::string request_id;
   std::string remote_address;
   std::string_view route;  ///< the matched pattern, for logs and metrics
+  std::string user_id;     ///< the authenticated caller, for the access log; empty when none
 
   /// A header value, or nullopt. Valid while the request lives.
   std::optional<std::string_view> header(std::string_view name) const {

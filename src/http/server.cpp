@@ -87,7 +87,14 @@ server::server(server_options options, std::vector<loop_binding> loops) {
   if (loops.empty()) throw std::invalid_argument("server needs at least one event loop");
   impl_ = std::make_unique<impl>(std::move(options), loops.front().io);
   auto& s = *impl_->state;
-  for (auto& l : loops) s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors));
+  for (auto& l : loops) {
+    for (const auto& [pattern, methods] : l.routes.table()) s.metrics.declare(pattern);
+    s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors, s.metrics));
+  }
+}
+
+const request_metrics& server::metrics() const {
+  return impl_->state->metrics;
 }
 
 server::~server() = default;

@@ -4,6 +4,7 @@
 // stays behind this header.
 
 #include "http/cors.hpp"
+#include "http/request_metrics.hpp"
 #include "http/router.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -57,6 +58,9 @@ class server {
 
   /// Open connections over all loops.
   std::size_t connections() const;
+
+  /// Requests answered, by route and status; lives as long as the server.
+  const request_metrics& metrics() const;
 
  private:
   struct impl;

@@ -173,6 +173,7 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
                                       std::to_string(expires)};
   const redis_view fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id, args);
   if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id) {
+    stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, fast.current};  // contended: answered from memory
   }
   const bool redis_granted = fast.known && (fast.verdict == 1 || fast.verdict == 2);
@@ -182,6 +183,11 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
     const bool reacquired = granted->acquired_at != wanted.acquired_at;
     if (!redis_granted || reacquired) co_await mirror(*granted);
     co_await events_.publish(who.bakery_id, lock_event(reacquired ? "order.lock_renewed" : "order.locked", *granted));
+    if (!fast.known) {
+      stats_.fallback_postgres.inc();
+    } else {
+      (reacquired ? stats_.reacquired : stats_.acquired).inc();
+    }
     co_return acquire_result{reacquired ? acquire_outcome::reacquired : acquire_outcome::acquired, granted};
   }
   // Refused: undo what Redis granted, and show the real holder.
@@ -189,11 +195,16 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   auto current = co_await store_.live(order_id, who.bakery_id);
   if (current) {
     co_await mirror(*current);
+    stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, current};
   }
   const bool exists = co_await store_.order_exists(order_id, who.bakery_id);
-  if (!exists) co_return acquire_result{acquire_outcome::not_found, std::nullopt};
+  if (!exists) {
+    stats_.not_found.inc();
+    co_return acquire_result{acquire_outcome::not_found, std::nullopt};
+  }
   // The holder let go between our two statements: the lock is free now.
+  stats_.conflict.inc();
   co_return acquire_result{acquire_outcome::conflict, std::nullopt};
 }
 
@@ -207,15 +218,18 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
   if (renewed) {
     if (!(fast.known && fast.verdict == 2)) co_await mirror(*renewed);
     co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed));
+    stats_.renewed.inc();
     co_return change_result{change_outcome::done, renewed};
   }
   if (fast.known && fast.verdict == 2) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id);
   auto current = co_await store_.live(order_id, who.bakery_id);
   if (current) {
     co_await mirror(*current);
+    stats_.renew_lost.inc();
     co_return change_result{change_outcome::conflict, current};
   }
   const bool exists = co_await store_.order_exists(order_id, who.bakery_id);
+  if (exists) stats_.renew_lost.inc();
   co_return change_result{exists ? change_outcome::not_held : change_outcome::not_found, std::nullopt};
 }
 
@@ -229,6 +243,7 @@ asio::awaitable<change_result> lock_service::release(std::string order_id, holde
   co_await unmirror(order_id, who.bakery_id, redis_user, redis_session);
   if (released) {
     co_await events_.publish(who.bakery_id, unlock_event(*released, force ? "forced" : "released"));
+    (force ? stats_.forced : stats_.released).inc();
     co_return change_result{change_outcome::done, released};
   }
   const bool exists = co_await store_.order_exists(order_id, who.bakery_id);
@@ -321,6 +336,7 @@ asio::awaitable<std::size_t> lock_service::sweep_expired() {
   for (const auto& l : expired) {
     co_await unmirror(l.order_id, l.bakery_id, l.user_id, l.session_id);
     co_await events_.publish(l.bakery_id, unlock_event(l, "expired"));
+    stats_.expired.inc();
   }
   co_return expired.size();
 }

@@ -11,6 +11,8 @@
 #include "pg/pool.hpp"
 #include "redis/service.hpp"
 
+#include "observability/metric_types.hpp"
+
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -50,6 +52,20 @@ enum class change_outcome {
 struct change_result {
   change_outcome outcome = change_outcome::not_found;
   std::optional<lock_info> current;
+};
+
+/// What the service did, for /metrics: readable from any thread.
+struct lock_stats {
+  observability::counter acquired;           ///< 201, Redis and PostgreSQL agreed
+  observability::counter reacquired;         ///< 200, same holder again
+  observability::counter conflict;           ///< 409
+  observability::counter not_found;          ///< 404
+  observability::counter fallback_postgres;  ///< granted by PostgreSQL alone: Redis could not answer
+  observability::counter renewed;            ///< renew succeeded
+  observability::counter renew_lost;         ///< renew refused: the caller no longer holds it
+  observability::counter released;           ///< released by its holder
+  observability::counter forced;             ///< force-released by a manager
+  observability::counter expired;            ///< deleted and announced by the sweeper
 };
 
 namespace detail {
@@ -95,6 +111,9 @@ class lock_service {
   /// expired); exactly one instance sees each row. Returns how many.
   boost::asio::awaitable<std::size_t> sweep_expired();
 
+  /// What the service did so far.
+  const lock_stats& stats() const noexcept { return stats_; }
+
   /// Whether the order exists in the bakery (for a 404 on a free lock).
   boost::asio::awaitable<bool> order_exists(std::string order_id, std::string bakery_id) {
     return store_.order_exists(std::move(order_id), std::move(bakery_id));
@@ -117,6 +136,7 @@ class lock_service {
   event_bus& events_;
   std::chrono::seconds ttl_;
   bool refilling_ = false;
+  lock_stats stats_;
 };
 
 }  // namespace bakewind::locks

@@ -166,8 +166,36 @@ asio::awaitable<void> connection::execute_script(std::string_view sql, time_poin
   return run_script(std::string(sql), deadline);
 }
 
+namespace {
+
+// Times a statement into the pool's figures: answered (even rejected) ones
+// into the latency histogram, ones that got no answer into the errors.
+class statement_timer {
+ public:
+  explicit statement_timer(pg::stats* s) : stats_(s), started_(std::chrono::steady_clock::now()) {}
+  ~statement_timer() {
+    if (stats_ == nullptr) return;
+    if (answered_) {
+      stats_->query_latency.observe(std::chrono::steady_clock::now() - started_);
+    } else {
+      stats_->errors.inc();
+    }
+  }
+  statement_timer(const statement_timer&) = delete;
+  statement_timer& operator=(const statement_timer&) = delete;
+  void answered() noexcept { answered_ = true; }
+
+ private:
+  pg::stats* stats_;
+  std::chrono::steady_clock::time_point started_;
+  bool answered_ = false;
+};
+
+}  // namespace
+
 asio::awaitable<result> connection::run_query(std::string sql, std::vector<param> params, time_point deadline) {
   operation op(*this);
+  statement_timer timed(stats_);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const param& p : params) values.push_back(p.c_str());
@@ -179,6 +207,7 @@ asio::awaitable<result> connection::run_query(std::string sql, std::vector<param
   std::optional<query_error> rejected;
   result r = co_await collect(deadline, rejected);
   op.complete();
+  timed.answered();
   if (rejected) throw *rejected;
   co_return r;
 }

@@ -6,6 +6,7 @@
 #include "pg/errors.hpp"
 #include "pg/param.hpp"
 #include "pg/result.hpp"
+#include "pg/stats.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -85,6 +86,9 @@ class connection {
   std::chrono::milliseconds default_timeout() const noexcept { return default_timeout_; }
   /// Sets the timeout used by `query` without a deadline.
   void set_default_timeout(std::chrono::milliseconds timeout) noexcept { default_timeout_ = timeout; }
+  /// Where statements are timed and failures counted (a pool's); null: nowhere.
+  /// `s` must outlive the connection.
+  void set_stats(pg::stats* s) noexcept { stats_ = s; }
 
   /// The executor all waits run on.
   const asio::any_io_executor& get_executor() const noexcept { return executor_; }
@@ -110,6 +114,7 @@ class connection {
   asio::posix::stream_descriptor socket_;
   asio::steady_timer timer_;
   std::chrono::milliseconds default_timeout_{30000};
+  pg::stats* stats_ = nullptr;
   bool broken_ = false;
   bool busy_ = false;
 };

@@ -48,11 +48,13 @@ class pool_state {
       return;
     }
     idle.push_back(std::move(c));
+    publish();
   }
 
   /// A connection slot is gone: give the capacity to the first waiter.
   void free_slot() noexcept {
     --total;
+    publish();
     if (closed || waiters.empty() || total >= max_size) return;
     waiter* w = waiters.front();
     waiters.pop_front();
@@ -69,6 +71,13 @@ class pool_state {
       waiters.front()->timer.cancel();
       waiters.pop_front();
     }
+    publish();
+  }
+
+  /// Copies the sizes to the atomics a scrape reads from another thread.
+  void publish() noexcept {
+    figures.open.store(total, std::memory_order_relaxed);
+    figures.in_use.store(total - idle.size(), std::memory_order_relaxed);
   }
 
   asio::any_io_executor executor;
@@ -79,6 +88,7 @@ class pool_state {
   std::deque<waiter*> waiters;
   std::size_t total = 0;  // idle + borrowed + being opened
   bool closed = false;
+  pg::stats figures;
 };
 
 namespace {
@@ -133,6 +143,7 @@ asio::awaitable<pooled_connection> acquire(std::shared_ptr<pool_state> s, time_p
   if (s->total < s->max_size) {
     ++s->total;
   } else {
+    s->figures.waits.inc();
     waiter w(s->executor);
     queued_waiter queued(*s, w);
     w.timer.expires_at(deadline);
@@ -141,15 +152,24 @@ asio::awaitable<pooled_connection> acquire(std::shared_ptr<pool_state> s, time_p
     if (w.conn) co_return pooled_connection(s, std::move(w.conn));
     if (!w.may_connect) {
       if (s->closed) throw pool_closed();
+      s->figures.errors.inc();
       throw core::unavailable_error("postgres", "timed out waiting for a free connection");
     }
     w.may_connect = false;  // the slot is ours now, counted by the reservation below
   }
 
   slot_reservation slot(*s);
-  std::unique_ptr<connection> c = co_await connection::connect(s->executor, s->url, deadline);
+  s->publish();
+  std::unique_ptr<connection> c;
+  try {
+    c = co_await connection::connect(s->executor, s->url, deadline);
+  } catch (...) {
+    s->figures.errors.inc();
+    throw;
+  }
   if (s->closed) throw pool_closed();
   c->set_default_timeout(s->timeout);
+  c->set_stats(&s->figures);
   slot.commit();
   co_return pooled_connection(s, std::move(c));
 }
@@ -186,7 +206,9 @@ asio::awaitable<void> run_ping(std::shared_ptr<pool_state> s, std::chrono::milli
 
 pooled_connection::pooled_connection(std::shared_ptr<detail::pool_state> owner,
                                      std::unique_ptr<connection> conn) noexcept
-    : owner_(std::move(owner)), conn_(std::move(conn)) {}
+    : owner_(std::move(owner)), conn_(std::move(conn)) {
+  if (owner_) owner_->publish();
+}
 
 pooled_connection& pooled_connection::operator=(pooled_connection&& other) noexcept {
   if (this != &other) {
@@ -235,6 +257,8 @@ std::size_t pool::idle() const noexcept { return state_->idle.size(); }
 std::size_t pool::in_use() const noexcept { return state_->total - state_->idle.size(); }
 
 std::size_t pool::max_size() const noexcept { return state_->max_size; }
+
+const pg::stats& pool::stats() const noexcept { return state_->figures; }
 
 asio::awaitable<void> pool::finish_transaction(connection& c, std::exception_ptr failure,
                                                std::chrono::milliseconds timeout) {

@@ -114,6 +114,8 @@ class pool {
   std::size_t max_size() const noexcept;
   /// The bound on each wait.
   std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+  /// Sizes, waits, failures and statement latency; readable from any thread.
+  const pg::stats& stats() const noexcept;
 
  private:
   static asio::awaitable<void> finish_transaction(connection& c, std::exception_ptr failure,

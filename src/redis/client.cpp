@@ -61,7 +61,7 @@ void client_state::complete(request& r, boost::system::error_code ec, reply valu
   if (!r.handler) return;
   if (!ec && !r.internal) {
     counters.commands.fetch_add(1, std::memory_order_relaxed);
-    counters.observe_latency(clock::now() - r.sent_at);
+    counters.observe_latency(r.command, clock::now() - r.sent_at);
   }
   // Posted, never run inline: a caller resumed from here could issue new
   // commands while we are still walking a queue.
@@ -200,12 +200,16 @@ asio::awaitable<void> client_state::reader() {
 
 void client_state::after_failed_connect(const std::string& detail, int attempt) {
   counters.errors.fetch_add(1);
+  // Logged once per state change (the first failure, or a new reason), not
+  // every 2 s while Redis stays down; each attempt still shows at debug.
+  const auto level = detail != last_failure ? core::log_level::warn : core::log_level::debug;
   last_failure = detail;
   failed_connects = attempt;
-  core::log_warn("redis connect failed", {{"endpoint", endpoint_of(opts)},
-                                          {"error", detail},
-                                          {"attempt", attempt},
-                                          {"delayMs", reconnect_delay(attempt).count()}});
+  core::log(level, "redis connect failed",
+            {{"endpoint", endpoint_of(opts)},
+             {"error", detail},
+             {"attempt", attempt},
+             {"delayMs", reconnect_delay(attempt).count()}});
   // Each queued command survives max_retries_per_request failed attempts.
   std::deque<request> keep;
   for (auto& r : queued) {
@@ -259,6 +263,7 @@ asio::awaitable<void> client_state::watchdog() {
     if (closing) break;
     const auto now = clock::now();
     expire(now);
+    counters.queued.store(ready ? 0 : queued.size(), std::memory_order_relaxed);
     if (!ready) continue;
     if (!in_flight.empty() && now - last_read > opts.read_timeout && now - in_flight.front().sent_at > opts.read_timeout) {
       core::log_warn("redis silent, dropping connection",
@@ -287,6 +292,7 @@ client::~client() { state_->shut_down(); }
 void client::enqueue(std::string payload, retry policy, asio::any_completion_handler<completion> handler) {
   detail::request r;
   r.payload = std::move(payload);
+  r.command = static_cast<std::uint8_t>(command_slot(r.payload));
   r.policy = policy;
   r.deadline = detail::clock::now() + state_->opts.command_timeout;
   r.handler = detail::handler_slot(std::move(handler));

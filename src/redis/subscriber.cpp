@@ -118,6 +118,7 @@ asio::awaitable<void> subscriber_state::keep_alive() {
 asio::awaitable<void> subscriber_state::run() {
   auto self = shared_from_this();
   int attempt = 0;
+  std::string last_failure;  // logged once per new reason, not every attempt
   while (!closing) {
     std::string failure = co_await open_connection(stream, parser, opts);
     if (closing) break;
@@ -130,13 +131,16 @@ asio::awaitable<void> subscriber_state::run() {
       stream.close();
       ++attempt;
       counters.errors.fetch_add(1);
-      core::log_warn("redis subscriber connect failed",
-                     {{"error", failure}, {"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
+      core::log(failure != last_failure ? core::log_level::warn : core::log_level::debug,
+                "redis subscriber connect failed",
+                {{"error", failure}, {"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
+      last_failure = failure;
       pause.expires_after(reconnect_delay(attempt));
       co_await pause.async_wait(use_tuple);
       continue;
     }
     if (counters.connects.fetch_add(1) > 0) counters.reconnects.fetch_add(1);
+    last_failure.clear();
     ready = true;
     const auto began = clock::now();
     counters.connected = true;

@@ -279,16 +279,14 @@ TEST_F(service_test, stats_count_connects_commands_and_latencies) {
   EXPECT_TRUE(st.connected.load());
   EXPECT_GT(st.connected_since_ms.load(), 0);
   const auto before = st.commands.load();
-  auto histogram_total = [&] {
-    std::uint64_t n = 0;
-    for (const auto& b : st.latency_buckets) n += b.load();
-    return n;
-  };
-  const auto buckets_before = histogram_total();
+  const std::size_t set_slot = bakewind::redis::command_slot("*3\r\n$3\r\nSET\r\n");
+  ASSERT_EQ(bakewind::redis::timed_commands[set_slot], "set");
+  const auto sets_before = st.latency[set_slot].snapshot();
   for (int i = 0; i < 10; ++i) run(svc_.set(key("k"), "v"));
   EXPECT_EQ(st.commands.load(), before + 10);
-  EXPECT_EQ(histogram_total(), buckets_before + 10);
-  EXPECT_GT(st.latency_sum_us.load(), 0u);
+  const auto sets_after = st.latency[set_slot].snapshot();
+  EXPECT_EQ(sets_after.count, sets_before.count + 10);  // timed under "set", not "other"
+  EXPECT_GT(sets_after.sum_seconds, sets_before.sum_seconds);
   EXPECT_EQ(st.errors.load(), 0u);
 }
 

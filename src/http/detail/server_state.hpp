@@ -24,8 +24,8 @@ struct connection_entry {
 
 /// Everything one event loop owns. Touched only from that loop's thread.
 struct loop_state {
-  loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors)
-      : io(context), routes(r), dispatch(r, cors) {}
+  loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors, request_metrics& metrics)
+      : io(context), routes(r), dispatch(r, cors, &metrics) {}
 
   boost::asio::io_context& io;
   const router& routes;
@@ -39,6 +39,7 @@ struct loop_state {
 struct server_state {
   server_options options;
   cors_policy cors;
+  request_metrics metrics;
   std::vector<std::unique_ptr<loop_state>> loops;
   std::size_t next_loop = 0;  ///< touched by the accept loop only
   std::atomic<bool> stopping{false};

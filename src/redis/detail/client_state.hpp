@@ -45,6 +45,7 @@ struct request {
   std::string payload;
   retry policy = retry::never;
   bool internal = false;                  ///< our own PING: no caller
+  std::uint8_t command = 0;               ///< its slot in timed_commands
   int failed_connects = 0;                ///< reconnect attempts it has waited through
   clock::time_point deadline;
   clock::time_point sent_at;

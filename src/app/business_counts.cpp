@@ -1,0 +1,100 @@
+#include "app/business_counts.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <charconv>
+
+namespace bakewind::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Keys per SCAN step: small enough that each step is a few hundred
+// microseconds of Redis time, large enough for few round trips.
+constexpr std::size_t scan_step = 1000;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t to_int(std::string_view text) {
+  std::int64_t v = -1;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+// "used_memory:12345\r\n" out of INFO memory's text.
+std::int64_t used_memory_of(std::string_view info) {
+  constexpr std::string_view field = "\nused_memory:";
+  auto at = info.find(field);
+  if (at == std::string_view::npos) return -1;
+  at += field.size();
+  const auto end = info.find_first_of("\r\n", at);
+  return to_int(info.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+}
+
+asio::awaitable<std::int64_t> count_pending_transfers(redis::service& redis) {
+  std::int64_t n = 0;
+  std::string cursor = "0";
+  do {
+    redis::scan_page page = co_await redis.scan(cursor, "auth:transfer:*", scan_step);
+    n += static_cast<std::int64_t>(page.keys.size());
+    cursor = std::move(page.cursor);
+  } while (cursor != "0");
+  co_return n;
+}
+
+}  // namespace
+
+business_counts::figures business_counts::read() const noexcept {
+  return figures{active_locks_.load(), revoked_tokens_.load(), pending_transfers_.load(), used_memory_bytes_.load(),
+                 counted_at_ms_.load()};
+}
+
+double business_counts::age_seconds() const noexcept {
+  const auto at = counted_at_ms_.load();
+  return at == 0 ? -1.0 : static_cast<double>(now_ms() - at) / 1000.0;
+}
+
+asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& redis) {
+  if (running_.exchange(true)) co_return;
+  const auto started = now_ms();
+  bool complete = true;
+  try {
+    pg::result r = co_await pg.query(
+        "SELECT (SELECT count(*) FROM order_locks WHERE expires_at > now()), "
+        "(SELECT count(*) FROM revoked_tokens WHERE expires_at > now())");
+    active_locks_ = to_int(r.value(0, 0));
+    revoked_tokens_ = to_int(r.value(0, 1));
+  } catch (const std::exception& e) {
+    complete = false;
+    core::log_debug("business counts: postgres unavailable", {{"error", e.what()}});
+  }
+  try {
+    const std::int64_t pending = co_await count_pending_transfers(redis);
+    pending_transfers_ = pending;
+    const std::vector<std::string> info{"INFO", "memory"};
+    redis::reply memory = co_await redis.command(info, redis::retry::idempotent);
+    used_memory_bytes_ = used_memory_of(memory.text);
+  } catch (const std::exception& e) {
+    complete = false;
+    core::log_debug("business counts: redis unavailable", {{"error", e.what()}});
+  }
+  // The figures are as old as the moment counting began.
+  if (complete) counted_at_ms_ = started;
+  running_ = false;
+}
+
+void business_counts::refresh_if_older(std::chrono::milliseconds fresh, const asio::any_io_executor& ex, pg::pool& pg,
+                                       redis::service& redis) {
+  const auto at = counted_at_ms_.load();
+  if (running_.load() || (at != 0 && now_ms() - at < fresh.count())) return;
+  asio::co_spawn(ex, refresh(pg, redis), asio::detached);
+}
+
+}  // namespace bakewind::app
