@@ -129,6 +129,20 @@ TEST(observability, counters_move_when_a_lock_conflicts_a_revoked_token_is_used_
             1);
 }
 
+TEST(observability, expired_locks_are_counted_by_the_sweeper) {
+  setup s("metrics_expiry", {{"ORDER_LOCK_TTL", "1"}});
+  const auto order = create_order(s.db, s.owner);
+  ASSERT_EQ(acquire(s.port(), s.owner, order, "short").status, 201);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  double expired = 0;
+  while (std::chrono::steady_clock::now() < deadline && expired == 0) {
+    std::this_thread::sleep_for(200ms);
+    expired = sample(metrics_now(s.port()), "order_lock_expiries_total");
+  }
+  EXPECT_EQ(expired, 1);
+  EXPECT_EQ(wait_for_counts(s.port(), {0, 0, 0}), (counts{0, 0, 0}));
+}
+
 TEST(observability, rate_limited_claims_are_counted_by_route_and_outcome) {
   setup s("metrics_limits", {{"RATE_LIMITS", "on"}, {"RATE_LIMIT_CLAIM_PER_MIN", "2"}});
   for (int i = 0; i < 2; ++i) EXPECT_EQ(claim(s.port(), std::string(64, 'a')).status, 401);
@@ -251,6 +265,40 @@ TEST(observability, health_says_503_when_redis_is_down_and_keeps_the_last_counts
   ASSERT_EQ(status, 200) << "recovered";
   const auto back = health(s.port());
   EXPECT_GE(back.at("redis").at("reconnects").to_number<std::int64_t>(), 1);
+}
+
+TEST(observability, fallbacks_to_postgres_are_counted_and_logged_once_per_change_of_state) {
+  setup s("metrics_fallback");
+  const auto order = create_order(s.db, s.owner);
+  ASSERT_EQ(me(s.port(), s.owner.access).status, 200);
+  s.redis.stop();
+  ASSERT_EQ(acquire(s.port(), s.owner, order, "pg-only").status, 201) << "PostgreSQL alone decides";
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(me(s.port(), s.owner.access).status, 200);
+  const auto down = metrics_now(s.port());
+  EXPECT_EQ(sample(down, series("order_lock_acquisitions_total", "outcome=\"fallback_postgres\"")), 1);
+  EXPECT_EQ(sample(down, series("order_lock_acquisitions_total", "outcome=\"acquired\"")), 0);
+  EXPECT_GE(sample(down, "token_revocation_fallbacks_total"), 6);
+  EXPECT_EQ(sample(down, "token_revocation_degraded"), 1);
+  EXPECT_EQ(sample(down, "redis_connected"), 0);
+  EXPECT_GE(sample(down, "redis_errors_total"), 1);
+
+  s.redis.start();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  double degraded = 1;
+  while (std::chrono::steady_clock::now() < deadline && degraded != 0) {
+    ASSERT_EQ(me(s.port(), s.owner.access).status, 200);
+    degraded = sample(metrics_now(s.port()), "token_revocation_degraded");
+    if (degraded != 0) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(degraded, 0) << "Redis refilled and trusted again";
+  const auto log = s.svc.process().output();
+  auto occurrences = [&](const std::string& text) {
+    std::size_t n = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(occurrences("revocation checks fall back to postgres"), 1u) << "once, not once per request";
+  EXPECT_EQ(occurrences("revocation checks answered by redis again"), 1u);
 }
 
 TEST(observability, access_log_lines_carry_route_status_duration_user_and_request_id_but_no_secrets) {
