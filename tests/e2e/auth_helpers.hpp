@@ -172,6 +172,20 @@ inline account login(std::uint16_t port, const std::string& email, const std::st
   return account_from(r, email, password);
 }
 
+/// A service on its own Redis (so that a test can look at, or count, its keys)
+/// and its own migrated database, with one registered owner.
+struct solo_service {
+  explicit solo_service(const std::string& prefix, env_list extra = {})
+      : db(migrated_database(prefix)), svc(service_env(db, redis.url(), std::move(extra))) {
+    owner = register_owner(svc.port(), prefix);
+  }
+  std::uint16_t port() const { return svc.port(); }
+  redis_server redis;
+  std::string db;
+  service svc;
+  account owner;
+};
+
 // ------------------------------------------------------------------ checking
 
 /// NestJS error shape with an exact message.

@@ -30,17 +30,7 @@ bool is_session_id(const std::string& s) {
 }
 
 // A service on its own Redis (so tests can look at keys) and one owner.
-struct setup {
-  explicit setup(const std::string& prefix, env_list extra = {})
-      : db(migrated_database(prefix)), svc(service_env(db, redis.url(), std::move(extra))) {
-    owner = register_owner(svc.port(), prefix);
-  }
-  std::uint16_t port() const { return svc.port(); }
-  redis_server redis;
-  std::string db;
-  service svc;
-  account owner;
-};
+using setup = solo_service;
 
 std::string session_of(const http_reply& r) {
   if (r.status != 201) throw std::runtime_error("transfer: " + std::to_string(r.status) + " " + r.body);

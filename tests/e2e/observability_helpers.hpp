@@ -15,19 +15,8 @@ namespace bakewind::test::observability_e2e {
 using namespace locks_e2e;  // NOLINT: accounts, orders and lock calls are this file's vocabulary
 using namespace std::chrono_literals;
 
-/// A service on its own Redis (so that SCAN counts only this test's keys)
-/// and its own database, with one owner.
-struct setup {
-  explicit setup(const std::string& prefix, env_list extra = {})
-      : db(migrated_database(prefix)), svc(service_env(db, redis.url(), std::move(extra))) {
-    owner = register_owner(svc.port(), prefix);
-  }
-  std::uint16_t port() const { return svc.port(); }
-  redis_server redis;
-  std::string db;
-  service svc;
-  account owner;
-};
+/// Its own Redis (so that a SCAN counts only this test's keys) and database.
+using setup = solo_service;
 
 /// GET /health, parsed.
 inline boost::json::object health(std::uint16_t port) { return json_of(http_call(port, "GET", "/health")); }
