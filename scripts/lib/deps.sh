@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# bw_deps: install the Debian 12 packages BakeWind needs, only those missing.
-# Quiet when everything is already installed.
+# bw_deps: install the Debian 12 packages BakeWind needs, only those missing,
+# and web/'s npm packages (bw_web_deps). Quiet when everything is already installed.
 
 BW_DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config
@@ -13,6 +13,7 @@ BW_DEB_PACKAGES=(
 )
 
 bw_deps() {
+  bw_web_deps
   local missing=() p status
   for p in "${BW_DEB_PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -77,4 +78,31 @@ bw_stop_system_services() {
       bw_as_root pg_ctlcluster "$ver" "$name" stop || true
     done < <(pg_lsclusters -h 2>/dev/null | awk '$4 == "online"')
   fi
+}
+
+# bw_web_deps: `npm ci` in web/ (swagger-ui-dist, served by GET /api/docs)
+# when web/node_modules is missing or older than web/package-lock.json.
+# npm writes node_modules/.package-lock.json on every install: that file's
+# age is the age of the install. Quiet when up to date. Node.js is not a
+# Debian package here (the machines have it; Debian's npm would conflict
+# with it), so a missing npm stops with what to do.
+bw_web_deps() {
+  local web="$ROOT/web"
+  local stamp="$web/node_modules/.package-lock.json"
+  [[ -f $web/package-lock.json ]] || return 0
+  if [[ -f $stamp && ! $web/package-lock.json -nt $stamp ]]; then return 0; fi
+  command -v npm >/dev/null 2>&1 ||
+    bw_die "npm not found: install Node.js 18 or newer with npm, then run this again (it runs 'npm ci' in web/ for the API docs page)"
+
+  bw_log "installing web/ npm packages (npm ci)"
+  local log rc=0
+  log=$(mktemp /tmp/bakewind-npm.XXXXXX.log)
+  (cd "$web" && npm ci --no-audit --no-fund) >"$log" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    tail -n 30 "$log" >&2
+    bw_die "npm ci in web/ failed (exit $rc); full log: $log"
+  fi
+  rm -f "$log"
+  touch "$stamp"
+  bw_log "web/ npm packages installed"
 }

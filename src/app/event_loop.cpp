@@ -1,6 +1,7 @@
 #include "app/event_loop.hpp"
 
 #include "app/auth_routes.hpp"
+#include "app/docs_routes.hpp"
 #include "app/health_routes.hpp"
 #include "app/lock_routes.hpp"
 #include "app/order_routes.hpp"
@@ -51,6 +52,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
   add_lock_routes(routes, auth, locks);
   add_order_routes(routes, auth, orders);
   add_ws_route(routes, auth, clients);
+  add_docs_routes(routes, shared.cfg.web_dir);
 }
 
 asio::awaitable<void> event_loop::close() {

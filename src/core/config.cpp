@@ -69,6 +69,7 @@ void read_server(const reader& r, config& c) {
       throw config_error("LOG_FORMAT", "must be json, text or auto");
   }
   if (auto v = r.get("METRICS_TOKEN")) c.metrics_token = *v;
+  if (auto v = r.get("WEB_DIR")) c.web_dir = *v;
 }
 
 void read_stores(const reader& r, config& c) {
@@ -132,6 +133,10 @@ void read_auth(const reader& r, config& c) {
 }
 
 }  // namespace
+
+std::string default_web_dir() {
+  return BAKEWIND_DEFAULT_WEB_DIR;
+}
 
 std::optional<std::string> process_env(const char* name) {
   const char* v = std::getenv(name);

@@ -20,6 +20,10 @@ struct host_port {
   std::uint16_t port = 0;
 };
 
+/// The checkout's web/ folder, compiled in from CMake's source dir: where
+/// npm installs the browser assets (web/node_modules) and the web apps live.
+std::string default_web_dir();
+
 /// What a missing or disabled Redis means for token revocation checks.
 enum class revocation_fallback { postgres, deny };
 
@@ -58,6 +62,7 @@ struct config {
   log_level level = log_level::info;                                                           ///< LOG_LEVEL.
   log_format format = log_format::automatic;         ///< LOG_FORMAT: json, text or auto.
   std::string metrics_token;                         ///< METRICS_TOKEN: bearer token for /metrics when set.
+  std::string web_dir = default_web_dir();           ///< WEB_DIR: browser assets (node_modules/) and web apps.
   std::chrono::milliseconds request_timeout{10000};  ///< REQUEST_TIMEOUT_MS: to receive one whole request.
   std::chrono::milliseconds idle_timeout{65000};     ///< IDLE_TIMEOUT_MS: keep-alive wait for the next request.
   std::chrono::milliseconds shutdown_grace{10000};   ///< SHUTDOWN_GRACE_MS: in-flight requests' time to finish.

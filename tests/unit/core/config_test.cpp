@@ -78,6 +78,15 @@ TEST(config, values_from_the_environment_are_used) {
   EXPECT_EQ(c.redis_sentinels[1].port, 26380);
 }
 
+TEST(config, web_dir_defaults_to_the_checkout_web_folder_and_follows_web_dir) {
+  const auto defaults = load({});
+  EXPECT_EQ(defaults.web_dir, default_web_dir());
+  EXPECT_EQ(defaults.web_dir.front(), '/') << defaults.web_dir;
+  EXPECT_TRUE(defaults.web_dir.ends_with("/web")) << defaults.web_dir;
+  EXPECT_EQ(load({{"WEB_DIR", "/srv/bakewind/web"}}).web_dir, "/srv/bakewind/web");
+  EXPECT_EQ(load({{"WEB_DIR", ""}}).web_dir, default_web_dir());
+}
+
 TEST(config, empty_value_means_default) {
   EXPECT_EQ(load({{"PORT", ""}}).port, 8080);
 }
