@@ -1,14 +1,20 @@
 #pragma once
 // RedisService: the seed's API (set, get, del, exists, setex, ttl, expire,
-// incr) plus getdel, eval, publish, scan, and any other command, on one
-// client. Error replies throw server_error; no reply throws
-// core::unavailable_error("redis", ...). Arguments are encoded before the
-// first suspension, so temporaries may be passed.
+// incr) plus getdel, eval, publish, scan, pipelines and any other command,
+// over one server or a cluster (redis::connection). Error replies throw
+// server_error; no reply throws core::unavailable_error("redis", ...).
+// Arguments are encoded before the first suspension, so temporaries may be
+// passed. In cluster mode each command goes to the slot of its keys, which
+// must share one (hash tags: README "Redis keys"); a command whose keys do
+// not throws server_error("CROSSSLOT ...") before anything is sent. In
+// single-node mode no slot is computed at all.
 
 #include "redis/client.hpp"
+#include "redis/connection.hpp"
 #include "redis/script.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,8 +31,16 @@ struct scan_page {
 
 class service {
  public:
-  /// `c` must outlive the service.
-  explicit service(client& c) : client_(c) {}
+  /// Over one server or a cluster; `c` must outlive the service.
+  explicit service(connection& c) : link_(c), clustered_(c.clustered()) {}
+  /// Over one client; `c` must outlive the service.
+  explicit service(client& c);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  /// True over a cluster: per-slot markers, no commands across slots.
+  bool clustered() const noexcept { return clustered_; }
 
   /// SET key value [EX ttl].
   boost::asio::awaitable<void> set(std::string_view key, std::string_view value,
@@ -52,8 +66,11 @@ class service {
   boost::asio::awaitable<std::optional<std::string>> getdel(std::string_view key);
   /// PUBLISH; how many subscribers received it.
   boost::asio::awaitable<long long> publish(std::string_view channel, std::string_view message);
-  /// SCAN cursor MATCH pattern COUNT count.
+  /// SCAN cursor MATCH pattern COUNT count, on one node (any master in a cluster).
   boost::asio::awaitable<scan_page> scan(std::string_view cursor, std::string_view match, std::size_t count);
+  /// Every key matching `match`, by SCAN with COUNT `count` on every master
+  /// (the one node in single-node mode), each key once. Never KEYS.
+  boost::asio::awaitable<std::vector<std::string>> scan_all(std::string match, std::size_t count);
   /// EVALSHA, falling back to EVAL on NOSCRIPT. `s` must outlive the call.
   boost::asio::awaitable<reply> eval(const script& s, std::span<const std::string> keys,
                                      std::span<const std::string> args, retry policy = retry::never);
@@ -62,16 +79,38 @@ class service {
   /// Any command: `command({"HSET", "h", "f", "v"})`. Error replies throw server_error.
   boost::asio::awaitable<reply> command(std::vector<std::string> args, retry policy = retry::never);
 
-  client& raw() noexcept { return client_; }
+  /// Many commands issued at once (they leave together: auto-pipelining, on
+  /// every node they go to) and their replies in the same order; error
+  /// replies are returned, not thrown. Throws core::unavailable_error when
+  /// any of them got no reply, server_error("CROSSSLOT ...") as command().
+  boost::asio::awaitable<std::vector<reply>> pipeline(std::vector<std::vector<std::string>> commands,
+                                                      retry policy = retry::never);
+
+  /// The name of the marker `base` that vouches for `key`: `base` itself on
+  /// one node; in a cluster `base:{<tag_for_slot(s)>}`, s being `key`'s slot
+  /// (a marker must live on the node of the keys it vouches for, and meet
+  /// them in one MGET or script).
+  std::string marker_for(std::string_view base, std::string_view key) const;
+
+  /// Sets the marker `base` to `value`, without expiry: the one key on a
+  /// single node, its 16384 per-slot keys (pipelined) in a cluster.
+  boost::asio::awaitable<void> set_marker(std::string base, std::string value);
+
+  /// What the service sends through.
+  connection& link() noexcept { return link_; }
 
  private:
   static std::string encode(std::initializer_list<std::string_view> args);
-  boost::asio::awaitable<reply> checked(std::string encoded, retry policy);
-  boost::asio::awaitable<void> expect_ok(std::string encoded);
-  boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy);
-  boost::asio::awaitable<long long> integer(std::string encoded, retry policy);
+  static std::string slot_marker(std::string_view base, std::uint16_t slot);
+  int slot_for(std::string_view key) const;
+  boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot);
+  boost::asio::awaitable<void> expect_ok(std::string encoded, int slot);
+  boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot);
+  boost::asio::awaitable<long long> integer(std::string encoded, retry policy, int slot);
 
-  client& client_;
+  std::unique_ptr<connection> owned_;  ///< set by service(client&)
+  connection& link_;
+  bool clustered_;
 };
 
 }  // namespace bakewind::redis

@@ -1,0 +1,107 @@
+// redis::service's batches: many commands issued at once (pipelines), and
+// the per-slot markers built on them.
+
+#include "redis/errors.hpp"
+#include "redis/key_slot.hpp"
+#include "redis/routing.hpp"
+#include "redis/service.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bakewind::redis {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using batch_completion = void(boost::system::error_code, std::vector<reply>);
+
+struct routed_command {
+  std::string encoded;
+  int slot = any_slot;
+};
+
+// The replies of one pipeline as they come in, and who waits for all of them.
+struct join_state {
+  std::vector<reply> replies;
+  std::size_t left = 0;
+  boost::system::error_code first_error;
+  std::optional<asio::any_completion_handler<batch_completion>> handler;
+};
+
+// Keys per pipeline of markers: a few hundred kilobytes per write, and few
+// commands in flight at once however many slots there are.
+constexpr std::size_t marker_window = 1024;
+
+}  // namespace
+
+std::string service::slot_marker(std::string_view base, std::uint16_t slot) {
+  std::string key(base);
+  key.append(":{").append(tag_for_slot(slot)).append("}");
+  return key;
+}
+
+std::string service::marker_for(std::string_view base, std::string_view key) const {
+  // One node keeps one marker: 16384 keys there would buy nothing.
+  if (!clustered_) return std::string(base);
+  return slot_marker(base, key_slot(key));
+}
+
+asio::awaitable<std::vector<reply>> service::pipeline(std::vector<std::vector<std::string>> commands, retry policy) {
+  std::vector<routed_command> routed;
+  routed.reserve(commands.size());
+  for (const auto& args : commands) {
+    std::vector<std::string_view> parts(args.begin(), args.end());
+    routed_command c;
+    append_command(c.encoded, parts);
+    c.slot = clustered_ ? slot_of_command(parts) : any_slot;
+    routed.push_back(std::move(c));
+  }
+  if (routed.empty()) co_return std::vector<reply>{};
+  // Every command is handed to the connection before any reply can come
+  // back: on each node they leave in one write.
+  auto initiate = [this](auto handler, std::vector<routed_command> cmds, retry p) {
+    auto join = std::make_shared<join_state>();
+    join->replies.resize(cmds.size());
+    join->left = cmds.size();
+    join->handler.emplace(std::move(handler));
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      link_.async_send(std::move(cmds[i].encoded), p, cmds[i].slot, [join, i](boost::system::error_code ec, reply r) {
+        if (ec && !join->first_error) join->first_error = ec;
+        join->replies[i] = std::move(r);
+        if (--join->left > 0) return;
+        auto h = std::move(*join->handler);
+        join->handler.reset();
+        std::move(h)(join->first_error, std::move(join->replies));
+      });
+    }
+  };
+  const auto token = asio::as_tuple(asio::use_awaitable);
+  auto [ec, replies] =
+      co_await asio::async_initiate<decltype(token), batch_completion>(initiate, token, std::move(routed), policy);
+  if (ec) throw_unavailable(ec);
+  co_return std::move(replies);
+}
+
+asio::awaitable<void> service::set_marker(std::string base, std::string value) {
+  if (!clustered_) {
+    co_await set(base, value);
+    co_return;
+  }
+  for (std::size_t first = 0; first < slot_count; first += marker_window) {
+    std::vector<std::vector<std::string>> batch;
+    const std::size_t end = std::min<std::size_t>(first + marker_window, slot_count);
+    batch.reserve(end - first);
+    for (std::size_t s = first; s < end; ++s) {
+      std::vector<std::string> set_one{"SET", slot_marker(base, static_cast<std::uint16_t>(s)), value};
+      batch.push_back(std::move(set_one));
+    }
+    const std::vector<reply> replies = co_await pipeline(std::move(batch), retry::idempotent);
+    for (const auto& r : replies) {
+      if (r.is_error()) throw server_error(r.text);
+    }
+  }
+}
+
+}  // namespace bakewind::redis
