@@ -5,7 +5,7 @@
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 #include "http/server.hpp"
-#include "redis/subscriber.hpp"
+#include "app/redis_setup.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -43,7 +43,7 @@ struct application::impl {
       loops.push_back(std::make_unique<event_loop>(shared, per_loop));
       bindings.push_back({loops.back()->io, loops.back()->routes});
       shared.loops.push_back(loops.back().get());
-      shared.redis_connections.push_back(&loops.back()->redis_client.stats());
+      shared.redis_connections.push_back(&loops.back()->redis_link->stats());
     }
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
   }
@@ -109,7 +109,11 @@ struct application::impl {
         });
       }
     };
-    events = std::make_unique<redis::subscriber>(loops.front()->io.get_executor(), shared.redis_options, on_message);
+    // In a cluster, classic pub/sub is broadcast to every node: one
+    // subscription on any node hears all (README "Redis Cluster").
+    const auto* cluster = dynamic_cast<const redis::cluster*>(loops.front()->redis_link.get());
+    events = std::make_unique<event_subscription>(loops.front()->io.get_executor(), shared.redis_options,
+                                                  shared.redis_cluster, on_message, cluster);
     events->subscribe(std::string(locks::events_channel));
     shared.redis_connections.push_back(&events->stats());
   }
@@ -118,7 +122,7 @@ struct application::impl {
   const core::config& cfg;
   std::vector<std::unique_ptr<event_loop>> loops;
   std::unique_ptr<http::server> server;
-  std::unique_ptr<redis::subscriber> events;
+  std::unique_ptr<event_subscription> events;
 };
 
 application::application(core::config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}

@@ -39,14 +39,24 @@ std::int64_t used_memory_of(std::string_view info) {
 }
 
 asio::awaitable<std::int64_t> count_pending_transfers(redis::service& redis) {
-  std::int64_t n = 0;
-  std::string cursor = "0";
-  do {
-    redis::scan_page page = co_await redis.scan(cursor, "auth:transfer:*", scan_step);
-    n += static_cast<std::int64_t>(page.keys.size());
-    cursor = std::move(page.cursor);
-  } while (cursor != "0");
-  co_return n;
+  // Every master of a cluster holds some of them: scan_all walks each.
+  const std::vector<std::string> keys = co_await redis.scan_all("auth:transfer:*", scan_step);
+  co_return static_cast<std::int64_t>(keys.size());
+}
+
+// INFO memory of every master (the one node, or each master of a cluster), summed.
+asio::awaitable<std::int64_t> used_memory(redis::service& redis) {
+  std::int64_t total = 0;
+  const std::vector<std::string> nodes = co_await redis.link().masters();
+  for (const auto& node : nodes) {
+    std::string info;
+    redis::append_command(info, {"INFO", "memory"});
+    redis::reply memory = co_await redis.link().send_to(node, std::move(info), redis::retry::idempotent);
+    const auto used = used_memory_of(memory.text);
+    if (used < 0) co_return -1;
+    total += used;
+  }
+  co_return total;
 }
 
 }  // namespace
@@ -78,9 +88,8 @@ asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& red
   try {
     const std::int64_t pending = co_await count_pending_transfers(redis);
     pending_transfers_ = pending;
-    const std::vector<std::string> info{"INFO", "memory"};
-    redis::reply memory = co_await redis.command(info, redis::retry::idempotent);
-    used_memory_bytes_ = used_memory_of(memory.text);
+    const std::int64_t used = co_await used_memory(redis);
+    used_memory_bytes_ = used;
   } catch (const std::exception& e) {
     complete = false;
     core::log_debug("business counts: redis unavailable", {{"error", e.what()}});

@@ -3,8 +3,8 @@
 // and cached, so that neither endpoint ever waits on a count or makes Redis
 // walk its keyspace for a request:
 //   activeOrderLocks, revokedTokens  PostgreSQL, the record (indexed counts)
-//   pendingTransferSessions          Redis, an incremental SCAN of auth:transfer:*
-//   usedMemoryBytes                  Redis, INFO memory
+//   pendingTransferSessions          Redis, an incremental SCAN of auth:transfer:* (every master of a cluster)
+//   usedMemoryBytes                  Redis, INFO memory (summed over a cluster's masters)
 // Never KEYS. Figures are -1 until first counted.
 
 #include "pg/pool.hpp"

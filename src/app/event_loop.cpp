@@ -5,6 +5,7 @@
 #include "app/health_routes.hpp"
 #include "app/lock_routes.hpp"
 #include "app/order_routes.hpp"
+#include "app/redis_setup.hpp"
 #include "app/ws_routes.hpp"
 
 namespace bakewind::app {
@@ -26,13 +27,16 @@ redis::options redis_options_from(const core::config& cfg) {
 }
 
 process_services::process_services(core::config c)
-    : cfg(std::move(c)), redis_options(redis_options_from(cfg)), jwt(cfg.jwt_secret, cfg.jwt_secret_previous) {}
+    : cfg(std::move(c)),
+      redis_options(redis_options_from(cfg)),
+      redis_cluster(cluster_options_from(cfg, redis_options)),
+      jwt(cfg.jwt_secret, cfg.jwt_secret_previous) {}
 
 event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
     : io(1),
       pg(io.get_executor(), shared.cfg.database_url, pg_pool_size, shared.cfg.pg_timeout),
-      redis_client(io.get_executor(), shared.redis_options),
-      redis(redis_client),
+      redis_link(make_redis_connection(io.get_executor(), shared.redis_options, shared.redis_cluster)),
+      redis(*redis_link),
       users(pg),
       revocation(redis, pg, shared.cfg.revocation, shared.revocation_state, shared.cfg.jwt_refresh_ttl),
       tokens(shared.jwt, pg, revocation, shared.cfg.jwt_access_ttl, shared.cfg.jwt_refresh_ttl),
@@ -56,7 +60,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
 }
 
 asio::awaitable<void> event_loop::close() {
-  co_await redis_client.close();
+  co_await redis_link->close();
   pg.close();
   io.stop();
 }

@@ -18,10 +18,14 @@
 #include "orders/order_service.hpp"
 #include "orders/order_store.hpp"
 #include "pg/pool.hpp"
-#include "redis/client.hpp"
+#include "redis/cluster.hpp"
+#include "redis/connection.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <optional>
 
 namespace bakewind::app {
 
@@ -37,7 +41,8 @@ struct process_services {
   explicit process_services(core::config c);
 
   core::config cfg;
-  redis::options redis_options;
+  redis::options redis_options;                        ///< one server, or every cluster node's settings
+  std::optional<redis::cluster_options> redis_cluster;  ///< set in cluster mode
   auth::jwt_codec jwt;
   auth::password_hasher hasher;
   auth::revocation_shared revocation_state;
@@ -57,7 +62,7 @@ struct event_loop {
 
   boost::asio::io_context io;
   pg::pool pg;
-  redis::client redis_client;
+  std::unique_ptr<redis::connection> redis_link;  ///< one client, or a cluster client
   redis::service redis;
   auth::users_repository users;
   auth::revocation revocation;

@@ -20,24 +20,21 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::string_view ready_key = "auth:revocation:ready";
+// The marker that vouches for the revocation keys (README "Redis keys"):
+// one key on a single node, one per slot in a cluster. ":v2" since the keys
+// are tagged by user id: a Redis filled by an older build holds no v2 marker,
+// so the first check after an upgrade refills it in the new layout instead of
+// trusting keys that no longer exist under the names it reads.
+constexpr std::string_view ready_marker = "auth:revocation:ready:v2";
 constexpr std::size_t refill_batch = 1000;
 
-// Sets KEYS[i] to ARGV[2i-1] with a TTL of ARGV[2i] seconds: a refill batch
-// in one round trip.
-const redis::script& set_many_script() {
-  static const redis::script s(R"(for i, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[2 * i - 1], 'EX', ARGV[2 * i])
-end
-return #KEYS)");
-  return s;
-}
-
-std::string blacklist_key(std::string_view jti) {
-  return std::string("blacklist:token:").append(jti);
+// Every revocation key of a user carries its id as the hash tag: in a
+// cluster they share one slot, so the per-request check stays one MGET.
+std::string blacklist_key(std::string_view user_id, std::string_view jti) {
+  return std::string("blacklist:token:{").append(user_id).append("}:").append(jti);
 }
 std::string cutoff_key(std::string_view user_id) {
-  return std::string("auth:nbf:").append(user_id);
+  return std::string("auth:nbf:{").append(user_id).append("}");
 }
 
 long long to_number(const std::string& text) {
@@ -54,7 +51,9 @@ revocation::revocation(redis::service& redis, pg::pool& pg, core::revocation_fal
 
 asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
   stats_.checks.inc();
-  const std::vector<std::string> mget{"MGET", blacklist_key(jti), cutoff_key(user_id), std::string(ready_key)};
+  std::string cutoff = cutoff_key(user_id);
+  std::string marker = redis_.marker_for(ready_marker, cutoff);
+  const std::vector<std::string> mget{"MGET", blacklist_key(user_id, jti), std::move(cutoff), std::move(marker)};
   bool answered = false;
   bool revoked = false;
   bool ready = false;
@@ -152,7 +151,7 @@ asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, l
       params);
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  co_await redis_write(blacklist_key(jti), user_id, expires_s - now_s);
+  co_await redis_write(blacklist_key(user_id, jti), user_id, expires_s - now_s);
 }
 
 asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cutoff_ms) {
@@ -178,14 +177,17 @@ asio::awaitable<void> revocation::refill() {
         "FROM revoked_tokens WHERE expires_at > now() AND jti > $1 ORDER BY jti LIMIT $2",
         params);
     if (page.rows() == 0) break;
-    std::vector<std::string> keys;
-    std::vector<std::string> args;
+    // One pipeline per page: each SET goes to its user's slot (in a cluster,
+    // to as many nodes as the page touches), all in flight at once.
+    std::vector<std::vector<std::string>> sets;
+    sets.reserve(page.rows());
     for (std::size_t i = 0; i < page.rows(); ++i) {
-      keys.push_back(blacklist_key(page.value(i, 0)));
-      args.emplace_back(page.value(i, 1));
-      args.emplace_back(page.value(i, 2));
+      const std::string user(page.value(i, 1));
+      std::vector<std::string> set{"SET", blacklist_key(user, page.value(i, 0)), user, "EX",
+                                   std::string(page.value(i, 2))};
+      sets.push_back(std::move(set));
     }
-    co_await redis_.eval(set_many_script(), keys, args);
+    co_await write_all(std::move(sets));
     copied += page.rows();
     after = std::string(page.value(page.rows() - 1, 0));
     if (page.rows() < refill_batch) break;
@@ -196,11 +198,26 @@ asio::awaitable<void> revocation::refill() {
       "SELECT id::text, round(extract(epoch FROM tokens_valid_after) * 1000)::bigint FROM users "
       "WHERE tokens_valid_after > now() - make_interval(secs => $1::bigint)",
       cutoff_params);
+  std::vector<std::vector<std::string>> sets;
   for (std::size_t i = 0; i < cutoffs.rows(); ++i) {
-    co_await redis_.set(cutoff_key(cutoffs.value(i, 0)), cutoffs.value(i, 1), token_lifetime_);
+    std::vector<std::string> set{"SET", cutoff_key(cutoffs.value(i, 0)), std::string(cutoffs.value(i, 1)), "EX",
+                                 std::to_string(lifetime)};
+    sets.push_back(std::move(set));
+    if (sets.size() == refill_batch || i + 1 == cutoffs.rows()) {
+      co_await write_all(std::move(sets));
+      sets.clear();
+    }
   }
-  co_await redis_.set(ready_key, core::iso8601_ms(std::chrono::system_clock::now()));
+  // Last, once everything it vouches for is in: every slot's marker.
+  co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(std::chrono::system_clock::now()));
   core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
+}
+
+asio::awaitable<void> revocation::write_all(std::vector<std::vector<std::string>> commands) {
+  const std::vector<redis::reply> replies = co_await redis_.pipeline(std::move(commands), redis::retry::idempotent);
+  for (const auto& r : replies) {
+    if (r.is_error()) throw redis::server_error(r.text);
+  }
 }
 
 asio::awaitable<long long> revocation::purge_expired() {

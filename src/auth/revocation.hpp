@@ -2,10 +2,13 @@
 // Token revocation (DESIGN.md "Revocation and transfer sessions").
 // PostgreSQL is the record (revoked_tokens, users.tokens_valid_after); Redis
 // answers the per-request check in one round trip:
-//   MGET blacklist:token:{jti} auth:nbf:{userId} auth:revocation:ready
-// A missing `ready` marker means Redis lost its data (restart without
-// persistence, FLUSHALL, failover to an empty node): answers come from
-// PostgreSQL until a refill has copied the record back and set the marker.
+//   MGET blacklist:token:{<userId>}:<jti> auth:nbf:{<userId>} <marker>
+// where the marker is auth:revocation:ready:v2 on one node, and in a cluster
+// the copy of it in the user's slot (auth:revocation:ready:v2:{<tag>}), so
+// that all three keys meet on one node. A missing marker means Redis (or
+// that node) lost its data (restart without persistence, FLUSHALL, failover
+// to an empty node): answers come from PostgreSQL until a refill has copied
+// the record back and set the markers.
 
 #include "core/config.hpp"
 #include "observability/metric_types.hpp"
@@ -17,6 +20,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bakewind::auth {
 
@@ -69,6 +73,7 @@ class revocation {
   boost::asio::awaitable<bool> is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
                                                       long long issued_ms);
   boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
+  boost::asio::awaitable<void> write_all(std::vector<std::vector<std::string>> commands);
   void start_refill(const boost::asio::any_io_executor& ex);
   void note_degraded(bool degraded, std::string_view why);
 

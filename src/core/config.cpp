@@ -72,6 +72,18 @@ void read_server(const reader& r, config& c) {
   if (auto v = r.get("WEB_DIR")) c.web_dir = *v;
 }
 
+// REDIS_CLUSTER=true makes REDIS_URL's node the seed (as the seed's
+// deployment notes write it); REDIS_CLUSTER_NODES implies it.
+void read_cluster_switch(const reader& r, config& c) {
+  c.redis_cluster = !c.redis_cluster_nodes.empty();
+  const auto v = r.get("REDIS_CLUSTER");
+  if (!v) return;
+  const bool on = detail::parse_bool("REDIS_CLUSTER", *v);
+  if (!on && c.redis_cluster) throw config_error("REDIS_CLUSTER", "is off, but REDIS_CLUSTER_NODES is set");
+  if (on && !c.redis_sentinels.empty()) throw config_error("REDIS_CLUSTER", "cannot be combined with REDIS_SENTINELS");
+  c.redis_cluster = on;
+}
+
 void read_stores(const reader& r, config& c) {
   if (auto v = r.get("REDIS_URL")) {
     detail::check_url("REDIS_URL", *v, {"redis", "rediss"});
@@ -88,6 +100,7 @@ void read_stores(const reader& r, config& c) {
   if (!c.redis_sentinels.empty() && !c.redis_cluster_nodes.empty()) {
     throw config_error("REDIS_CLUSTER_NODES", "cannot be combined with REDIS_SENTINELS");
   }
+  read_cluster_switch(r, c);
   if (auto v = r.get("REDIS_TLS_CA")) c.redis_tls_ca = *v;
   if (auto v = r.get("REDIS_TLS_INSECURE")) c.redis_tls_insecure = detail::parse_bool("REDIS_TLS_INSECURE", *v);
   r.duration("REDIS_COMMAND_TIMEOUT_MS", c.redis_command_timeout, 10, 600000);

@@ -38,6 +38,7 @@ struct config {
   std::vector<host_port> redis_sentinels;            ///< REDIS_SENTINELS: selects Sentinel mode when set.
   std::string redis_sentinel_name;                   ///< REDIS_SENTINEL_NAME: required with sentinels.
   std::vector<host_port> redis_cluster_nodes;        ///< REDIS_CLUSTER_NODES: selects Cluster mode when set.
+  bool redis_cluster = false;  ///< Cluster mode: REDIS_CLUSTER=true (REDIS_URL names one node) or REDIS_CLUSTER_NODES set.
   std::string redis_tls_ca;                     ///< REDIS_TLS_CA: CA file for rediss:// (default: system store).
   bool redis_tls_insecure = false;              ///< REDIS_TLS_INSECURE: skip TLS verification (tests only).
   std::chrono::milliseconds redis_command_timeout{1000};  ///< REDIS_COMMAND_TIMEOUT_MS: each command's deadline.

@@ -24,14 +24,21 @@ using std::chrono::system_clock;
 
 namespace {
 
-constexpr std::string_view ready_key = "locks:ready";
+// The marker that vouches for the lock keys: one key on a single node, one
+// per slot in a cluster, read in the same MGET or script as the keys it
+// vouches for. ":v2" since the keys are tagged by bakery: a Redis filled by
+// an older build has no v2 marker, so it is refilled in the new layout.
+constexpr std::string_view ready_marker = "locks:ready:v2";
 
-std::string key_of(std::string_view order_id) {
-  return std::string("order_lock:").append(order_id);
+// Every lock key of a bakery carries its id as the hash tag, so that a lock,
+// its bakery's set and their marker share one slot: every script and MGET
+// runs on one node of a cluster.
+std::string key_of(std::string_view bakery_id, std::string_view order_id) {
+  return std::string("order_lock:{").append(bakery_id).append("}:").append(order_id);
 }
 
 std::string bakery_key(std::string_view bakery_id) {
-  return std::string("locks:bakery:").append(bakery_id);
+  return std::string("locks:bakery:{").append(bakery_id).append("}");
 }
 
 long long now_ms() {
@@ -89,7 +96,7 @@ lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& event
 
 asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std::string order_id,
                                                      std::string bakery_id, std::vector<std::string> args) {
-  const std::vector<std::string> keys{key_of(order_id), bakery_key(bakery_id)};
+  const std::vector<std::string> keys{key_of(bakery_id, order_id), bakery_key(bakery_id)};
   try {
     redis::reply r = co_await redis_.eval(s, keys, args);
     co_return view_of(r);
@@ -261,8 +268,9 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
   std::vector<std::optional<lock_info>> out(order_ids.size());
   if (order_ids.empty()) co_return out;
   std::vector<std::string> mget{"MGET"};
-  for (const auto& id : order_ids) mget.push_back(key_of(id));
-  mget.emplace_back(ready_key);
+  mget.reserve(order_ids.size() + 2);
+  for (const auto& id : order_ids) mget.push_back(key_of(bakery_id, id));
+  mget.push_back(redis_.marker_for(ready_marker, bakery_key(bakery_id)));
   bool answered = false;
   try {
     redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
@@ -292,7 +300,9 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
 }
 
 asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id) {
-  const std::vector<std::string> keys{bakery_key(bakery_id), std::string(ready_key)};
+  std::string set = bakery_key(bakery_id);
+  std::string ready = redis_.marker_for(ready_marker, set);
+  const std::vector<std::string> keys{std::move(set), std::move(ready)};
   const std::vector<std::string> none;
   bool answered = false;
   std::vector<lock_info> out;
@@ -360,7 +370,8 @@ asio::awaitable<void> lock_service::refill() {
     const auto& any = states.second ? *states.second : *states.first;
     co_await copy_from_record(order_id, any.bakery_id);
   }
-  co_await redis_.set(ready_key, core::iso8601_ms(system_clock::now()));
+  // Last, once everything it vouches for is in: every slot's marker.
+  co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(system_clock::now()));
   core::log_info("lock refill done", {{"locks", static_cast<std::uint64_t>(again.size())}});
 }
 

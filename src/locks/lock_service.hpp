@@ -1,8 +1,9 @@
 #pragma once
 // Order edit-locks (DESIGN.md "Order locks: PostgreSQL decides, Redis answers
 // fast"). PostgreSQL's order_locks row is the arbiter; Redis
-// (`order_lock:{orderId}`, a Lua script per operation) answers contended
-// acquires and every status read from memory. Redis down: everything works
+// (`order_lock:{<bakeryId>}:<orderId>`, a Lua script per operation) answers
+// contended acquires and every status read from memory. All keys of a bakery
+// share its hash tag, so each script and MGET touches one cluster slot. Redis down: everything works
 // from PostgreSQL alone. Every change is announced through `events`.
 
 #include "locks/events.hpp"

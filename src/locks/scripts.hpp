@@ -6,7 +6,9 @@
 namespace bakewind::locks::scripts {
 
 // Every script keeps KEYS[2], the set of a bakery's lock keys
-// (`locks:bakery:{bakeryId}`), in step with the lock keys.
+// (`locks:bakery:{<bakeryId>}`), in step with the lock keys. KEYS share the
+// bakery's hash tag, so a script runs on one node of a cluster; `list` reads
+// the set's members, undeclared but in the same slot, which Redis allows.
 
 /// KEYS[1] lock key. ARGV: value, userId, sessionId, ttl ms, expiresAt, lastActivityAt, expiresMs.
 /// Free: set it, {1, value}. Ours: refresh it, {2, value}. Another's: {0, value}.

@@ -160,7 +160,7 @@ TEST(auth_logout, revocation_is_stored_by_jti_in_redis_and_postgres) {
   const auto a = register_owner(s.port(), "keys");
   ASSERT_EQ(logout(s.port(), a.access, a.refresh).status, 204);
   const auto jti = std::string(jwt_payload(a.access).at("jti").as_string());
-  const auto key = "blacklist:token:" + jti;
+  const auto key = "blacklist:token:{" + a.id + "}:" + jti;  // tagged by user (README "Redis keys")
   const auto value = redis_command(redis.port(), {"GET", key});
   EXPECT_FALSE(value.null) << key << " missing";
   EXPECT_EQ(value.text, a.id);
@@ -342,7 +342,9 @@ TEST(auth_redis_faults, redis_restarted_empty_still_rejects_revoked_tokens) {
   EXPECT_EQ(refresh(s.port(), s.valid.refresh).status, 200);
   // The blacklist was refilled from PostgreSQL.
   const auto jti = std::string(jwt_payload(s.revoked.access).at("jti").as_string());
-  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", "blacklist:token:" + jti}).null) << "refilled";
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", "blacklist:token:{" + s.owner.id + "}:" + jti}).null)
+      << "refilled";
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v2"}).null) << "one marker on one node";
 }
 
 TEST(auth_redis_faults, redis_flushed_while_running_still_rejects_revoked_tokens) {

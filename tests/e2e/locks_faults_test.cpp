@@ -242,7 +242,7 @@ TEST(locks_redis_faults, redis_stopped_then_restarted_empty_never_double_grants_
   std::cerr << "[ info     ] Redis entry repaired after " << tries << " refused acquisition(s) per instance\n";
   EXPECT_EQ(entry->at("userId").as_string(), winner.id);
   EXPECT_EQ(entry->at("sessionId").as_string(), session);
-  const auto pttl = redis_command(redis.port(), {"PTTL", "order_lock:" + order}).integer;
+  const auto pttl = redis_command(redis.port(), {"PTTL", redis_lock_key(redis.port(), order)}).integer;
   const double pttl_read_at = now_epoch();  // the PTTL was read no later than this
   EXPECT_GT(pttl, 0) << "the repaired entry has a TTL";
   EXPECT_LE(pttl, ttl * 1000);
@@ -294,9 +294,9 @@ struct own_redis {
     other = add_user(svc.port(), owner, "staff", prefix + "_b");
   }
   /// A status read, until Redis is trusted for status (the service's
-  /// `locks:ready` marker is set): reads are then answered from Redis.
+  /// `locks:ready:v2` marker is set): reads are then answered from Redis.
   void warm_up(const std::string& order) const {
-    for (int i = 0; i < 100 && redis_command(redis.port(), {"EXISTS", "locks:ready"}).integer == 0; ++i) {
+    for (int i = 0; i < 100 && redis_command(redis.port(), {"EXISTS", "locks:ready:v2"}).integer == 0; ++i) {
       lock_status(port(), other, order);
       std::this_thread::sleep_for(20ms);
     }
@@ -353,7 +353,8 @@ TEST(locks_redis_stale, DISABLED_a_renewal_lost_by_redis_still_shows_the_lock_af
   ASSERT_EQ(held.status, 201) << held.body;
   const auto old_expiry = epoch_field(held, "expiresAt");
   w.warm_up(order);
-  const auto old_value = redis_command(w.redis.port(), {"GET", "order_lock:" + order});
+  const auto lock_key = redis_lock_key(w.redis.port(), order);
+  const auto old_value = redis_command(w.redis.port(), {"GET", lock_key});
   ASSERT_FALSE(old_value.null);
   sleep_past(epoch_field(held, "acquiredAt"), 1.5);
   const auto r = renew(w.port(), w.owner, order, "tab-a");
@@ -362,7 +363,7 @@ TEST(locks_redis_stale, DISABLED_a_renewal_lost_by_redis_still_shows_the_lock_af
   const auto left_ms = static_cast<long long>((old_expiry - now_epoch()) * 1000);
   ASSERT_GT(left_ms, 100);
   ASSERT_EQ(
-      redis_command(w.redis.port(), {"SET", "order_lock:" + order, old_value.text, "PX", std::to_string(left_ms)}).text,
+      redis_command(w.redis.port(), {"SET", lock_key, old_value.text, "PX", std::to_string(left_ms)}).text,
       "OK");
 
   sleep_past(old_expiry, 0.2);  // the old entry's TTL ran out; the row lives on
@@ -390,7 +391,7 @@ TEST(locks_redis_faults, redis_flushed_while_running_never_double_grants_and_is_
   const auto entry = redis_lock(w.redis.port(), order);
   ASSERT_TRUE(entry.has_value()) << "not repaired";
   EXPECT_EQ(entry->at("userId").as_string(), w.owner.id);
-  const auto pttl = redis_command(w.redis.port(), {"PTTL", "order_lock:" + order}).integer;
+  const auto pttl = redis_command(w.redis.port(), {"PTTL", redis_lock_key(w.redis.port(), order)}).integer;
   EXPECT_GT(pttl, 0);
   EXPECT_LE(pttl, 30000);
   EXPECT_TRUE(is_lock_reply(renew(w.port(), w.owner, order, "tab-a"), 200, order, w.owner, "tab-a"));

@@ -164,9 +164,18 @@ inline double epoch_field(const http_reply& r, const char* key) {
   return iso_to_epoch(field(r, key));
 }
 
+/// The Redis key of an order's lock (`order_lock:{<bakeryId>}:<orderId>`), found
+/// by its order id; "" when there is none.
+inline std::string redis_lock_key(std::uint16_t redis_port, const std::string& order) {
+  const auto keys = redis_command(redis_port, {"KEYS", "order_lock:*:" + order});
+  return keys.items.empty() ? std::string() : keys.items.front();
+}
+
 /// The Redis entry of an order's lock: {userId, sessionId, ...}, or nullopt when absent.
 inline std::optional<boost::json::object> redis_lock(std::uint16_t redis_port, const std::string& order) {
-  const auto v = redis_command(redis_port, {"GET", "order_lock:" + order});
+  const auto key = redis_lock_key(redis_port, order);
+  if (key.empty()) return std::nullopt;
+  const auto v = redis_command(redis_port, {"GET", key});
   if (v.null) return std::nullopt;
   const auto parsed = core::parse_json(v.text);
   if (!parsed || !parsed->is_object()) throw std::runtime_error("order_lock value is not JSON: " + v.text);

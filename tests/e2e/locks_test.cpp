@@ -60,7 +60,9 @@ TEST(locks_acquire, a_free_order_gives_201_and_a_lock_info) {
   ASSERT_TRUE(entry.has_value()) << "order_lock:" << order << " missing in Redis";
   EXPECT_EQ(entry->at("userId").as_string(), w().staff.id);
   EXPECT_EQ(entry->at("sessionId").as_string(), "tab-1");
-  const auto pttl = redis_command(redis_port(), {"PTTL", "order_lock:" + order}).integer;
+  EXPECT_EQ(redis_lock_key(redis_port(), order), "order_lock:{" + w().staff.bakery_id + "}:" + order)
+      << "tagged by bakery (README \"Redis keys\")";
+  const auto pttl = redis_command(redis_port(), {"PTTL", redis_lock_key(redis_port(), order)}).integer;
   EXPECT_GT(pttl, (k_ttl - 5) * 1000);
   EXPECT_LE(pttl, k_ttl * 1000);
 

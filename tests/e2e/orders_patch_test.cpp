@@ -289,7 +289,7 @@ TEST(orders_delete, its_lock_goes_too_and_order_unlocked_deleted_is_announced) {
   const auto locks = authed(port(), "GET", "/api/v1/locks", owner.access);
   ASSERT_EQ(locks.status, 200) << locks.body;
   EXPECT_TRUE(json_of(locks).at("items").as_array().empty()) << locks.body;
-  EXPECT_TRUE(redis_command(shared_redis().port(), {"EXISTS", "order_lock:" + id}).integer == 0);
+  EXPECT_EQ(redis_command(shared_redis().port(), {"KEYS", "order_lock:*:" + id}).items.size(), 0U);
   EXPECT_EQ(sql_value(shared_instance().db, "SELECT count(*) FROM order_locks WHERE order_id = '" + id + "'"), "0");
 }
 

@@ -135,6 +135,22 @@ TEST(config, a_rejected_secret_is_not_echoed) {
   EXPECT_EQ(message.find(secret), std::string::npos) << message;
 }
 
+TEST(config, cluster_mode_comes_from_the_node_list_or_the_switch) {
+  EXPECT_FALSE(load({}).redis_cluster);
+  const auto listed = load({{"REDIS_CLUSTER_NODES", "n1:7000,n2:7001"}});
+  EXPECT_TRUE(listed.redis_cluster);
+  ASSERT_EQ(listed.redis_cluster_nodes.size(), 2u);
+  EXPECT_EQ(listed.redis_cluster_nodes[1].port, 7001);
+  const auto switched = load({{"REDIS_CLUSTER", "true"}, {"REDIS_URL", "redis://:pw@n1:7000"}});
+  EXPECT_TRUE(switched.redis_cluster);
+  EXPECT_TRUE(switched.redis_cluster_nodes.empty()) << "REDIS_URL's node is the seed";
+  EXPECT_FALSE(load({{"REDIS_CLUSTER", "false"}}).redis_cluster);
+  failure({{"REDIS_CLUSTER", "maybe"}}, "REDIS_CLUSTER");
+  failure({{"REDIS_CLUSTER", "false"}, {"REDIS_CLUSTER_NODES", "n1:7000"}}, "REDIS_CLUSTER");
+  failure({{"REDIS_CLUSTER", "true"}, {"REDIS_SENTINELS", "a:1"}, {"REDIS_SENTINEL_NAME", "m"}}, "REDIS_CLUSTER");
+  failure({{"REDIS_CLUSTER_NODES", "n1"}}, "REDIS_CLUSTER_NODES");
+}
+
 TEST(config, sentinels_need_a_name_and_exclude_cluster) {
   failure({{"REDIS_SENTINELS", "a:1"}}, "REDIS_SENTINEL_NAME");
   failure({{"REDIS_SENTINELS", "a"}, {"REDIS_SENTINEL_NAME", "m"}}, "REDIS_SENTINELS");
