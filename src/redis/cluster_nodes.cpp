@@ -198,7 +198,12 @@ asio::awaitable<void> cluster_state::maintain() {
     sync_stats();
     retire_idle(now);
     std::erase_if(parked, [](const request_ptr& r) { return !r->handler; });
-    if (now - last_refresh >= settings.refresh_period) request_refresh();
+    // A master whose connection is down may have been replaced: look now,
+    // not only when a command to it fails (refreshes stay spaced out).
+    const bool master_down = std::any_of(master_clients.begin(), master_clients.end(), [](const client* c) {
+      return c->stats().connects.load() > 0 && !c->stats().connected.load();
+    });
+    if (master_down || now - last_refresh >= settings.refresh_period) request_refresh();
   }
 }
 

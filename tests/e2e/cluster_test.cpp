@@ -66,10 +66,10 @@ class cluster_e2e : public ::testing::Test {
   static void SetUpTestSuite() {
     const auto began = std::chrono::steady_clock::now();
     the_deployment();
-    std::printf("cluster + service ready in %lld ms\n",
-                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::steady_clock::now() - began)
-                                           .count()));
+    std::printf(
+        "cluster + service ready in %lld ms\n",
+        static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count()));
   }
   deployment& d = the_deployment();
   std::uint16_t port() const { return d.svc.port(); }

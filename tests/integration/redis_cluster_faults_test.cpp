@@ -2,7 +2,8 @@
 // (ASK while its keys move, TRYAGAIN for a command whose keys are split,
 // MOVED once it is done), a reshard by redis-cli under continuous traffic
 // with no error surfaced and no increment applied twice, and a master killed
-// (its replica promoted; the client and the subscriber follow).
+// (its replica promoted; the client and the subscriber follow), or hung by
+// SIGSTOP (commands fail by their deadline until the replica takes over).
 
 #include "redis/cluster_subscriber.hpp"
 #include "redis/key_slot.hpp"
@@ -10,6 +11,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+
+#include <signal.h>
 
 namespace bakewind::redis_test {
 namespace {
@@ -218,6 +221,37 @@ TEST(cluster_migration, a_reshard_under_traffic_surfaces_no_error) {
   test::run(io, client.close());
 }
 
+struct recovery {
+  long long recovered_ms = -1;       ///< since `since`, when a write to the key succeeded again; -1: not in 15 s
+  int failed = 0;                    ///< writes that failed before
+  long long longest_failure_ms = 0;  ///< the longest a failed write took
+};
+
+// Writes `key` every 50 ms until a write succeeds (at most 15 s after `since`).
+recovery write_until_served(asio::io_context& io, redis::service& svc, const std::string& key,
+                            clock::time_point since) {
+  recovery out;
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        while (ms_since(since) < 15000) {
+          const auto began = clock::now();
+          try {
+            co_await svc.set(key, "after");
+            out.recovered_ms = ms_since(since);
+            co_return;
+          } catch (const core::unavailable_error&) {
+          } catch (const redis::server_error&) {
+          }
+          ++out.failed;
+          out.longest_failure_ms = std::max(out.longest_failure_ms, ms_since(began));
+          co_await sleep_for(50ms);
+        }
+      }(),
+      20s);
+  return out;
+}
+
 TEST(cluster_failover, a_killed_master_is_replaced_by_its_replica_and_the_client_and_subscriber_follow) {
   test::redis_cluster cluster;
   asio::io_context io;
@@ -246,30 +280,14 @@ TEST(cluster_failover, a_killed_master_is_replaced_by_its_replica_and_the_client
   const auto killed = clock::now();
   // Commands to the dead master's slots fail by their deadline until the
   // replica takes over; then they succeed on the new master.
-  long long recovered_ms = -1;
-  int failed = 0;
-  const auto answered = test::run(
-      io,
-      [&]() -> asio::awaitable<bool> {
-        while (ms_since(killed) < 15000) {
-          try {
-            co_await svc.set(key, "after");
-            recovered_ms = ms_since(killed);
-            co_return true;
-          } catch (const core::unavailable_error&) {
-            ++failed;
-          } catch (const redis::server_error&) {
-            ++failed;
-          }
-          co_await sleep_for(50ms);
-        }
-        co_return false;
-      }(),
-      20s);
-  ASSERT_TRUE(answered) << cluster.logs();
-  std::printf("master killed: writes to its slot answered again after %lld ms (%d attempts failed meanwhile)\n",
-              recovered_ms, failed);
-  EXPECT_LT(recovered_ms, 10000);
+  const auto outcome = write_until_served(io, svc, key, killed);
+  ASSERT_GE(outcome.recovered_ms, 0) << cluster.logs();
+  std::printf(
+      "master killed: writes to its slot answered again after %lld ms (%d attempts failed meanwhile, "
+      "the longest took %lld ms)\n",
+      outcome.recovered_ms, outcome.failed, outcome.longest_failure_ms);
+  EXPECT_LT(outcome.recovered_ms, 10000);
+  EXPECT_LE(outcome.longest_failure_ms, 1200) << "no command outlives its deadline (1000 ms)";
   const auto promoted = cluster.master_of(slot);
   EXPECT_NE(promoted, victim);
   ASSERT_NE(client.map().master_of(static_cast<std::uint16_t>(slot)), nullptr);
@@ -302,6 +320,32 @@ TEST(cluster_failover, a_killed_master_is_replaced_by_its_replica_and_the_client
   EXPECT_GT(heard.size(), before);
   std::printf("subscriber moved from %u to %u within %lld ms of the kill\n", victim, sub.node().port, moved_after);
   sub.close();
+  test::run(io, client.close());
+}
+
+TEST(cluster_failover, a_hung_master_fails_commands_by_their_deadline_until_its_replica_takes_over) {
+  test::redis_cluster cluster;
+  asio::io_context io;
+  redis::cluster client(io.get_executor(), node_options(cluster), seeds_of(cluster));
+  redis::service svc(client);
+  const std::string key = "hung";
+  const int slot = redis::key_slot(key);
+  const auto victim = cluster.master_of(slot);
+  test::run(io, svc.set(key, "before"));
+  ::kill(cluster.node(victim).pid(), SIGSTOP);  // a hung server: connections stay open, nothing answers
+  const auto stopped = clock::now();
+  const auto outcome = write_until_served(io, svc, key, stopped);
+  ::kill(cluster.node(victim).pid(), SIGCONT);
+  ASSERT_GE(outcome.recovered_ms, 0) << cluster.logs();
+  std::printf(
+      "master stopped (SIGSTOP): writes to its slot answered again after %lld ms (%d attempts failed, "
+      "the longest took %lld ms)\n",
+      outcome.recovered_ms, outcome.failed, outcome.longest_failure_ms);
+  EXPECT_LT(outcome.recovered_ms, 10000);
+  EXPECT_LE(outcome.longest_failure_ms, 1200) << "no command outlives its deadline (1000 ms)";
+  EXPECT_NE(cluster.master_of(slot), victim) << "its replica took over";
+  const auto value = test::run(io, svc.get(key));
+  EXPECT_EQ(value, "after");
   test::run(io, client.close());
 }
 
