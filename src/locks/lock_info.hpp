@@ -24,7 +24,7 @@ struct lock_info {
 /// `{orderId, userId, userName, sessionId, acquiredAt, expiresAt, lastActivityAt}`.
 boost::json::object to_json(const lock_info& l);
 
-/// The JSON stored in Redis (`order_lock:{id}`): to_json plus bakeryId.
+/// The JSON stored in Redis (`order_lock:{<bakeryId>}:<orderId>`): to_json plus bakeryId.
 std::string to_redis_value(const lock_info& l);
 
 /// Parses what to_redis_value wrote; nullopt for anything else.

@@ -80,8 +80,6 @@ class single_node final : public connection {
   boost::asio::awaitable<void> close() override { return client_.close(); }
   const redis::stats& stats() const noexcept override { return client_.stats(); }
 
-  client& raw() noexcept { return client_; }
-
  private:
   std::optional<client> owned_;
   client& client_;
