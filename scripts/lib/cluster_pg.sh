@@ -87,6 +87,9 @@ max_client_conn = 500
 max_db_connections = 40
 stats_users = bakewind
 ignore_startup_parameters = extra_float_digits
+; After PostgreSQL was away, try it again within a second (the default, 15 s,
+; keeps refusing clients long after it is back).
+server_login_retry = 1
 EOF
 }
 

@@ -59,6 +59,10 @@ class revocation {
   /// sets the marker. Safe to run on several instances at once.
   boost::asio::awaitable<void> refill();
 
+  /// When Redis has no `auth:revocation:ready` marker, starts the refill
+  /// (see lock_service::ensure_ready for why). Never throws.
+  boost::asio::awaitable<void> ensure_ready();
+
   /// Deletes revocations whose tokens have expired anyway; how many.
   boost::asio::awaitable<long long> purge_expired();
 

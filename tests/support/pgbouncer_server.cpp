@@ -45,6 +45,7 @@ pgbouncer_server::pgbouncer_server(std::uint16_t backend_port, int server_connec
                   "default_pool_size = " + std::to_string(server_connections) + "\n"
                   "max_client_conn = 200\n"
                   "server_check_delay = 0\n"
+                  "server_login_retry = 1\n"
                   "ignore_startup_parameters = extra_float_digits\n");
   if (::geteuid() == 0) {
     // The files are root's; PgBouncer reads them as postgres.
