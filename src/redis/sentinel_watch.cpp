@@ -125,30 +125,33 @@ asio::awaitable<std::string> sentinel_watch::subscribe() {
 
 asio::awaitable<void> sentinel_watch::listen() {
   std::array<char, 4096> buffer{};
+  // Messages that came with the SUBSCRIBE confirmation are in the parser already.
   std::size_t received = 0;
-  while (true) {
-    // Messages that came with the SUBSCRIBE confirmation are in the parser already.
-    try {
-      parser_.feed(buffer.data(), received);
-      while (auto r = parser_.next()) {
-        if (r->type != reply::kind::array || r->elements.empty()) continue;
-        const auto& kind = r->elements[0].text;
-        if (kind == "message" && r->elements.size() == 3) {
-          on_message(r->elements[2].text);
-        } else if (kind == "pong") {
-          ping_outstanding_ = false;
-        }
-      }
-    } catch (const protocol_error& e) {
-      core::log_warn("redis sentinel watch: protocol error", {{"detail", e.what()}});
-      co_return;
-    }
-    if (closing_) co_return;
+  while (take(buffer.data(), received) && !closing_) {
     auto [ec, n] = co_await stream_.read_some(asio::buffer(buffer));
     if (ec) co_return;
     last_read_ = clock::now();
     received = n;
   }
+}
+
+bool sentinel_watch::take(const char* data, std::size_t size) {
+  try {
+    parser_.feed(data, size);
+    while (auto r = parser_.next()) {
+      if (r->type != reply::kind::array || r->elements.empty()) continue;
+      const auto& kind = r->elements[0].text;
+      if (kind == "message" && r->elements.size() == 3) {
+        on_message(r->elements[2].text);
+      } else if (kind == "pong") {
+        ping_outstanding_ = false;
+      }
+    }
+  } catch (const protocol_error& e) {
+    core::log_warn("redis sentinel watch: protocol error", {{"detail", e.what()}});
+    return false;
+  }
+  return true;
 }
 
 void sentinel_watch::on_message(std::string_view payload) {

@@ -1,8 +1,9 @@
 // redis::client and redis::subscriber against a real Sentinel deployment
 // (tests/support/redis_sentinel_group: master, replica, three Sentinels):
 // connecting through the Sentinels, following SENTINEL FAILOVER, a killed
-// master and a frozen one, one Sentinel down, all of them gone, and a wrong
-// Sentinel password. Each prints what it measured.
+// master and a frozen one, one Sentinel dead or frozen, all of them gone,
+// the subscriber after a failover, and a wrong Sentinel password. Each
+// prints what it measured.
 
 #include "redis/subscriber.hpp"
 #include "redis_fixture.hpp"
@@ -231,6 +232,28 @@ TEST_F(sentinel_test, one_sentinel_down_does_not_matter_for_lookups_or_for_follo
   ASSERT_GE(f2.seen_after_ms, 0) << group.logs();
   EXPECT_LT(f1.seen_after_ms, 5000);
   EXPECT_LT(f2.seen_after_ms, 5000);
+}
+
+TEST_F(sentinel_test, a_frozen_sentinel_under_the_watch_is_left_and_a_failover_it_missed_is_still_followed) {
+  test::redis_sentinel_group group;
+  const auto sentinels = group.sentinel_ports();
+  const auto old_master = group.data_ports()[0];
+  const auto new_master = group.data_ports()[1];
+  redis::client c(io_.get_executor(), through(group));
+  redis::service svc(c);
+  run(svc.set("k", "1"));
+  run_for(300ms);  // the lookup and so the +switch-master watch are on the first Sentinel
+  // It freezes: the watch hears nothing, not even the failover the others
+  // carry out. Silence detection moves it to another Sentinel, which says
+  // where the master is now.
+  group.pause(sentinels[0]);
+  const auto start = clock::now();
+  group.failover();
+  const auto f = run(write_until_seen_on(svc, group, new_master, start, 8s, old_master), 12s);
+  report("failover missed by the watched (frozen) Sentinel, to a write on the new master", f.seen_after_ms);
+  ASSERT_GE(f.seen_after_ms, 0) << group.logs();
+  EXPECT_LT(f.seen_after_ms, 5000);
+  group.resume(sentinels[0]);
 }
 
 TEST_F(sentinel_test, with_no_sentinel_reachable_commands_fail_within_their_deadline) {

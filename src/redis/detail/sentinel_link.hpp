@@ -58,6 +58,9 @@ class sentinel_watch : public std::enable_shared_from_this<sentinel_watch> {
   boost::asio::awaitable<std::string> subscribe();
   boost::asio::awaitable<void> listen();
   boost::asio::awaitable<void> keep_alive();
+  /// Feeds received bytes and handles every complete message; false when
+  /// they are not RESP (the connection must go).
+  bool take(const char* data, std::size_t size);
   void on_message(std::string_view payload);
 
   boost::asio::any_io_executor executor_;
