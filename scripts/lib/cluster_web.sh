@@ -71,7 +71,7 @@ cl_instance_env() {
     HOST=127.0.0.1
     THREADS="$CL_THREADS"
     DATABASE_URL="$CL_PG_POOLED_URL"
-    # Until the Sentinel client lands, the service uses REDIS_URL's host: the master.
+    # The master comes from the Sentinels; REDIS_URL gives the user and password.
     REDIS_URL="redis://bakewind:$CL_REDIS_PASSWORD@127.0.0.1:$CL_REDIS_PORT"
     REDIS_SENTINELS="$sentinels"
     REDIS_SENTINEL_NAME="$CL_SENTINEL_NAME"
