@@ -6,8 +6,26 @@
 # haproxy's config for the local cluster, on stdout: round robin over the
 # instances, health checks on GET /health/ready, WebSocket tunnels kept for
 # an hour, the stats page on its own port, access log on stdout.
-cl_haproxy_conf() {
+# One backend over every instance, checked with GET $2; $3 adds server options.
+cl_haproxy_backend() {
   local i
+  cat <<EOF
+
+backend $1
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri $2
+    http-check expect status 200
+    # Which instance answered (local cluster only: names no address).
+    http-response set-header X-Bakewind-Instance %s
+    default-server inter 1s fastinter 500ms fall 2 rise 2$3
+EOF
+  for i in "${!CL_API_PORTS[@]}"; do
+    printf '    server bakewind-%s 127.0.0.1:%s check\n' "$((i + 1))" "${CL_API_PORTS[i]}"
+  done
+}
+
+cl_haproxy_conf() {
   cat <<EOF
 # Written by scripts/cluster at every start: edits are lost.
 global
@@ -34,22 +52,15 @@ defaults
 
 frontend bakewind
     bind 127.0.0.1:$CL_PORT
+    # No instance ready means a dependency they all share is down (say
+    # PostgreSQL): the live ones still answer what they can from Redis.
+    use_backend bakewind_live if { nbsrv(bakewind) eq 0 }
     default_backend bakewind
-
-backend bakewind
-    balance roundrobin
-    option httpchk
-    http-check send meth GET uri /health/ready
-    http-check expect status 200
-    # Which instance answered (local cluster only: names no address).
-    http-response set-header X-Bakewind-Instance %s
-    # A server marked down drops its connections, WebSockets included, so
-    # their clients reconnect to a live instance.
-    default-server inter 1s fastinter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
 EOF
-  for i in "${!CL_API_PORTS[@]}"; do
-    printf '    server bakewind-%s 127.0.0.1:%s check\n' "$((i + 1))" "${CL_API_PORTS[i]}"
-  done
+  cl_haproxy_backend bakewind /health/ready ""
+  # An instance that is not even live drops its connections, WebSockets
+  # included, so that their clients reconnect to a live instance.
+  cl_haproxy_backend bakewind_live /health/live " on-marked-down shutdown-sessions"
   cat <<EOF
 
 frontend stats

@@ -8,14 +8,27 @@ std::string database_name(const std::string& url) { return url.substr(url.rfind(
 
 }  // namespace
 
-deployment::deployment(int instances, env_list extra) : bouncer_(pg_.port(), 10) {
+deployment::deployment(redis_topology topology, int instances, env_list extra) : bouncer_(pg_.port(), 10) {
   direct_url_ = pg_.fresh_database("chaos");
   const auto [code, output] = run_bakewind({"migrate"}, {{"DATABASE_URL", direct_url_}});
   if (code != 0) throw std::runtime_error("migrate failed: " + output);
   const std::string through_bouncer = bouncer_.url(database_name(direct_url_));
+  std::string redis_url;
+  if (topology == redis_topology::single) {
+    redis_.emplace();
+    redis_url = redis_->url();
+  } else {
+    sentinels_.emplace();
+    std::string list;
+    for (const auto p : sentinels_->sentinel_ports()) list += (list.empty() ? "" : ",") + ("127.0.0.1:" + std::to_string(p));
+    // The host of REDIS_URL is ignored with Sentinels: they name the master.
+    redis_url = "redis://127.0.0.1:" + std::to_string(sentinels_->master_port());
+    extra.emplace_back("REDIS_SENTINELS", list);
+    extra.emplace_back("REDIS_SENTINEL_NAME", sentinels_->name());
+  }
   std::vector<std::uint16_t> ports;
   for (int i = 0; i < instances; ++i) {
-    instances_.push_back(std::make_unique<service>(service_env(through_bouncer, redis_.url(), extra)));
+    instances_.push_back(std::make_unique<service>(service_env(through_bouncer, redis_url, extra)));
     ports.push_back(instances_.back()->port());
   }
   proxy_.emplace(ports);

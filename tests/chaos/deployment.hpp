@@ -8,17 +8,24 @@
 
 #include "support/haproxy_server.hpp"
 #include "support/pgbouncer_server.hpp"
+#include "support/redis_sentinel_group.hpp"
 
 #include <memory>
 #include <optional>
 
 namespace bakewind::test::chaos {
 
+/// Which Redis the instances use.
+enum class redis_topology {
+  single,    ///< one redis-server
+  sentinel,  ///< a master, a replica and three Sentinels (REDIS_SENTINELS)
+};
+
 class deployment {
  public:
   /// Starts everything and migrates the database (straight to PostgreSQL).
   /// `extra` is added to every instance's environment.
-  explicit deployment(int instances = 3, env_list extra = {});
+  explicit deployment(redis_topology topology = redis_topology::single, int instances = 3, env_list extra = {});
 
   /// The port clients use (haproxy).
   std::uint16_t port() const noexcept { return proxy_->port(); }
@@ -26,7 +33,10 @@ class deployment {
   const std::string& database() const noexcept { return direct_url_; }
 
   postgres_server& postgres() noexcept { return pg_; }
-  redis_server& redis() noexcept { return redis_; }
+  /// The single Redis (topology single only).
+  redis_server& redis() { return redis_.value(); }
+  /// The Sentinel group (topology sentinel only).
+  redis_sentinel_group& sentinels() { return sentinels_.value(); }
   service& instance(std::size_t i) { return *instances_.at(i); }
   std::size_t instances() const noexcept { return instances_.size(); }
 
@@ -48,7 +58,8 @@ class deployment {
   postgres_server pg_;
   std::string direct_url_;
   pgbouncer_server bouncer_;
-  redis_server redis_;
+  std::optional<redis_server> redis_;
+  std::optional<redis_sentinel_group> sentinels_;
   std::vector<std::unique_ptr<service>> instances_;
   std::optional<haproxy_server> proxy_;
 };

@@ -48,6 +48,89 @@ bool grants_resume(const traffic& t, long from, long n, std::chrono::millisecond
   return false;
 }
 
+// The common verdict of a fault: no promise broken, nothing past its deadline.
+void expect_promises_kept(const traffic& t) {
+  EXPECT_EQ(t.counts().revoked_accepted, 0);
+  EXPECT_EQ(t.counts().double_grants, 0);
+  EXPECT_EQ(t.counts().double_claims, 0);
+  EXPECT_EQ(t.counts().server_errors, 0);
+  EXPECT_EQ(t.counts().slow, 0);
+}
+
+// Waits until a hand-off (Redis's alone: SET NX, then GETDEL) works again
+// through haproxy; the seconds from `since`, or -1 after 20 s.
+double seconds_until_redis_works(deployment& d, const fixture& f, std::chrono::steady_clock::time_point since) {
+  const auto& owner = f.users.front();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const std::string body = core::to_json(boost::json::object{{"refreshToken", owner.refresh}});
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto made = authed(d.port(), "POST", "/api/v1/auth/transfer", owner.access, body);
+    if (made.status == 201) {
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+      const std::string id(auth_e2e::json_of(made).at("sessionId").as_string());
+      EXPECT_EQ(auth_e2e::post(d.port(), "/api/v1/auth/transfer/claim",
+                               core::to_json(boost::json::object{{"sessionId", id}}))
+                    .status,
+                200);
+      return took;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return -1;
+}
+
+TEST(chaos, redis_master_killed_sentinel_promotes_the_replica_and_the_service_follows) {
+  deployment d(redis_topology::sentinel);
+  const auto f = d.make_fixture(3, 4, 4);
+  traffic t(d.port(), f, workers, request_deadline);
+  ASSERT_TRUE(grants_resume(t, 0, 20, 10s)) << t.summary();
+
+  const auto old_master = d.sentinels().master_port();
+  const auto killed_at = std::chrono::steady_clock::now();
+  d.sentinels().kill(old_master);
+  const auto new_master = d.sentinels().wait_for_new_master(old_master, 15s);
+  ASSERT_NE(new_master, 0) << "Sentinel promoted the replica";
+  const double promoted = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  const double followed = seconds_until_redis_works(d, f, killed_at);
+  const long grants = t.counts().grants.load();
+  EXPECT_TRUE(grants_resume(t, grants, 20, 10s)) << t.summary();
+  t.stop();
+  report("redis master killed", t, d);
+  std::printf("[  chaos   ] promoted %.1f s after the kill; Redis used again %.1f s after it\n", promoted,
+              followed);
+  EXPECT_GE(followed, 0);
+  EXPECT_LE(followed - promoted, 5.0) << "the service follows within 5 s of the promotion";
+  expect_promises_kept(t);
+  for (const auto& token : f.revoked) EXPECT_TRUE(auth_e2e::is_revoked(auth_e2e::me(d.port(), token)));
+  EXPECT_TRUE(d.locks_agree(f));
+}
+
+TEST(chaos, redis_master_hung_for_10_s_is_detected_and_left) {
+  deployment d(redis_topology::sentinel);
+  const auto f = d.make_fixture(3, 4, 4);
+  traffic t(d.port(), f, workers, request_deadline);
+  ASSERT_TRUE(grants_resume(t, 0, 20, 10s)) << t.summary();
+
+  const auto old_master = d.sentinels().master_port();
+  const auto paused_at = std::chrono::steady_clock::now();
+  d.sentinels().pause(old_master);  // a hung server: connections open, nothing answered
+  const double followed = seconds_until_redis_works(d, f, paused_at);
+  const auto resume_at = paused_at + 10s;
+  std::this_thread::sleep_until(resume_at);
+  d.sentinels().resume(old_master);  // comes back as a replica: must not take our writes
+  const long grants = t.counts().grants.load();
+  EXPECT_TRUE(grants_resume(t, grants, 20, 10s)) << t.summary();
+  std::this_thread::sleep_for(2s);
+  t.stop();
+  report("redis master hung 10 s", t, d);
+  std::printf("[  chaos   ] Redis used again %.1f s after the master hung\n", followed);
+  EXPECT_GE(followed, 0);
+  EXPECT_LE(followed, 8.0) << "silence detected (~2 s) and the promoted replica used";
+  expect_promises_kept(t);
+  for (const auto& token : f.revoked) EXPECT_TRUE(auth_e2e::is_revoked(auth_e2e::me(d.port(), token)));
+  EXPECT_TRUE(d.locks_agree(f));
+}
+
 TEST(chaos, redis_restarted_empty_keeps_revocations_and_locks_exact) {
   deployment d;
   const auto f = d.make_fixture(3, 4, 4);

@@ -27,6 +27,7 @@ std::string config(std::uint16_t port, const std::vector<std::uint16_t>& backend
       "    option redispatch\n"
       "    retries 2\n"
       "    timeout connect 1s\n"
+      "    timeout queue 2s\n"
       "    timeout client 30s\n"
       "    timeout server 30s\n"
       "    timeout tunnel 10m\n"
