@@ -1,9 +1,12 @@
 # shellcheck shell=bash
-# bw_build: configure once (Ninja, Release) and build every target, tests
-# included, incrementally. Sets BAKEWIND_BIN to the server binary.
+# bw_build [TARGET...]: configure once (Ninja, Release) and build the given
+# targets, or every target (tests included) when none is given,
+# incrementally. Sets BAKEWIND_BIN to the server binary.
 
+# shellcheck disable=SC2120 # the targets are optional
 bw_build() {
-  local build_dir="$ROOT/build" start end
+  local build_dir="$ROOT/build" start end t targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
   start=$(date +%s)
 
   if [[ ! -f $build_dir/build.ninja ]]; then
@@ -15,8 +18,8 @@ bw_build() {
     cmake -S "$ROOT" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
   fi
 
-  bw_log "building (-j $(nproc))"
-  if ! cmake --build "$build_dir" --parallel "$(nproc)"; then
+  bw_log "building ${*:-everything} (-j $(nproc))"
+  if ! cmake --build "$build_dir" --parallel "$(nproc)" "${targets[@]}"; then
     end=$(date +%s)
     bw_die "build failed after $((end - start))s"
   fi

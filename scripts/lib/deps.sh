@@ -10,6 +10,7 @@ BW_DEB_PACKAGES=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   redis-server postgresql-15 postgresql-client-15
   curl wrk prometheus
+  haproxy pgbouncer
 )
 
 bw_deps() {
@@ -24,8 +25,8 @@ bw_deps() {
   bw_log "installing ${#missing[@]} missing Debian package(s): ${missing[*]}"
 
   # Keep the packages' maintainer scripts from starting system services (a
-  # system redis on 6379, the "15/main" cluster on 5432): our own instances
-  # own those ports. policy-rc.d exit 101 = "action forbidden".
+  # system redis on 6379, the "15/main" cluster on 5432, pgbouncer on 6432,
+  # haproxy): our own instances own those ports. policy-rc.d exit 101 = "action forbidden".
   local policy=/usr/sbin/policy-rc.d made_policy=0
   if [[ ! -e $policy ]]; then
     bw_as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
@@ -48,36 +49,39 @@ bw_deps() {
   fi
   rm -f "$log"
 
-  local want_redis=0 want_pg=0
-  for p in "${missing[@]}"; do
-    case $p in
-      redis-server) want_redis=1 ;;
-      postgresql-15) want_pg=1 ;;
-    esac
-  done
-  bw_stop_system_services "$want_redis" "$want_pg"
+  bw_stop_system_services "${missing[@]}"
   bw_log "packages installed"
 }
 
-# Stop a system redis-server / PostgreSQL cluster that a package install may
-# have started anyway (for example where policy-rc.d was ignored).
-# Only for the packages this run installed: $1 = redis-server, $2 = postgresql.
+# Stop the system services that a package install may have started anyway
+# (for example where policy-rc.d was ignored), only for the packages this run
+# installed (the arguments): redis-server, postgresql-15, pgbouncer, haproxy.
 bw_stop_system_services() {
-  local pid
-  if (($1)) && [[ -r /run/redis/redis-server.pid ]]; then
-    pid=$(cat /run/redis/redis-server.pid 2>/dev/null || true)
+  local p pid pidfile
+  for p in "$@"; do
+    case $p in
+      redis-server) pidfile=/run/redis/redis-server.pid ;;
+      pgbouncer) pidfile=/run/postgresql/pgbouncer.pid ;;
+      haproxy) pidfile=/run/haproxy.pid ;;
+      postgresql-15) bw_stop_system_pg_clusters; continue ;;
+      *) continue ;;
+    esac
+    [[ -r $pidfile ]] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
     if bw_pid_alive "$pid"; then
-      bw_log "stopping the system redis-server the package started (pid $pid)"
+      bw_log "stopping the system $p the package started (pid $pid)"
       bw_as_root kill "$pid" 2>/dev/null || true
     fi
-  fi
-  if (($2)) && command -v pg_lsclusters >/dev/null 2>&1; then
-    local ver name _rest
-    while read -r ver name _rest; do
-      bw_log "stopping the system PostgreSQL cluster $ver/$name the package started"
-      bw_as_root pg_ctlcluster "$ver" "$name" stop || true
-    done < <(pg_lsclusters -h 2>/dev/null | awk '$4 == "online"')
-  fi
+  done
+}
+
+bw_stop_system_pg_clusters() {
+  command -v pg_lsclusters >/dev/null 2>&1 || return 0
+  local ver name _rest
+  while read -r ver name _rest; do
+    bw_log "stopping the system PostgreSQL cluster $ver/$name the package started"
+    bw_as_root pg_ctlcluster "$ver" "$name" stop || true
+  done < <(pg_lsclusters -h 2>/dev/null | awk '$4 == "online"')
 }
 
 # bw_web_deps: `npm ci` in web/ (swagger-ui-dist, served by GET /api/docs)

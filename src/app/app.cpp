@@ -71,6 +71,14 @@ struct application::impl {
 
   asio::awaitable<void> sweep_locks() { co_await loops.front()->locks.sweep_expired(); }
 
+  // Both "Redis holds everything" markers are checked every few seconds, so
+  // that a fresh or emptied Redis is refilled before PostgreSQL may be needed.
+  asio::awaitable<void> check_markers() {
+    auto& loop = *loops.front();
+    co_await loop.revocation.ensure_ready();
+    co_await loop.locks.ensure_ready();
+  }
+
   asio::awaitable<void> count_business() {
     auto& loop = *loops.front();
     co_await shared.counts.refresh(loop.pg, loop.redis);
@@ -151,6 +159,12 @@ int application::serve() {
   s.listen_for_events();
   s.connect_redis();
   register_metrics(s.shared, *s.server);
+  asio::co_spawn(first, s.check_markers(), asio::detached);
+  asio::co_spawn(first,
+                 core::every(
+                     std::chrono::seconds(5), [&s] { return s.check_markers(); }, "redis marker check failed",
+                     core::log_level::debug),
+                 asio::detached);
   // The business counts of /health and /metrics, kept fresh in the background.
   asio::co_spawn(first, s.count_business(), asio::detached);
   asio::co_spawn(first,

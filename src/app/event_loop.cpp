@@ -23,6 +23,12 @@ redis::options redis_options_from(const core::config& cfg) {
   o.tls_insecure = cfg.redis_tls_insecure;
   o.command_timeout = cfg.redis_command_timeout;
   o.max_retries_per_request = cfg.redis_max_retries;
+  // Sentinel: the master's address comes from the Sentinels; REDIS_URL still
+  // gives the data nodes' user, password, database and TLS.
+  for (const auto& s : cfg.redis_sentinels) o.sentinels.push_back({s.host, s.port});
+  o.sentinel_master = cfg.redis_sentinel_name;
+  o.sentinel_username = cfg.redis_sentinel_username;
+  o.sentinel_password = cfg.redis_sentinel_password;
   return o;
 }
 

@@ -161,6 +161,17 @@ asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cuto
   co_await redis_write(cutoff_key(user_id), std::to_string(cutoff_ms), token_lifetime_.count());
 }
 
+asio::awaitable<void> revocation::ensure_ready() {
+  bool missing = false;
+  try {
+    missing = co_await redis_.marker_missing(std::string(ready_marker));
+  } catch (const std::exception&) {
+  }
+  if (!missing) co_return;
+  const auto ex = co_await asio::this_coro::executor;
+  start_refill(ex);
+}
+
 void revocation::start_refill(const asio::any_io_executor& ex) {
   if (shared_.refilling.exchange(true)) return;
   core::spawn_logged(ex, refill(), "revocation refill failed", [&shared = shared_] { shared.refilling = false; });

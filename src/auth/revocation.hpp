@@ -63,6 +63,11 @@ class revocation {
   /// sets the marker. Safe to run on several instances at once.
   boost::asio::awaitable<void> refill();
 
+  /// When Redis has no `auth:revocation:ready:v2` marker (in a cluster: a
+  /// master lost its data), starts the refill (see
+  /// lock_service::ensure_ready for why). Never throws.
+  boost::asio::awaitable<void> ensure_ready();
+
   /// Deletes revocations whose tokens have expired anyway; how many.
   boost::asio::awaitable<long long> purge_expired();
 

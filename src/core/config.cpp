@@ -91,6 +91,8 @@ void read_stores(const reader& r, config& c) {
   }
   if (auto v = r.get("REDIS_SENTINELS")) c.redis_sentinels = detail::parse_host_ports("REDIS_SENTINELS", *v);
   if (auto v = r.get("REDIS_SENTINEL_NAME")) c.redis_sentinel_name = *v;
+  if (auto v = r.get("REDIS_SENTINEL_USERNAME")) c.redis_sentinel_username = *v;
+  if (auto v = r.get("REDIS_SENTINEL_PASSWORD")) c.redis_sentinel_password = *v;
   if (!c.redis_sentinels.empty() && c.redis_sentinel_name.empty()) {
     throw config_error("REDIS_SENTINEL_NAME", "is required when REDIS_SENTINELS is set");
   }

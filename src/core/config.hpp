@@ -37,6 +37,8 @@ struct config {
   std::string redis_url = "redis://localhost:6379";  ///< REDIS_URL.
   std::vector<host_port> redis_sentinels;            ///< REDIS_SENTINELS: selects Sentinel mode when set.
   std::string redis_sentinel_name;                   ///< REDIS_SENTINEL_NAME: required with sentinels.
+  std::string redis_sentinel_username;               ///< REDIS_SENTINEL_USERNAME: ACL user on the Sentinels.
+  std::string redis_sentinel_password;               ///< REDIS_SENTINEL_PASSWORD: AUTH to the Sentinels.
   std::vector<host_port> redis_cluster_nodes;        ///< REDIS_CLUSTER_NODES: selects Cluster mode when set.
   bool redis_cluster = false;  ///< Cluster mode: REDIS_CLUSTER=true (REDIS_URL names one node) or REDIS_CLUSTER_NODES set.
   std::string redis_tls_ca;                     ///< REDIS_TLS_CA: CA file for rediss:// (default: system store).

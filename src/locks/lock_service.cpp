@@ -351,6 +351,17 @@ asio::awaitable<std::size_t> lock_service::sweep_expired() {
   co_return expired.size();
 }
 
+asio::awaitable<void> lock_service::ensure_ready() {
+  bool missing = false;
+  try {
+    missing = co_await redis_.marker_missing(std::string(ready_marker));
+  } catch (const std::exception&) {
+  }
+  if (!missing) co_return;
+  const auto ex = co_await asio::this_coro::executor;
+  start_refill(ex);
+}
+
 void lock_service::start_refill(const asio::any_io_executor& ex) {
   if (refilling_) return;
   refilling_ = true;

@@ -112,6 +112,14 @@ class lock_service {
   /// expired); exactly one instance sees each row. Returns how many.
   boost::asio::awaitable<std::size_t> sweep_expired();
 
+  /// When Redis has no `locks:ready:v2` marker (a fresh server, or one that
+  /// lost its data; in a cluster, a master that did), starts the refill that
+  /// copies the live locks from PostgreSQL and sets the marker, so that
+  /// reads are answered by Redis even before
+  /// a first request needed them (and while PostgreSQL is down later).
+  /// Never throws; does nothing while Redis cannot answer.
+  boost::asio::awaitable<void> ensure_ready();
+
   /// What the service did so far.
   const lock_stats& stats() const noexcept { return stats_; }
 

@@ -52,7 +52,17 @@ std::set<int> versions_in(const result& rows) {
   return versions;
 }
 
-asio::awaitable<std::size_t> apply_missing(connection& c, const std::vector<migration>& wanted,
+// What one run did inside its transaction: the migrations applied (not yet
+// committed) and, when one was rejected, its error (it is rolled back to its
+// savepoint; the earlier ones are committed before the error is rethrown).
+struct run_outcome {
+  std::vector<const migration*> applied;
+  std::exception_ptr rejected;
+};
+
+// Runs inside the caller's transaction, which holds the migration lock: each
+// missing migration behind its own savepoint, with its schema_migrations row.
+asio::awaitable<run_outcome> apply_missing(connection& c, const std::vector<migration>& wanted,
                                            std::chrono::milliseconds timeout) {
   result created = co_await c.query(create_history, {}, steady_clock::now() + timeout);
   result rows = co_await c.query("SELECT version FROM schema_migrations ORDER BY version", {},
@@ -65,20 +75,30 @@ asio::awaitable<std::size_t> apply_missing(connection& c, const std::vector<migr
                              "; refusing to run against a newer schema");
   }
 
-  std::size_t count = 0;
+  run_outcome out;
   for (const migration& m : wanted) {
     if (applied.contains(m.version)) continue;
     const auto started = steady_clock::now();
-    result begun = co_await c.query("BEGIN", {}, started + timeout);
-    co_await c.execute_script(m.sql, started + migration_timeout);
-    result recorded = co_await c.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                                       params(m.version, m.name), steady_clock::now() + timeout);
-    result committed = co_await c.query("COMMIT", {}, steady_clock::now() + timeout);
+    result saved = co_await c.query("SAVEPOINT migration", {}, started + timeout);
+    // Only a rejected statement is caught: on a timeout or a lost connection
+    // the session is gone, and with it the whole run's transaction.
+    try {
+      co_await c.execute_script(m.sql, started + migration_timeout);
+      result recorded = co_await c.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                                         params(m.version, m.name), steady_clock::now() + timeout);
+    } catch (const query_error&) {
+      out.rejected = std::current_exception();
+    }
+    if (out.rejected) {
+      result undone = co_await c.query("ROLLBACK TO SAVEPOINT migration", {}, steady_clock::now() + timeout);
+      co_return out;
+    }
+    result released = co_await c.query("RELEASE SAVEPOINT migration", {}, steady_clock::now() + timeout);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started);
-    core::log_info("migration applied", {{"version", m.version}, {"name", m.name}, {"ms", ms.count()}});
-    ++count;
+    core::log_debug("migration ran", {{"version", m.version}, {"name", m.name}, {"ms", ms.count()}});
+    out.applied.push_back(&m);
   }
-  co_return count;
+  co_return out;
 }
 
 }  // namespace
@@ -88,23 +108,35 @@ asio::awaitable<std::size_t> migrate(pool& p, std::span<const migration> all) {
   const std::chrono::milliseconds timeout = p.timeout();
   pooled_connection c = co_await p.acquire();
   const std::vector<param> key = params(migration_lock_key);
-  result locked = co_await c->query("SELECT pg_advisory_lock($1)", key, steady_clock::now() + lock_wait);
 
-  std::size_t applied = 0;
+  // One transaction for the whole run, holding a transaction-level advisory
+  // lock: it is released by COMMIT or ROLLBACK (or a dropped session) on the
+  // server connection that took it, so this is safe behind PgBouncer in
+  // transaction pooling mode, where a session lock could be released on
+  // another server connection, or never.
+  run_outcome out;
   std::exception_ptr failure;
   try {
-    applied = co_await apply_missing(*c, wanted, timeout);
+    result begun = co_await c->query("BEGIN", {}, steady_clock::now() + timeout);
+    result locked = co_await c->query("SELECT pg_advisory_xact_lock($1)", key, steady_clock::now() + lock_wait);
+    out = co_await apply_missing(*c, wanted, timeout);
+    result committed = co_await c->query("COMMIT", {}, steady_clock::now() + timeout);
   } catch (...) {
     failure = std::current_exception();
   }
   if (failure) {
-    // Dropping the session rolls back the open migration and frees the lock, whatever state it is in.
+    // Dropping the session rolls back the open transaction and frees the lock, whatever state it is in.
     c->mark_broken();
     std::rethrow_exception(failure);
   }
-  result unlocked = co_await c->query("SELECT pg_advisory_unlock($1)", key, steady_clock::now() + timeout);
-  if (applied == 0) core::log_info("database schema up to date", {{"version", wanted.empty() ? 0 : wanted.back().version}});
-  co_return applied;
+  for (const migration* m : out.applied) {
+    core::log_info("migration applied", {{"version", m->version}, {"name", m->name}});
+  }
+  if (out.rejected) std::rethrow_exception(out.rejected);
+  if (out.applied.empty()) {
+    core::log_info("database schema up to date", {{"version", wanted.empty() ? 0 : wanted.back().version}});
+  }
+  co_return out.applied.size();
 }
 
 }  // namespace bakewind::pg

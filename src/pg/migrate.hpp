@@ -26,13 +26,19 @@ struct migration {
 std::span<const migration> bundled_migrations();
 
 /// Applies every migration of `all` that the database lacks, in version
-/// order, each in its own transaction together with its schema_migrations
-/// row, and returns how many it applied now. Holds a PostgreSQL advisory lock
-/// meanwhile (waiting up to 60 s for it), so processes starting together
-/// migrate exactly once. Throws std::runtime_error when the database has a
-/// version newer than any in `all` (a newer binary migrated it), query_error
-/// when a migration fails (that migration is rolled back), and
-/// core::unavailable_error when PostgreSQL cannot be reached.
+/// order, and returns how many it applied now. The whole run is one
+/// transaction holding a transaction-level advisory lock (waiting up to 60 s
+/// for it), so processes starting together migrate exactly once, and it
+/// keeps no session state: safe behind PgBouncer in transaction pooling
+/// mode. Each migration runs behind its own savepoint together with its
+/// schema_migrations row. Throws std::runtime_error when the database has a
+/// version newer than any in `all` (a newer binary migrated it); query_error
+/// when a migration fails (that migration is rolled back, the ones before it
+/// in this run are committed); core::unavailable_error when PostgreSQL
+/// cannot be reached or times out (the whole run is rolled back).
+/// Migrations of one run share a transaction: a migration must not rely on
+/// an enum value added by an earlier one (ALTER TYPE ... ADD VALUE) nor use
+/// statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY).
 asio::awaitable<std::size_t> migrate(pool& p, std::span<const migration> all = bundled_migrations());
 
 }  // namespace bakewind::pg

@@ -10,7 +10,10 @@
 // - a command that was sent but not answered when the connection died is
 //   failed, never re-sent, unless it was issued as idempotent;
 // - a READONLY reply (a replica after failover) drops the connection;
-// - a silent connection (half-open) is detected by PINGs and a read deadline.
+// - a silent connection (half-open) is detected by PINGs and a read deadline;
+// - with options::sentinels, each connect goes to the master the Sentinels
+//   name, confirmed by ROLE, and a +switch-master naming another address
+//   drops the connection at once (detail/sentinel_link.hpp).
 // Not thread-safe: every call on the executor's thread (one client per loop).
 
 #include "redis/errors.hpp"

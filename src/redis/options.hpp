@@ -1,13 +1,25 @@
 #pragma once
-// How to reach one Redis server, from REDIS_URL and friends, with the
-// client's timing rules (DESIGN.md "Redis client").
+// How to reach Redis, from REDIS_URL and friends, with the client's timing
+// rules (DESIGN.md "Redis client"): one server, or the master that a group
+// of Sentinels names.
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bakewind::redis {
+
+/// A host and port: a Sentinel, or the master a Sentinel names.
+struct server_address {
+  std::string host;
+  std::uint16_t port = 0;
+
+  bool operator==(const server_address&) const = default;
+  /// "host:port", for logs.
+  std::string text() const { return host + ":" + std::to_string(port); }
+};
 
 struct options {
   std::string host = "localhost";        ///< server host name or address
@@ -25,6 +37,11 @@ struct options {
   std::chrono::milliseconds read_timeout{2000};     ///< no byte for this long while awaiting replies: dead
   std::size_t max_batch_bytes = 1 << 20;            ///< bound of one pipelined write
   std::string client_name = "bakewind";  ///< CLIENT SETNAME, to find us in CLIENT LIST
+  std::vector<server_address> sentinels; ///< REDIS_SENTINELS: ask these for the master's host/port; empty: none
+  std::string sentinel_master;           ///< REDIS_SENTINEL_NAME: the master's name in the Sentinels
+  std::string sentinel_username;         ///< REDIS_SENTINEL_USERNAME: ACL user on the Sentinels; empty: default
+  std::string sentinel_password;         ///< REDIS_SENTINEL_PASSWORD: AUTH to the Sentinels; empty: none
+  std::chrono::milliseconds sentinel_timeout{500};  ///< connect + answer deadline of each Sentinel asked
 };
 
 /// Parses redis://[user:password@]host[:port][/db] and rediss://...; throws

@@ -96,6 +96,13 @@ class service {
   /// single node, its 16384 per-slot keys (pipelined) in a cluster.
   boost::asio::awaitable<void> set_marker(std::string base, std::string value);
 
+  /// Whether the marker `base` is missing: the one key on a single node; in
+  /// a cluster, any of the per-slot keys of every 64th slot (256 GETs,
+  /// pipelined), which finds a master that lost its data unless it serves
+  /// fewer than 64 slots (those are still caught by the first check that
+  /// reads their marker). Throws core::unavailable_error when Redis cannot answer.
+  boost::asio::awaitable<bool> marker_missing(std::string base);
+
   /// What the service sends through.
   connection& link() noexcept { return link_; }
 

@@ -34,6 +34,9 @@ struct join_state {
 // commands in flight at once however many slots there are.
 constexpr std::size_t marker_window = 1024;
 
+// Every how many slots marker_missing() looks in a cluster.
+constexpr std::size_t marker_sample_stride = 64;
+
 }  // namespace
 
 std::string service::slot_marker(std::string_view base, std::uint16_t slot) {
@@ -102,6 +105,24 @@ asio::awaitable<void> service::set_marker(std::string base, std::string value) {
       if (r.is_error()) throw server_error(r.text);
     }
   }
+}
+
+asio::awaitable<bool> service::marker_missing(std::string base) {
+  if (!clustered_) {
+    const auto marker = co_await get(base);
+    co_return !marker.has_value();
+  }
+  std::vector<std::vector<std::string>> gets;
+  for (std::size_t s = 0; s < slot_count; s += marker_sample_stride) {
+    std::vector<std::string> get_one{"GET", slot_marker(base, static_cast<std::uint16_t>(s))};
+    gets.push_back(std::move(get_one));
+  }
+  const std::vector<reply> replies = co_await pipeline(std::move(gets), retry::idempotent);
+  for (const auto& r : replies) {
+    if (r.is_error()) throw server_error(r.text);
+    if (r.is_nil()) co_return true;
+  }
+  co_return false;
 }
 
 }  // namespace bakewind::redis

@@ -1,6 +1,7 @@
 #include "redis/subscriber.hpp"
 
 #include "core/log.hpp"
+#include "redis/detail/sentinel_link.hpp"
 #include "redis/errors.hpp"
 #include "redis/resp.hpp"
 #include "redis/transport.hpp"
@@ -33,9 +34,18 @@ struct subscriber_state : std::enable_shared_from_this<subscriber_state> {
         stream(ex, opts, tls.get()),
         on_message(std::move(h)),
         pause(ex),
-        ping_timer(ex) {}
+        ping_timer(ex) {
+    if (!opts.sentinels.empty()) {
+      // The link calls back only until it is stopped, which close() does.
+      sentinel = std::make_unique<sentinel_link>(ex, opts, tls,
+                                                 [this](const server_address& master) { on_master_announced(master); });
+    }
+  }
 
   asio::awaitable<void> run();
+  asio::awaitable<std::string> connect();
+  asio::awaitable<void> backoff(int attempt);
+  void on_master_announced(const server_address& master);
   asio::awaitable<void> read_messages();
   asio::awaitable<void> keep_alive();
   asio::awaitable<boost::system::error_code> send_subscribe(const std::vector<std::string>& list);
@@ -47,11 +57,13 @@ struct subscriber_state : std::enable_shared_from_this<subscriber_state> {
   resp_reader parser;
   subscriber::handler on_message;
   redis::stats counters;
+  std::unique_ptr<sentinel_link> sentinel;  ///< set when opts.sentinels is not empty
   std::set<std::string> channels;    ///< wanted
   std::set<std::string> confirmed;   ///< subscribed on the live connection
   bool started = false;
   bool ready = false;
   bool closing = false;
+  bool hurry = false;                ///< the master moved: reconnect without the backoff
   clock::time_point last_read;
   bool ping_outstanding = false;
   asio::steady_timer pause;
@@ -115,17 +127,49 @@ asio::awaitable<void> subscriber_state::keep_alive() {
   }
 }
 
+asio::awaitable<std::string> subscriber_state::connect() {
+  if (sentinel) {
+    auto failure = co_await sentinel->connect(stream, parser);
+    co_return failure;
+  }
+  auto failure = co_await open_connection(stream, parser, opts);
+  co_return failure;
+}
+
+asio::awaitable<void> subscriber_state::backoff(int attempt) {
+  if (!hurry) {
+    pause.expires_after(reconnect_delay(attempt));
+    co_await pause.async_wait(use_tuple);
+  }
+  hurry = false;
+}
+
+void subscriber_state::on_master_announced(const server_address& master) {
+  if (closing || master == sentinel->current()) return;
+  // Messages are published on the master: follow it at once.
+  if (ready) core::log_info("redis subscriber: master moved, resubscribing there", {{"to", master.text()}});
+  hurry = true;
+  stream.close();
+  pause.cancel();
+}
+
 asio::awaitable<void> subscriber_state::run() {
   auto self = shared_from_this();
   int attempt = 0;
   std::string last_failure;  // logged once per new reason, not every attempt
   while (!closing) {
-    std::string failure = co_await open_connection(stream, parser, opts);
+    std::string failure = co_await connect();
     if (closing) break;
     if (failure.empty()) {
       const std::vector<std::string> all(channels.begin(), channels.end());
       const auto sec = co_await send_subscribe(all);
       if (sec) failure = sec.message();
+    }
+    if (!failure.empty() && hurry) {
+      // Abandoned for the master the Sentinels just announced.
+      stream.close();
+      co_await backoff(attempt);
+      continue;
     }
     if (!failure.empty()) {
       stream.close();
@@ -135,12 +179,12 @@ asio::awaitable<void> subscriber_state::run() {
                 "redis subscriber connect failed",
                 {{"error", failure}, {"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
       last_failure = failure;
-      pause.expires_after(reconnect_delay(attempt));
-      co_await pause.async_wait(use_tuple);
+      co_await backoff(attempt);
       continue;
     }
     if (counters.connects.fetch_add(1) > 0) counters.reconnects.fetch_add(1);
     last_failure.clear();
+    hurry = false;
     ready = true;
     const auto began = clock::now();
     counters.connected = true;
@@ -157,8 +201,7 @@ asio::awaitable<void> subscriber_state::run() {
     // As in the client: only a connection that lasted restarts the backoff.
     attempt = clock::now() - began >= std::chrono::seconds(1) ? 1 : attempt + 1;
     core::log_warn("redis subscriber reconnecting", {{"attempt", attempt}, {"delayMs", reconnect_delay(attempt).count()}});
-    pause.expires_after(reconnect_delay(attempt));
-    co_await pause.async_wait(use_tuple);
+    co_await backoff(attempt);
   }
   stream.close();
 }
@@ -197,6 +240,7 @@ bool subscriber::subscribed() const noexcept {
 void subscriber::close() noexcept {
   auto& s = *state_;
   s.closing = true;
+  if (s.sentinel) s.sentinel->stop();
   s.on_message = nullptr;
   s.stream.close();
   s.pause.cancel();

@@ -2,6 +2,8 @@
 // Pub/sub on its own connection (a subscribed connection can do nothing
 // else). Connects on the first subscribe, reconnects forever with the
 // client's backoff, and re-subscribes every channel after each reconnect.
+// With options::sentinels it connects to the master the Sentinels name and
+// moves to the new one on +switch-master, as redis::client does.
 // Not thread-safe: every call on the executor's thread.
 
 #include "redis/options.hpp"

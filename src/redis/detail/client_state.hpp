@@ -3,6 +3,7 @@
 // that move bytes (run: connect/reconnect; writer; reader; watchdog).
 
 #include "redis/client.hpp"
+#include "redis/detail/sentinel_link.hpp"
 #include "redis/transport.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +13,9 @@
 namespace bakewind::redis::detail {
 
 using clock = std::chrono::steady_clock;
+
+/// "host:port" of the server `o` names, for logs.
+inline std::string endpoint_of(const redis::options& o) { return o.host + ":" + std::to_string(o.port); }
 
 /// Holds a completion handler. Boost 1.81's any_completion_handler recurses
 /// forever on move-assignment (it re-wraps itself from an lvalue), so this
@@ -62,6 +66,12 @@ struct client_state : std::enable_shared_from_this<client_state> {
   void shut_down();
 
   boost::asio::awaitable<void> run();
+  /// One connect: to the master the Sentinels name, or to opts' host.
+  boost::asio::awaitable<std::string> connect();
+  /// The wait before reconnect attempt `attempt`; none when `hurry`.
+  boost::asio::awaitable<void> backoff(int attempt);
+  /// The Sentinels named `master`: drop a connection elsewhere.
+  void on_master_announced(const server_address& master);
   boost::asio::awaitable<void> serve_connection();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> reader();
@@ -77,15 +87,17 @@ struct client_state : std::enable_shared_from_this<client_state> {
   transport stream;
   resp_reader parser;
   redis::stats counters;
+  std::unique_ptr<sentinel_link> sentinel;  ///< set when opts.sentinels is not empty
 
   std::deque<request> queued;             ///< not yet written
   std::deque<request> in_flight;          ///< written, reply pending, in order
   bool started = false;
   bool ready = false;                     ///< handshake done, writer and reader running
   bool closing = false;
-  bool quitting = false;
+  bool quitting = false;                  ///< QUIT sent: the coming EOF is ours, not a loss
+  bool hurry = false;                     ///< the master moved: reconnect without the backoff
   std::string last_failure;               ///< why the latest connect failed; "" once connected
-  int failed_connects = 0;                ///< consecutive failed connects; 0 once connected                  ///< QUIT sent: the coming EOF is ours, not a loss
+  int failed_connects = 0;                ///< consecutive failed connects; 0 once connected
   clock::time_point last_read;
   clock::time_point last_activity;
   boost::asio::steady_timer wake;         ///< the writer sleeps on it; cancel() wakes it

@@ -63,7 +63,9 @@ TEST(config, values_from_the_environment_are_used) {
                        {"LOG_LEVEL", "debug"},
                        {"LOG_FORMAT", "json"},
                        {"REDIS_SENTINELS", "s1:26379,s2:26380"},
-                       {"REDIS_SENTINEL_NAME", "mymaster"}});
+                       {"REDIS_SENTINEL_NAME", "mymaster"},
+                       {"REDIS_SENTINEL_USERNAME", "watcher"},
+                       {"REDIS_SENTINEL_PASSWORD", "s3cret"}});
   EXPECT_EQ(c.port, 9090);
   EXPECT_EQ(c.threads, 3u);
   EXPECT_EQ(c.redis_url, "rediss://user:pw@cache:6380/2");
@@ -76,6 +78,9 @@ TEST(config, values_from_the_environment_are_used) {
   ASSERT_EQ(c.redis_sentinels.size(), 2u);
   EXPECT_EQ(c.redis_sentinels[1].host, "s2");
   EXPECT_EQ(c.redis_sentinels[1].port, 26380);
+  EXPECT_EQ(c.redis_sentinel_name, "mymaster");
+  EXPECT_EQ(c.redis_sentinel_username, "watcher");
+  EXPECT_EQ(c.redis_sentinel_password, "s3cret");
 }
 
 TEST(config, web_dir_defaults_to_the_checkout_web_folder_and_follows_web_dir) {

@@ -1,0 +1,175 @@
+#include "traffic.hpp"
+
+#include <random>
+#include <sstream>
+
+namespace bakewind::test::chaos {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace auth_e2e;
+
+// One request on the worker's keep-alive connection (opened on first use,
+// again after a failure), as a browser sends it. Never throws: a refused or
+// dropped connection, or no reply within 10 s, is status 0 (never retried:
+// the request may have been served).
+http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const std::string& method,
+                const std::string& target, const std::string& token, const std::string& body = {}) {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty()) req += "Content-Type: application/json\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  try {
+    if (!conn) conn = std::make_unique<raw_connection>(port);
+    if (conn->send(req)) {
+      if (auto reply = conn->read_reply(std::chrono::seconds(10))) {
+        if (reply->header("connection") == "close") conn.reset();
+        return *reply;
+      }
+    }
+  } catch (const std::exception&) {
+  }
+  conn.reset();
+  return http_reply{};
+}
+
+}  // namespace
+
+traffic::traffic(std::uint16_t port, fixture f, int workers, std::chrono::milliseconds deadline)
+    : port_(port), fixture_(std::move(f)), deadline_(deadline) {
+  for (std::size_t i = 0; i < fixture_.orders.size(); ++i) views_.push_back(std::make_unique<order_view>());
+  conns_.resize(static_cast<std::size_t>(workers));
+  for (int w = 0; w < workers; ++w) workers_.emplace_back([this, w] { run(w); });
+}
+
+traffic::~traffic() { stop(); }
+
+void traffic::stop() {
+  stopping_ = true;
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+bool traffic::note(std::string_view what, const http_reply& r, clock::duration took,
+                   std::initializer_list<int> expected) {
+  counts_.requests++;
+  if (took > deadline_ || r.status == 0) {
+    if (took > deadline_) counts_.slow++;
+    std::lock_guard lock(trouble_m_);
+    if (trouble_.size() < 10) {
+      trouble_.push_back(std::string(what) + " -> " + std::to_string(r.status) + " after " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) + " ms");
+    }
+  }
+  for (const int e : expected) {
+    if (r.status == e) {
+      counts_.ok++;
+      return true;
+    }
+  }
+  if (r.status == 0) {
+    counts_.no_answer++;
+  } else if (r.status == 503) {
+    counts_.unavailable++;
+  } else if (r.status == 502 || r.status == 504) {
+    counts_.proxy_errors++;
+  } else if (r.status >= 500) {
+    counts_.server_errors++;
+  } else {
+    counts_.unexpected++;
+  }
+  return false;
+}
+
+void traffic::run(int worker) {
+  std::minstd_rand random(static_cast<unsigned>(worker * 7919 + 1));
+  while (!stopping_) {
+    const auto& users = fixture_.users;
+    switch (random() % 4) {
+      case 0: check_me(worker, users[random() % users.size()].access, false); break;
+      case 1:
+        if (!fixture_.revoked.empty()) check_me(worker, fixture_.revoked[random() % fixture_.revoked.size()], true);
+        break;
+      case 2: lock_cycle(worker); break;
+      default: hand_off(worker); break;
+    }
+  }
+}
+
+void traffic::check_me(int worker, const std::string& token, bool revoked) {
+  const auto started = clock::now();
+  const auto r = call(conns_[static_cast<std::size_t>(worker)], port_, "GET", "/api/v1/auth/me", token);
+  if (revoked && r.status == 200) counts_.revoked_accepted++;
+  note(revoked ? "me (revoked token)" : "me", r, clock::now() - started, {revoked ? 401 : 200});
+}
+
+void traffic::lock_cycle(int worker) {
+  const std::size_t index = static_cast<std::size_t>(counts_.requests.load() + worker) % fixture_.orders.size();
+  const auto& order = fixture_.orders[index];
+  const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
+  const std::string session = "worker-" + std::to_string(worker);
+  auto started = clock::now();
+  const auto got = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session));
+  note("acquire", got, clock::now() - started, {201, 200, 409});
+  if (got.status != 201 && got.status != 200) return;
+  counts_.grants++;
+  auto& view = *views_[index];
+  {
+    std::lock_guard lock(view.m);
+    if (view.holder != -1 && view.holder != worker) counts_.double_grants++;
+    view.holder = worker;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  {
+    // Let go in our view before asking, so that a grant to another worker
+    // racing our release's answer is not mistaken for a double grant.
+    std::lock_guard lock(view.m);
+    if (view.holder == worker) view.holder = -1;
+  }
+  started = clock::now();
+  const auto released =
+      call(conns_[static_cast<std::size_t>(worker)], port_, "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access);
+  note("release", released, clock::now() - started, {204, 404});
+}
+
+void traffic::hand_off(int worker) {
+  const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
+  auto started = clock::now();
+  const auto made = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer", who.access,
+                         core::to_json(boost::json::object{{"refreshToken", who.refresh}}));
+  note("transfer", made, clock::now() - started, {201});
+  if (made.status != 201) return;
+  const auto id = std::string(json_of(made).at("sessionId").as_string());
+  const std::string body = core::to_json(boost::json::object{{"sessionId", id}});
+  started = clock::now();
+  const auto first = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer/claim", "", body);
+  note("claim", first, clock::now() - started, {200});
+  started = clock::now();
+  const auto second = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer/claim", "", body);
+  note("claim again", second, clock::now() - started, {401});
+  if (first.status == 200) counts_.claims++;
+  if (first.status == 200 && second.status == 200) counts_.double_claims++;
+}
+
+std::string traffic::summary() const {
+  std::ostringstream s;
+  const auto& c = counts_;
+  s << "requests " << c.requests << ", expected " << c.ok << ", 503 " << c.unavailable << ", proxy 502/504 "
+    << c.proxy_errors << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
+    << ", no answer " << c.no_answer << ", past deadline " << c.slow << "; grants " << c.grants << ", claims "
+    << c.claims << "; double grants " << c.double_grants << ", revoked accepted " << c.revoked_accepted
+    << ", double claims " << c.double_claims;
+  std::lock_guard lock(trouble_m_);
+  for (const auto& t : trouble_) s << "\n    slow or unanswered: " << t;
+  return s.str();
+}
+
+bool traffic::promises_kept() const noexcept {
+  return counts_.revoked_accepted == 0 && counts_.double_grants == 0 && counts_.double_claims == 0 &&
+         counts_.slow == 0 && counts_.server_errors == 0;
+}
+
+}  // namespace bakewind::test::chaos

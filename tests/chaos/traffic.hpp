@@ -1,0 +1,94 @@
+#pragma once
+// Continuous traffic for the fault tests of issue 7: several clients doing
+// what staff do (auth checks with live and revoked tokens, lock cycles on a
+// few contended orders, hand-offs claimed twice), each request timed, every
+// answer sorted by kind, and the promises checked as they happen:
+//   a revoked token accepted, an order granted to two holders at once,
+//   a hand-off claimed twice, a request past its deadline.
+
+#include "e2e/locks_helpers.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace bakewind::test::chaos {
+
+using namespace locks_e2e;  // NOLINT: accounts, services and lock calls are this folder's vocabulary
+using e2e_account = auth_e2e::account;
+
+/// What the traffic works with, made before it starts.
+struct fixture {
+  std::vector<e2e_account> users;         ///< one bakery's users, live tokens
+  std::vector<std::string> orders;        ///< that bakery's orders, contended by every worker
+  std::vector<std::string> revoked;       ///< access tokens logged out before the traffic
+};
+
+/// Counts by kind; all atomics, read while the traffic runs.
+struct tally {
+  std::atomic<long> requests{0};
+  std::atomic<long> ok{0};             ///< the expected 2xx/4xx answer
+  std::atomic<long> unavailable{0};    ///< 503: a dependency is down (allowed during a fault)
+  std::atomic<long> proxy_errors{0};   ///< 502/504 from haproxy (an instance died mid-request)
+  std::atomic<long> server_errors{0};  ///< 500 or any other 5xx: never allowed
+  std::atomic<long> unexpected{0};     ///< a 4xx that the operation should not get (e.g. a live token refused)
+  std::atomic<long> no_answer{0};      ///< connection refused or no reply
+  std::atomic<long> slow{0};           ///< answered after the deadline
+  std::atomic<long> grants{0};
+  std::atomic<long> claims{0};
+  std::atomic<long> revoked_accepted{0};
+  std::atomic<long> double_grants{0};
+  std::atomic<long> double_claims{0};
+};
+
+class traffic {
+ public:
+  /// Starts `workers` threads against 127.0.0.1:`port` at once. A request
+  /// answered later than `deadline` counts as slow.
+  traffic(std::uint16_t port, fixture f, int workers, std::chrono::milliseconds deadline);
+  /// Stops (see stop()).
+  ~traffic();
+  traffic(const traffic&) = delete;
+  traffic& operator=(const traffic&) = delete;
+
+  /// Stops the workers and waits for them.
+  void stop();
+
+  const tally& counts() const noexcept { return counts_; }
+
+  /// One line of every count, for the test's output.
+  std::string summary() const;
+
+  /// Whether any promise was broken or any request hung (the fault tests'
+  /// common verdict; allowed kinds differ per fault and are checked apart).
+  bool promises_kept() const noexcept;
+
+ private:
+  struct order_view {
+    std::mutex m;
+    int holder = -1;  ///< the worker that holds it, in the clients' view
+  };
+
+  void run(int worker);
+  void check_me(int worker, const std::string& token, bool revoked);
+  void lock_cycle(int worker);
+  void hand_off(int worker);
+  /// Sorts one answer; true when it was `expected`.
+  bool note(std::string_view what, const http_reply& r, std::chrono::steady_clock::duration took,
+            std::initializer_list<int> expected);
+
+  std::uint16_t port_;
+  fixture fixture_;
+  std::chrono::milliseconds deadline_;
+  std::vector<std::unique_ptr<order_view>> views_;
+  std::vector<std::unique_ptr<raw_connection>> conns_;  ///< one keep-alive connection per worker
+  tally counts_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex trouble_m_;
+  std::vector<std::string> trouble_;  ///< the first slow or unanswered requests, for the report
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace bakewind::test::chaos
