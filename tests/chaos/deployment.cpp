@@ -17,6 +17,10 @@ deployment::deployment(redis_topology topology, int instances, env_list extra) :
   if (topology == redis_topology::single) {
     redis_.emplace();
     redis_url = redis_->url();
+  } else if (topology == redis_topology::cluster) {
+    cluster_.emplace();
+    redis_url = "redis://127.0.0.1:" + std::to_string(cluster_->ports().front());
+    extra.emplace_back("REDIS_CLUSTER_NODES", cluster_->seeds());
   } else {
     sentinels_.emplace();
     std::string list;

@@ -8,6 +8,7 @@
 
 #include "support/haproxy_server.hpp"
 #include "support/pgbouncer_server.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_sentinel_group.hpp"
 
 #include <memory>
@@ -19,6 +20,7 @@ namespace bakewind::test::chaos {
 enum class redis_topology {
   single,    ///< one redis-server
   sentinel,  ///< a master, a replica and three Sentinels (REDIS_SENTINELS)
+  cluster,   ///< a Redis Cluster of 3 masters + 3 replicas (REDIS_CLUSTER_NODES)
 };
 
 class deployment {
@@ -37,6 +39,8 @@ class deployment {
   redis_server& redis() { return redis_.value(); }
   /// The Sentinel group (topology sentinel only).
   redis_sentinel_group& sentinels() { return sentinels_.value(); }
+  /// The Redis Cluster (topology cluster only).
+  redis_cluster& cluster() { return cluster_.value(); }
   service& instance(std::size_t i) { return *instances_.at(i); }
   std::size_t instances() const noexcept { return instances_.size(); }
 
@@ -60,6 +64,7 @@ class deployment {
   pgbouncer_server bouncer_;
   std::optional<redis_server> redis_;
   std::optional<redis_sentinel_group> sentinels_;
+  std::optional<redis_cluster> cluster_;
   std::vector<std::unique_ptr<service>> instances_;
   std::optional<haproxy_server> proxy_;
 };
