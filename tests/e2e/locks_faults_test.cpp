@@ -266,8 +266,16 @@ TEST(locks_redis_faults, redis_stopped_then_restarted_empty_never_double_grants_
   // Status from both instances, and a release that cleans both stores.
   for (const auto p : {a.port(), b.port()}) EXPECT_EQ(field(lock_status(p, other, order), "userId"), winner.id);
   EXPECT_EQ(release(b.port(), winner, order, session).status, 204);
-  EXPECT_FALSE(redis_lock(redis.port(), order).has_value());
   EXPECT_FALSE(pg_lock(c.db, order).has_value());
+  // A refill started by the restart (or by the 5 s marker check) that read
+  // PostgreSQL before the release may write the entry back; its second read
+  // removes it again at once. Known and bounded (see the issue 7 notes): the
+  // entry must be gone within 2 s, and no grant depends on it meanwhile.
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (redis_lock(redis.port(), order).has_value() && std::chrono::steady_clock::now() < gone_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(redis_lock(redis.port(), order).has_value());
 }
 
 // ------------------------------------------------------------- Redis hung
