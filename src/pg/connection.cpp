@@ -8,8 +8,12 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <libpq-fe.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -67,8 +71,8 @@ connection::connection(asio::any_io_executor ex, pg_conn* conn)
 }
 
 connection::~connection() {
-  // libpq owns the descriptor: detach it from Asio before PQfinish closes it.
-  if (socket_.is_open()) socket_.release();
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // our duplicate (see wrap_socket); libpq closes its own
   PQfinish(conn_);
 }
 
@@ -96,12 +100,24 @@ asio::awaitable<std::unique_ptr<connection>> connection::connect(asio::any_io_ex
 }
 
 void connection::wrap_socket() {
-  if (socket_.is_open()) socket_.release();
+  // Asio watches a duplicate of libpq's descriptor, and owns it. libpq
+  // closes its own whenever it drops a connection (or retries inside
+  // PQconnectPoll), and the number may at once belong to another socket of
+  // the process, say an accepted HTTP connection: had Asio registered
+  // libpq's number, letting go of it later would take the other socket out
+  // of this loop's epoll set, and its requests would never be read.
+  boost::system::error_code ec;
+  socket_.close(ec);
   const int fd = PQsocket(conn_);
   if (fd < 0) fail("socket");
-  boost::system::error_code ec;
-  socket_.assign(fd, ec);
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) {
+    broken_ = true;
+    throw core::unavailable_error("postgres", std::string("cannot watch socket: ") + std::strerror(errno));
+  }
+  socket_.assign(own, ec);
   if (ec) {
+    ::close(own);
     broken_ = true;
     throw core::unavailable_error("postgres", "cannot watch socket: " + ec.message());
   }
@@ -136,6 +152,8 @@ bool connection::check_alive() noexcept {
   }
   return true;
 }
+
+int connection::descriptor() const noexcept { return PQsocket(conn_); }
 
 bool connection::in_transaction() const noexcept {
   const PGTransactionStatusType s = PQtransactionStatus(conn_);

@@ -77,6 +77,10 @@ class connection {
   /// the server has closed it. Never waits.
   bool check_alive() noexcept;
 
+  /// libpq's socket descriptor now; -1 once libpq dropped the session (it
+  /// then closed that descriptor, whose number another socket may take).
+  int descriptor() const noexcept;
+
   /// True inside a transaction block (open or failed), per the server's last report.
   bool in_transaction() const noexcept;
   /// True inside a transaction that an error has aborted (only ROLLBACK works).

@@ -50,6 +50,8 @@ class deployment {
 
   /// haproxy's log (unusual requests and health-check transitions).
   std::string proxy_log() const { return proxy_->log(); }
+  /// Everything instance `i` printed so far (its JSON log lines).
+  std::string instance_log(std::size_t i) const { return instances_.at(i)->process().output(); }
 
   /// Waits until haproxy answers /health/ready with 200 (all recovered), or `limit`.
   bool wait_ready(std::chrono::milliseconds limit) const;

@@ -1,5 +1,6 @@
 #include "traffic.hpp"
 
+#include <atomic>
 #include <random>
 #include <sstream>
 
@@ -10,13 +11,19 @@ namespace {
 using clock = std::chrono::steady_clock;
 using namespace auth_e2e;
 
+// The X-Request-Id of this thread's latest request: a slow one is reported
+// with it, to be found in the instances' access logs.
+thread_local std::string last_request_id;
+
 // One request on the worker's keep-alive connection (opened on first use,
 // again after a failure), as a browser sends it. Never throws: a refused or
 // dropped connection, or no reply within 10 s, is status 0 (never retried:
 // the request may have been served).
 http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const std::string& method,
                 const std::string& target, const std::string& token, const std::string& body = {}) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  static std::atomic<long> next_id{0};
+  last_request_id = "chaos-" + std::to_string(++next_id);
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: " + last_request_id + "\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty()) req += "Content-Type: application/json\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -60,7 +67,7 @@ bool traffic::note(std::string_view what, const http_reply& r, clock::duration t
     if (took > deadline_) counts_.slow++;
     std::lock_guard lock(trouble_m_);
     if (trouble_.size() < 10) {
-      trouble_.push_back(std::string(what) + " -> " + std::to_string(r.status) + " after " +
+      trouble_.push_back(last_request_id + " " + std::string(what) + " -> " + std::to_string(r.status) + " after " +
                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) + " ms");
     }
   }

@@ -5,9 +5,15 @@
 #include "pg_fixture.hpp"
 #include "support/net.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace bakewind::pg_test {
 namespace {
@@ -214,6 +220,84 @@ TEST_F(connection_test, check_alive_notices_a_session_the_server_ended) {
     co_await settle.async_wait(asio::use_awaitable);
     EXPECT_FALSE(c->check_alive());
     EXPECT_TRUE(c->broken());
+  }());
+}
+
+// libpq closes its descriptor when the server drops the session, and the
+// next socket of the process takes the number. Letting go of the connection
+// must leave that socket alone: Asio once watched libpq's own number, and
+// deregistering it took the newcomer out of the loop's epoll set, so an HTTP
+// request on it was never read (seen under load during a PostgreSQL outage).
+TEST_F(connection_test, a_dropped_session_leaves_the_sockets_that_reuse_its_number_alone) {
+  using asio::ip::tcp;
+  using namespace asio::experimental::awaitable_operators;
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    const int number = c->descriptor();
+    pg::result pid = co_await c->query("SELECT pg_backend_pid()", {}, in(5s));
+    test::sql(url_, "SELECT pg_terminate_backend(" + std::string(pid.value(0, 0)) + ")");
+    asio::steady_timer settle(io_, 100ms);
+    co_await settle.async_wait(asio::use_awaitable);
+    EXPECT_FALSE(c->check_alive());
+    EXPECT_EQ(c->descriptor(), -1) << "libpq closed its descriptor";
+
+    // New sockets on the same loop: the lowest free number goes first.
+    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::vector<tcp::socket> clients;
+    std::vector<tcp::socket> servers;
+    for (int i = 0; i < 2; ++i) {
+      tcp::socket client(io_);
+      co_await client.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
+      tcp::socket server = co_await acceptor.async_accept(asio::use_awaitable);
+      clients.push_back(std::move(client));
+      servers.push_back(std::move(server));
+    }
+    bool reused = acceptor.native_handle() == number;
+    for (auto& s : clients) reused = reused || s.native_handle() == number;
+    for (auto& s : servers) reused = reused || s.native_handle() == number;
+    EXPECT_TRUE(reused) << "the test needs descriptor " << number << " taken again";
+
+    c.reset();
+
+    // Every socket still hears its peer, and the acceptor accepts. Each
+    // wait starts before its peer acts, so that it needs epoll's event (a
+    // read of bytes already there completes without asking epoll).
+    auto later = [&](std::function<asio::awaitable<void>()> act) -> asio::awaitable<void> {
+      asio::steady_timer pause(io_, 50ms);
+      co_await pause.async_wait(asio::use_awaitable);
+      co_await act();
+    };
+    auto hears = [&](tcp::socket& from, tcp::socket& to) -> asio::awaitable<bool> {
+      char byte = 0;
+      asio::steady_timer limit(io_, 2s);
+      auto reading = [&]() -> asio::awaitable<bool> {
+        auto got = co_await (asio::async_read(to, asio::buffer(&byte, 1), asio::use_awaitable) ||
+                             limit.async_wait(asio::use_awaitable));
+        co_return got.index() == 0;
+      };
+      auto write = [&]() -> asio::awaitable<void> {
+        co_await asio::async_write(from, asio::buffer("x", 1), asio::use_awaitable);
+      };
+      const bool got = co_await (reading() && later(write));
+      co_return got && byte == 'x';
+    };
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      const bool to_server = co_await hears(clients[i], servers[i]);
+      EXPECT_TRUE(to_server) << "pair " << i;
+      const bool to_client = co_await hears(servers[i], clients[i]);
+      EXPECT_TRUE(to_client) << "pair " << i;
+    }
+    tcp::socket late(io_);
+    asio::steady_timer limit(io_, 2s);
+    auto accepting = [&]() -> asio::awaitable<bool> {
+      auto got = co_await (acceptor.async_accept(asio::use_awaitable) || limit.async_wait(asio::use_awaitable));
+      co_return got.index() == 0;
+    };
+    auto connect = [&]() -> asio::awaitable<void> {
+      co_await late.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
+    };
+    const bool accepted = co_await (accepting() && later(connect));
+    EXPECT_TRUE(accepted) << "the acceptor stopped hearing";
   }());
 }
 
