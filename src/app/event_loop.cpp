@@ -50,7 +50,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       limiter(redis, shared.cfg.rate_limits),
       auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter, user_rows, shared.counters},
       events(redis),
-      locks(redis, pg, events, shared.cfg.order_lock_ttl),
+      locks(redis, pg, events, shared.cfg.order_lock_ttl, shared.lock_refill),
       order_rows(pg),
       orders(order_rows, locks, events),
       clients(io.get_executor()) {

@@ -46,6 +46,7 @@ struct process_services {
   auth::jwt_codec jwt;
   auth::password_hasher hasher;
   auth::revocation_shared revocation_state;
+  redis::refill_mark lock_refill;  ///< the lock keys' refill, shared by every loop's lock_service
   route_counters counters;
   business_counts counts;
   observability::registry metrics;                    ///< filled by register_metrics() before serving

@@ -61,7 +61,9 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
     redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
     if (r.type == redis::reply::kind::array && r.elements.size() == 3) {
       answered = true;
-      ready = !r.elements[2].is_nil();
+      // Read after the reply: the connection that brought it has counted
+      // its server already, so a new server is never vouched for.
+      ready = !r.elements[2].is_nil() && shared_.refill.current();
       revoked = !r.elements[0].is_nil() || (!r.elements[1].is_nil() && issued_ms <= to_number(r.elements[1].text));
     }
   } catch (const core::unavailable_error&) {
@@ -75,7 +77,7 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
   }
   if (answered) {
     // Redis answers, but lost what it held: the record decides until refilled.
-    note_degraded(true, "redis holds no revocations (not refilled yet)");
+    note_degraded(true, "redis not refilled since it lost data or changed server");
     const auto ex = co_await asio::this_coro::executor;
     start_refill(ex);
   } else {
@@ -162,22 +164,19 @@ asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cuto
 }
 
 asio::awaitable<void> revocation::ensure_ready() {
-  bool missing = false;
-  try {
-    missing = co_await redis_.marker_missing(std::string(ready_marker));
-  } catch (const std::exception&) {
-  }
-  if (!missing) co_return;
+  const bool needed = co_await redis_.needs_refill(std::string(ready_marker), shared_.refill);
+  if (!needed) co_return;
   const auto ex = co_await asio::this_coro::executor;
   start_refill(ex);
 }
 
 void revocation::start_refill(const asio::any_io_executor& ex) {
-  if (shared_.refilling.exchange(true)) return;
-  core::spawn_logged(ex, refill(), "revocation refill failed", [&shared = shared_] { shared.refilling = false; });
+  if (!shared_.refill.begin()) return;
+  core::spawn_logged(ex, refill(), "revocation refill failed", [&shared = shared_] { shared.refill.ended(); });
 }
 
 asio::awaitable<void> revocation::refill() {
+  const auto changes = redis::server_changes();
   core::log_info("revocation refill started");
   std::size_t copied = 0;
   std::string after;
@@ -221,6 +220,7 @@ asio::awaitable<void> revocation::refill() {
   }
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(std::chrono::system_clock::now()));
+  shared_.refill.completed(changes);
   core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
 }
 

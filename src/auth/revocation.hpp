@@ -8,11 +8,15 @@
 // that all three keys meet on one node. A missing marker means Redis (or
 // that node) lost its data (restart without persistence, FLUSHALL, failover
 // to an empty node): answers come from PostgreSQL until a refill has copied
-// the record back and set the markers.
+// the record back and set the markers. The same holds, marker or not, after
+// any connection reached a server other than before (redis/server_identity:
+// a promoted replica or a server restarted from older data may lack a
+// revocation it acknowledged): never a revoked token accepted.
 
 #include "core/config.hpp"
 #include "observability/metric_types.hpp"
 #include "pg/pool.hpp"
+#include "redis/server_identity.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -27,7 +31,7 @@ namespace bakewind::auth {
 /// Shared by every loop's revocation: at most one refill at a time, and
 /// whether answers come from PostgreSQL now (logged once per change).
 struct revocation_shared {
-  std::atomic<bool> refilling{false};
+  redis::refill_mark refill;  ///< one refill at a time; Redis vouched for since which server change
   std::atomic<bool> degraded{false};  ///< the last check could not trust Redis
 };
 

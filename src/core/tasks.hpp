@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -23,5 +24,25 @@ void spawn_logged(const boost::asio::any_io_executor& ex, boost::asio::awaitable
 /// step is logged at `level` as `what` and the next one runs on time.
 boost::asio::awaitable<void> every(std::chrono::milliseconds period, std::function<boost::asio::awaitable<void>()> step,
                                    std::string what, log_level level);
+
+/// What an awaited operation gave: its value, or the exception it threw.
+template <class T>
+struct attempt_result {
+  T value{};
+  std::exception_ptr failure;  ///< set when the operation threw; `value` is then default
+};
+
+/// Awaits `op` and captures what it throws, so that the caller may still
+/// await some cleanup before rethrowing (GCC allows no co_await in a catch).
+template <class T>
+boost::asio::awaitable<attempt_result<T>> attempt(boost::asio::awaitable<T> op) {
+  attempt_result<T> out;
+  try {
+    out.value = co_await std::move(op);
+  } catch (...) {
+    out.failure = std::current_exception();
+  }
+  co_return out;
+}
 
 }  // namespace bakewind::core

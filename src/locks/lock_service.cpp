@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
 #include <map>
 
 namespace bakewind::locks {
@@ -91,8 +92,9 @@ bool same_holding(const std::optional<lock_info>& a, const std::optional<lock_in
 
 }  // namespace
 
-lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl)
-    : redis_(redis), store_(pg), events_(events), ttl_(ttl) {}
+lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl,
+                           redis::refill_mark& mark)
+    : redis_(redis), store_(pg), events_(events), ttl_(ttl), mark_(mark) {}
 
 asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std::string order_id,
                                                      std::string bakery_id, std::vector<std::string> args) {
@@ -129,6 +131,13 @@ asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const 
 }
 
 void lock_service::resync_later(const asio::any_io_executor& ex, std::string order_id, std::string bakery_id) {
+  // One repair per order at a time (an outage would otherwise start one per
+  // failed request); a change meanwhile makes the running one copy again.
+  const auto [pending, fresh] = resyncing_.try_emplace(order_id, false);
+  if (!fresh) {
+    pending->second = true;
+    return;
+  }
   asio::co_spawn(ex, resync(std::move(order_id), std::move(bakery_id)), asio::detached);
 }
 
@@ -156,19 +165,34 @@ asio::awaitable<bool> lock_service::copy_from_record(const std::string& order_id
 asio::awaitable<void> lock_service::resync(std::string order_id, std::string bakery_id) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   const auto give_up = std::chrono::steady_clock::now() + ttl_;
+  bool copied = false;
   while (std::chrono::steady_clock::now() < give_up) {
     pause.expires_after(std::chrono::milliseconds(250));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto& again = resyncing_.at(order_id);
+    again = false;
     try {
-      const bool copied = co_await copy_from_record(order_id, bakery_id);
-      if (copied) {
-        core::log_info("lock entry repaired in redis", {{"orderId", order_id}});
-        co_return;
-      }
+      copied = co_await copy_from_record(order_id, bakery_id);
     } catch (const std::exception&) {
-      // PostgreSQL is down too: try again.
+      copied = false;  // PostgreSQL is down too: try again
     }
+    if (copied && !resyncing_.at(order_id)) break;
   }
+  resyncing_.erase(order_id);
+  if (copied) core::log_info("lock entry repaired in redis", {{"orderId", order_id}});
+}
+
+template <class T>
+asio::awaitable<T> lock_service::decided(asio::awaitable<T> write, const std::string& order_id,
+                                         const std::string& bakery_id, const holder* redis_grant) {
+  auto [value, unanswered] = co_await core::attempt(std::move(write));
+  if (!unanswered) co_return std::move(value);
+  // Done or not, PostgreSQL did not say (down, or past the deadline after
+  // committing): Redis takes the record's answer once it can be read.
+  if (redis_grant != nullptr) co_await unmirror(order_id, bakery_id, redis_grant->user_id, redis_grant->session_id);
+  const auto ex = co_await asio::this_coro::executor;
+  resync_later(ex, order_id, bakery_id);
+  std::rethrow_exception(unanswered);
 }
 
 asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, holder who) {
@@ -179,13 +203,20 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
                                       std::to_string(expires - now), wanted.expires_at, wanted.last_activity_at,
                                       std::to_string(expires)};
   const redis_view fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id, args);
-  if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id) {
+  // A holder Redis names is trusted only while Redis is vouched for (read
+  // after the reply: see revocation::is_revoked); else PostgreSQL decides.
+  if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id &&
+      mark_.current()) {
     stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, fast.current};  // contended: answered from memory
   }
   const bool redis_granted = fast.known && (fast.verdict == 1 || fast.verdict == 2);
   // PostgreSQL decides.
-  auto granted = co_await store_.try_acquire(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
+  // Without a verdict, a lock that Redis alone granted must not stand:
+  // others would be refused on its word for minutes.
+  auto asked = store_.try_acquire(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
+  const holder* fresh_grant = fast.known && fast.verdict == 1 ? &who : nullptr;
+  auto granted = co_await decided(std::move(asked), order_id, who.bakery_id, fresh_grant);
   if (granted) {
     const bool reacquired = granted->acquired_at != wanted.acquired_at;
     if (!redis_granted || reacquired) co_await mirror(*granted);
@@ -221,7 +252,8 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
   const std::vector<std::string> args{"",           who.user_id, who.session_id,         std::to_string(expires - now),
                                       iso(expires), iso(now),    std::to_string(expires)};
   const redis_view fast = co_await run_script(scripts::renew(), order_id, who.bakery_id, args);
-  auto renewed = co_await store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
+  auto asked = store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
+  auto renewed = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr);
   if (renewed) {
     if (!(fast.known && fast.verdict == 2)) co_await mirror(*renewed);
     co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed));
@@ -243,7 +275,8 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
 asio::awaitable<change_result> lock_service::release(std::string order_id, holder who, bool force) {
   const std::string user = force ? std::string() : who.user_id;
   const std::string session = force ? std::string() : who.session_id;
-  auto released = co_await store_.release(order_id, who.bakery_id, user, session);
+  auto asked = store_.release(order_id, who.bakery_id, user, session);
+  auto released = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr);
   // Only that holder's entry goes from Redis, never a newer holder's.
   const std::string redis_user = released ? released->user_id : who.user_id;
   const std::string redis_session = released ? released->session_id : who.session_id;
@@ -275,7 +308,7 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
   try {
     redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
     if (r.type == redis::reply::kind::array && r.elements.size() == order_ids.size() + 1 &&
-        !r.elements.back().is_nil()) {
+        !r.elements.back().is_nil() && mark_.current()) {
       answered = true;
       for (std::size_t i = 0; i < order_ids.size(); ++i) {
         if (r.elements[i].is_nil()) continue;
@@ -284,7 +317,7 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
       }
     } else if (r.type == redis::reply::kind::array) {
       const auto ex = co_await asio::this_coro::executor;
-      start_refill(ex);  // Redis lost its data: the record answers
+      start_refill(ex);  // Redis lost its data or changed server: the record answers
     }
   } catch (const std::exception& e) {
     core::log_debug("lock status from postgres", {{"error", e.what()}});
@@ -308,7 +341,7 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
   std::vector<lock_info> out;
   try {
     redis::reply r = co_await redis_.eval(scripts::list(), keys, none, redis::retry::idempotent);
-    if (r.type == redis::reply::kind::array) {
+    if (r.type == redis::reply::kind::array && mark_.current()) {
       answered = true;
       for (const auto& v : r.elements) {
         auto l = from_redis_value(v.text);
@@ -316,7 +349,7 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
       }
     } else {
       const auto ex = co_await asio::this_coro::executor;
-      start_refill(ex);  // the marker is gone: Redis lost its data
+      start_refill(ex);  // the marker is gone (Redis lost its data), or the server changed
     }
   } catch (const std::exception& e) {
     core::log_debug("lock list from postgres", {{"error", e.what()}});
@@ -352,38 +385,48 @@ asio::awaitable<std::size_t> lock_service::sweep_expired() {
 }
 
 asio::awaitable<void> lock_service::ensure_ready() {
-  bool missing = false;
-  try {
-    missing = co_await redis_.marker_missing(std::string(ready_marker));
-  } catch (const std::exception&) {
-  }
-  if (!missing) co_return;
+  const bool needed = co_await redis_.needs_refill(std::string(ready_marker), mark_);
+  if (!needed) co_return;
   const auto ex = co_await asio::this_coro::executor;
   start_refill(ex);
 }
 
 void lock_service::start_refill(const asio::any_io_executor& ex) {
-  if (refilling_) return;
-  refilling_ = true;
-  core::spawn_logged(ex, refill(), "lock refill failed", [this] { refilling_ = false; });
+  if (!mark_.begin()) return;
+  core::spawn_logged(ex, refill(), "lock refill failed", [&mark = mark_] { mark.ended(); });
 }
 
 asio::awaitable<void> lock_service::refill() {
+  const auto changes = redis::server_changes();
   const auto live = co_await store_.live_in("");
   for (const auto& l : live) co_await mirror(l);
+  // Entries of locks PostgreSQL does not hold (a server that came back with
+  // older data keeps a released lock) go, checked one by one as below.
+  std::map<std::string, std::string> in_redis;  // order id -> bakery id
+  const auto keys = co_await redis_.scan_all("order_lock:*", 1000);
+  for (const auto& key : keys) {
+    const auto open = key.find('{');
+    const auto close = key.find("}:", open);
+    if (open == std::string::npos || close == std::string::npos) continue;
+    in_redis.emplace(key.substr(close + 2), key.substr(open + 1, close - open - 1));
+  }
   // Locks released or taken while we copied are copied again, one by one.
   const auto again = co_await store_.live_in("");
   std::map<std::string, std::pair<std::optional<lock_info>, std::optional<lock_info>>> by_order;
   for (const auto& l : live) by_order[l.order_id].first = l;
   for (const auto& l : again) by_order[l.order_id].second = l;
   for (const auto& [order_id, states] : by_order) {
+    in_redis.erase(order_id);
     if (same_holding(states.first, states.second)) continue;
     const auto& any = states.second ? *states.second : *states.first;
     co_await copy_from_record(order_id, any.bakery_id);
   }
+  for (const auto& [order_id, bakery_id] : in_redis) co_await copy_from_record(order_id, bakery_id);
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(system_clock::now()));
-  core::log_info("lock refill done", {{"locks", static_cast<std::uint64_t>(again.size())}});
+  mark_.completed(changes);
+  core::log_info("lock refill done",
+                 {{"locks", static_cast<std::uint64_t>(again.size())}, {"stale", static_cast<std::uint64_t>(in_redis.size())}});
 }
 
 }  // namespace bakewind::locks

@@ -10,6 +10,7 @@
 #include "locks/lock_info.hpp"
 #include "locks/lock_store.hpp"
 #include "pg/pool.hpp"
+#include "redis/server_identity.hpp"
 #include "redis/service.hpp"
 
 #include "observability/metric_types.hpp"
@@ -17,6 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,7 +84,10 @@ struct redis_view {
 class lock_service {
  public:
   /// All references must outlive the service.
-  lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl);
+  /// `mark` is shared by every loop's service: one refill at a time, and
+  /// whether Redis was refilled since it last changed server.
+  lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl,
+               redis::refill_mark& mark);
 
   /// Acquires the order's lock for `who` (API.md POST .../lock).
   boost::asio::awaitable<acquire_result> acquire(std::string order_id, holder who);
@@ -113,10 +118,12 @@ class lock_service {
   boost::asio::awaitable<std::size_t> sweep_expired();
 
   /// When Redis has no `locks:ready:v2` marker (a fresh server, or one that
-  /// lost its data; in a cluster, a master that did), starts the refill that
-  /// copies the live locks from PostgreSQL and sets the marker, so that
-  /// reads are answered by Redis even before
-  /// a first request needed them (and while PostgreSQL is down later).
+  /// lost its data; in a cluster, a master that did), or a connection
+  /// reached another server since the last refill (one that may hold older
+  /// entries: redis/server_identity), starts the refill that copies the live
+  /// locks from PostgreSQL, drops entries PostgreSQL does not hold, and sets
+  /// the marker, so that reads are answered by Redis even before a first
+  /// request needed them (and while PostgreSQL is down later).
   /// Never throws; does nothing while Redis cannot answer.
   boost::asio::awaitable<void> ensure_ready();
 
@@ -134,6 +141,13 @@ class lock_service {
   boost::asio::awaitable<void> mirror(const lock_info& l);
   boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& bakery_id,
                                         const std::string& user_id, const std::string& session_id);
+  // Awaits a PostgreSQL write that decides the order's lock. When it gives
+  // no answer (it may or may not have happened), drops the entry Redis
+  // granted `redis_grant` (if set), repairs Redis from the record later,
+  // and rethrows.
+  template <class T>
+  boost::asio::awaitable<T> decided(boost::asio::awaitable<T> write, const std::string& order_id,
+                                    const std::string& bakery_id, const holder* redis_grant);
   void resync_later(const boost::asio::any_io_executor& ex, std::string order_id, std::string bakery_id);
   boost::asio::awaitable<void> resync(std::string order_id, std::string bakery_id);
   boost::asio::awaitable<bool> copy_from_record(const std::string& order_id, const std::string& bakery_id);
@@ -144,7 +158,9 @@ class lock_service {
   lock_store store_;
   event_bus& events_;
   std::chrono::seconds ttl_;
-  bool refilling_ = false;
+  redis::refill_mark& mark_;
+  // Orders with a repair running, and whether it must copy once more.
+  std::map<std::string, bool> resyncing_;
   lock_stats stats_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "redis/detail/client_state.hpp"
+#include "redis/server_identity.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -24,7 +25,8 @@ asio::awaitable<void> client_state::run() {
   auto self = shared_from_this();
   int attempt = 0;
   while (!closing) {
-    const std::string failure = co_await connect();
+    std::string failure = co_await connect();
+    if (failure.empty() && opts.track_server && !closing) failure = co_await identify();
     if (closing) break;
     if (!failure.empty() && hurry) {
       // Abandoned for the master the Sentinels just announced: not a failure
@@ -191,6 +193,24 @@ asio::awaitable<std::string> client_state::connect() {
   }
   auto failure = co_await open_connection(stream, parser, opts);
   co_return failure;
+}
+
+asio::awaitable<std::string> client_state::identify() {
+  std::string info;
+  append_command(info, {"INFO", "server"});
+  std::vector<reply> replies;
+  const auto deadline = clock::now() + opts.connect_timeout;
+  const auto ec = co_await exchange(stream, parser, info, 1, replies, deadline);
+  if (ec) co_return "INFO server: " + ec.message();
+  const std::string now = run_id_of(replies.front());
+  const std::string before = run_id;
+  if (note_server(run_id, now)) {
+    core::log_info("redis server new to this connection",
+                   {{"endpoint", endpoint_of(opts)},
+                    {"runId", now.empty() ? std::string_view("unknown") : std::string_view(now)},
+                    {"previous", before.empty() ? std::string_view("none") : std::string_view(before)}});
+  }
+  co_return std::string();
 }
 
 asio::awaitable<void> client_state::backoff(int attempt) {

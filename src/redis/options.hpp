@@ -37,6 +37,7 @@ struct options {
   std::chrono::milliseconds read_timeout{2000};     ///< no byte for this long while awaiting replies: dead
   std::size_t max_batch_bytes = 1 << 20;            ///< bound of one pipelined write
   std::string client_name = "bakewind";  ///< CLIENT SETNAME, to find us in CLIENT LIST
+  bool track_server = true;              ///< after each connect, INFO server: a new run_id counts in server_changes()
   std::vector<server_address> sentinels; ///< REDIS_SENTINELS: ask these for the master's host/port; empty: none
   std::string sentinel_master;           ///< REDIS_SENTINEL_NAME: the master's name in the Sentinels
   std::string sentinel_username;         ///< REDIS_SENTINEL_USERNAME: ACL user on the Sentinels; empty: default

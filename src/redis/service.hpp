@@ -12,6 +12,7 @@
 #include "redis/client.hpp"
 #include "redis/connection.hpp"
 #include "redis/script.hpp"
+#include "redis/server_identity.hpp"
 
 #include <chrono>
 #include <memory>
@@ -102,6 +103,12 @@ class service {
   /// fewer than 64 slots (those are still caught by the first check that
   /// reads their marker). Throws core::unavailable_error when Redis cannot answer.
   boost::asio::awaitable<bool> marker_missing(std::string base);
+
+  /// Whether the data set vouched for by marker `base` must be refilled:
+  /// a marker is missing (see marker_missing), or a connection reached
+  /// another server since its last refill (`mark`). False when Redis cannot
+  /// answer. Never throws.
+  boost::asio::awaitable<bool> needs_refill(std::string base, const refill_mark& mark);
 
   /// What the service sends through.
   connection& link() noexcept { return link_; }

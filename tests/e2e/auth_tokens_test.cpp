@@ -375,5 +375,33 @@ TEST(auth_redis_faults, a_token_logged_out_while_redis_is_down_stays_revoked_aft
   }
 }
 
+TEST(auth_redis_faults, redis_back_with_older_data_still_rejects_a_token_revoked_since) {
+  // A failover to a replica that had not yet received a revocation, or a
+  // restart from an older snapshot, brings back a Redis that holds the
+  // "refilled" marker but not the revocation: here a restart from an RDB
+  // saved before the logout. The server's run_id changed, so the service
+  // trusts it only after a refill.
+  faulty s("fault_older");
+  const auto later = login(s.port(), s.owner.email, s.owner.password);
+  ASSERT_EQ(me(s.port(), later.access).status, 200);
+  ASSERT_EQ(redis_command(s.redis.port(), {"SAVE"}).text, "OK");
+  ASSERT_EQ(logout(s.port(), later.access).status, 204);
+  ASSERT_TRUE(is_revoked(me(s.port(), later.access)));
+  s.redis.stop();
+  s.redis.start();  // loads the RDB: the marker, not the revocation
+  const auto jti = std::string(jwt_payload(later.access).at("jti").as_string());
+  const auto key = "blacklist:token:{" + s.owner.id + "}:" + jti;
+  ASSERT_TRUE(redis_command(s.redis.port(), {"GET", key}).null) << "the test needs Redis without the revocation";
+  ASSERT_FALSE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v2"}).null)
+      << "the test needs Redis with its old marker";
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(is_revoked(me(s.port(), later.access))) << "a revoked token accepted by an older Redis";
+    EXPECT_EQ(me(s.port(), s.valid.access).status, 200);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", key}).null) << "refilled from PostgreSQL";
+}
+
 }  // namespace
 }  // namespace bakewind::test::auth_e2e

@@ -5,6 +5,7 @@
 // while Redis hung, a renewal Redis lost).
 
 #include "locks_helpers.hpp"
+#include "support/postgres_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -344,16 +345,12 @@ TEST(locks_redis_stale, a_lock_released_while_redis_hung_is_free_once_it_resumes
   EXPECT_TRUE(is_lock_reply(r, 201, order, w.other, "tab-b")) << "the released order is free for the next user";
 }
 
-// Known gap, kept as the specification of the fix: a Redis that comes back
-// with older data (failover to a lagging replica) can show a live lock as
-// free until the next write. Exclusivity holds (the last assertion), only the
-// status read is wrong. Needs failover detection (issue 7: Sentinel, the
-// node's run_id in locks:ready); enable this test with that work.
-TEST(locks_redis_stale, DISABLED_a_renewal_lost_by_redis_still_shows_the_lock_after_its_old_expiry) {
-  // A renewal reached PostgreSQL, but Redis lost it (a failover to a replica
-  // that had not received it yet: simulated by writing the old entry back).
-  // (A SIGSTOP does not model this: the renewal waits in the socket and runs
-  // on SIGCONT.) When the old entry's TTL runs out, the lock still lives.
+// A Redis that comes back with older data (a failover to a replica that
+// lagged, a restart from an older snapshot: here a restart from an RDB saved
+// before the change) holds the "refilled" marker but not the latest writes.
+// Its run_id changed, so the service answers from PostgreSQL until it has
+// refilled it, and the refill drops what PostgreSQL no longer holds.
+TEST(locks_redis_stale, a_renewal_lost_by_an_older_redis_still_shows_the_lock_after_its_old_expiry) {
   constexpr int ttl = 4;
   own_redis w("locks_stale_renew", ttl);
   const auto order = create_order(w.db, w.owner);
@@ -361,18 +358,13 @@ TEST(locks_redis_stale, DISABLED_a_renewal_lost_by_redis_still_shows_the_lock_af
   ASSERT_EQ(held.status, 201) << held.body;
   const auto old_expiry = epoch_field(held, "expiresAt");
   w.warm_up(order);
-  const auto lock_key = redis_lock_key(w.redis.port(), order);
-  const auto old_value = redis_command(w.redis.port(), {"GET", lock_key});
-  ASSERT_FALSE(old_value.null);
+  ASSERT_EQ(redis_command(w.redis.port(), {"SAVE"}).text, "OK");
   sleep_past(epoch_field(held, "acquiredAt"), 1.5);
   const auto r = renew(w.port(), w.owner, order, "tab-a");
   ASSERT_TRUE(is_lock_reply(r, 200, order, w.owner, "tab-a"));
   const auto new_expiry = epoch_field(r, "expiresAt");
-  const auto left_ms = static_cast<long long>((old_expiry - now_epoch()) * 1000);
-  ASSERT_GT(left_ms, 100);
-  ASSERT_EQ(
-      redis_command(w.redis.port(), {"SET", lock_key, old_value.text, "PX", std::to_string(left_ms)}).text,
-      "OK");
+  w.redis.stop();
+  w.redis.start();  // the entry with its old expiry comes back
 
   sleep_past(old_expiry, 0.2);  // the old entry's TTL ran out; the row lives on
   ASSERT_LT(now_epoch(), new_expiry - 0.3) << "too slow to check the window";
@@ -383,6 +375,32 @@ TEST(locks_redis_stale, DISABLED_a_renewal_lost_by_redis_still_shows_the_lock_af
       << "a live, renewed lock reported free (Redis lost its renewal): " << st.body;
   EXPECT_TRUE(is_locked_by(acquire(w.port(), w.other, order, "tab-b"), order, w.owner, "tab-a"))
       << "never a double grant";
+}
+
+TEST(locks_redis_stale, a_release_lost_by_an_older_redis_leaves_the_order_free) {
+  own_redis w("locks_stale_release", 30);
+  const auto order = create_order(w.db, w.owner);
+  ASSERT_EQ(acquire(w.port(), w.owner, order, "tab-a").status, 201);
+  w.warm_up(order);
+  ASSERT_EQ(redis_command(w.redis.port(), {"SAVE"}).text, "OK");
+  ASSERT_EQ(release(w.port(), w.owner, order, "tab-a").status, 204);
+  w.redis.stop();
+  w.redis.start();  // the released lock's entry comes back
+  ASSERT_TRUE(redis_lock(w.redis.port(), order).has_value()) << "the test needs the stale entry back";
+
+  const auto st = lock_status(w.port(), w.other, order);
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_EQ(st.body, R"({"locked":false})") << "a released lock shown as held by an older Redis";
+  EXPECT_TRUE(is_lock_reply(acquire(w.port(), w.other, order, "tab-b"), 201, order, w.other, "tab-b"))
+      << "not refused on the word of the stale entry";
+  EXPECT_EQ(release(w.port(), w.other, order, "tab-b").status, 204);
+  // The refill dropped the stale entry (or the release did): Redis is exact again.
+  std::optional<boost::json::object> left = redis_lock(w.redis.port(), order);
+  for (int i = 0; i < 40 && left; ++i) {
+    std::this_thread::sleep_for(50ms);
+    left = redis_lock(w.redis.port(), order);
+  }
+  EXPECT_FALSE(left.has_value()) << "stale entry still in Redis";
 }
 
 TEST(locks_redis_faults, redis_flushed_while_running_never_double_grants_and_is_repaired) {
@@ -405,6 +423,47 @@ TEST(locks_redis_faults, redis_flushed_while_running_never_double_grants_and_is_
   EXPECT_TRUE(is_lock_reply(renew(w.port(), w.owner, order, "tab-a"), 200, order, w.owner, "tab-a"));
   EXPECT_EQ(release(w.port(), w.owner, order, "tab-a").status, 204);
   EXPECT_FALSE(redis_lock(w.redis.port(), order).has_value());
+}
+
+
+// ---------------------------------------------------------- postgres down
+
+TEST(locks_postgres_faults, an_acquire_postgres_never_answered_leaves_no_lock_in_redis) {
+  // Its own PostgreSQL, stopped mid-test; one loop, so the users cached by
+  // the first calls are the ones the outage is served with.
+  postgres_server pg;
+  redis_server redis;
+  const auto db = pg.fresh_database("locks_pg_down");
+  const auto [code, output] = run_bakewind({"migrate"}, {{"DATABASE_URL", db}});
+  ASSERT_EQ(code, 0) << output;
+  service s(instance::env(db, redis.url(), 30, {{"THREADS", "1"}}));
+  const auto owner = register_owner(s.port(), "pgdown");
+  const auto a = add_user(s.port(), owner, "staff", "pgdown_a");
+  const auto order = create_order(db, owner);
+  const auto spare = create_order(db, owner);
+  ASSERT_EQ(acquire(s.port(), a, spare, "warm").status, 201);  // caches a's name
+  ASSERT_EQ(release(s.port(), a, spare, "warm").status, 204);
+  ASSERT_EQ(acquire(s.port(), owner, spare, "warm").status, 201);
+  ASSERT_EQ(release(s.port(), owner, spare, "warm").status, 204);
+
+  pg.stop();
+  // Redis grants first, PostgreSQL never answers: a clear 503, and the grant
+  // Redis made must not stand, or the order would show as held (and refuse
+  // everyone else) for the whole TTL on a lock nobody holds.
+  EXPECT_TRUE(is_error(acquire(s.port(), a, order, "tab-a"), 503, "Service Unavailable", "Service Unavailable"));
+  EXPECT_FALSE(redis_lock(redis.port(), order).has_value()) << "a lock PostgreSQL never granted stays in Redis";
+  EXPECT_TRUE(is_error(acquire(s.port(), owner, order, "tab-o"), 503, "Service Unavailable", "Service Unavailable"))
+      << "not a 409 on the word of the unconfirmed grant";
+
+  pg.start();
+  std::optional<http_reply> got;
+  for (int i = 0; i < 100 && (!got || got->status == 503); ++i) {
+    std::this_thread::sleep_for(100ms);
+    got = acquire(s.port(), owner, order, "tab-o");
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(is_lock_reply(*got, 201, order, owner, "tab-o")) << "PostgreSQL back: the order is free";
+  EXPECT_TRUE(is_locked_by(acquire(s.port(), a, order, "tab-a"), order, owner, "tab-o"));
 }
 
 }  // namespace

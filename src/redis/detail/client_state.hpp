@@ -68,6 +68,9 @@ struct client_state : std::enable_shared_from_this<client_state> {
   boost::asio::awaitable<void> run();
   /// One connect: to the master the Sentinels name, or to opts' host.
   boost::asio::awaitable<std::string> connect();
+  /// After a connect: the server's run_id (INFO server), counted in
+  /// server_changes() when it is not the previous one. "" or why it failed.
+  boost::asio::awaitable<std::string> identify();
   /// The wait before reconnect attempt `attempt`; none when `hurry`.
   boost::asio::awaitable<void> backoff(int attempt);
   /// The Sentinels named `master`: drop a connection elsewhere.
@@ -97,6 +100,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
   bool quitting = false;                  ///< QUIT sent: the coming EOF is ours, not a loss
   bool hurry = false;                     ///< the master moved: reconnect without the backoff
   std::string last_failure;               ///< why the latest connect failed; "" once connected
+  std::string run_id;                     ///< of the server of the latest connection; "" when unknown
   int failed_connects = 0;                ///< consecutive failed connects; 0 once connected
   clock::time_point last_read;
   clock::time_point last_activity;

@@ -1,0 +1,67 @@
+// Telling Redis servers apart by run_id: the parse of INFO server, and when
+// a connection's new server counts as a change (redis/server_identity.hpp).
+
+#include "redis/server_identity.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bakewind::redis {
+namespace {
+
+reply bulk(std::string text) {
+  reply r;
+  r.type = reply::kind::string;
+  r.text = std::move(text);
+  return r;
+}
+
+TEST(server_identity, run_id_is_read_from_info_server) {
+  const auto info = bulk(
+      "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n"
+      "run_id:4f1c0c3b9e0d2a7f5b6e8d9c0a1b2c3d4e5f6a7b\r\ntcp_port:6379\r\n");
+  EXPECT_EQ(detail::run_id_of(info), "4f1c0c3b9e0d2a7f5b6e8d9c0a1b2c3d4e5f6a7b");
+  EXPECT_EQ(detail::run_id_of(bulk("run_id:abc")), "abc") << "last line without CRLF";
+  EXPECT_EQ(detail::run_id_of(bulk("# Server\r\nmaster_run_id:zzz\r\n")), "") << "another field's suffix";
+  EXPECT_EQ(detail::run_id_of(bulk("# Server\r\nredis_version:7.0.15\r\n")), "");
+  reply refused;
+  refused.type = reply::kind::error;
+  refused.text = "NOPERM this user has no permissions to run the 'info' command";
+  EXPECT_EQ(detail::run_id_of(refused), "");
+}
+
+TEST(server_identity, a_new_or_unknown_server_counts_the_same_one_does_not) {
+  std::string last;
+  const auto start = server_changes();
+  EXPECT_TRUE(detail::note_server(last, "a")) << "the first server of a connection";
+  EXPECT_EQ(server_changes(), start + 1);
+  EXPECT_FALSE(detail::note_server(last, "a")) << "a reconnect to the same server";
+  EXPECT_TRUE(detail::note_server(last, "b")) << "a promoted replica or a restarted server";
+  EXPECT_TRUE(detail::note_server(last, "")) << "unknown: cannot tell, so it counts";
+  EXPECT_TRUE(detail::note_server(last, "")) << "still unknown";
+  EXPECT_EQ(server_changes(), start + 4);
+}
+
+TEST(server_identity, a_refill_vouches_only_until_the_next_change) {
+  refill_mark mark;
+  std::string last;
+  detail::note_server(last, "a");
+  EXPECT_FALSE(mark.current());
+  ASSERT_TRUE(mark.begin());
+  EXPECT_FALSE(mark.begin()) << "one refill at a time";
+  const auto at = server_changes();
+  mark.completed(at);
+  mark.ended();
+  EXPECT_TRUE(mark.current());
+  detail::note_server(last, "b");
+  EXPECT_FALSE(mark.current()) << "a server changed after the refill began";
+  // A refill that began before a change vouches for nothing after it.
+  ASSERT_TRUE(mark.begin());
+  const auto began = server_changes();
+  detail::note_server(last, "c");
+  mark.completed(began);
+  mark.ended();
+  EXPECT_FALSE(mark.current());
+}
+
+}  // namespace
+}  // namespace bakewind::redis
