@@ -37,11 +37,23 @@ TEST(browser, web_apps_in_chromium) {
                                      {"ADMIN_PORT", std::to_string(admin_port)},
                                      {"LOG_LEVEL", "warn"}}));
 
+  // A second instance whose access tokens live 8 s: the dashboard must refresh them unaided.
+  const auto short_site_port = free_port();
+  const auto short_admin_port = free_port();
+  service short_lived(auth_e2e::service_env(database, auth_e2e::shared_redis().url(),
+                                            {{"SITE_PORT", std::to_string(short_site_port)},
+                                             {"ADMIN_PORT", std::to_string(short_admin_port)},
+                                             {"JWT_ACCESS_TTL", "8"},
+                                             {"LOG_LEVEL", "warn"}}));
+
   child_process suite(child_options{
       .argv = {"node", "--test", "--test-reporter=spec", std::string(BAKEWIND_SOURCE_DIR) + "/tests/browser/web.test.mjs"},
       .env = {{"BW_API_URL", "http://localhost:" + std::to_string(api.port())},
               {"BW_SITE_URL", site},
               {"BW_ADMIN_URL", admin},
+              {"BW_SHORT_API_URL", "http://localhost:" + std::to_string(short_lived.port())},
+              {"BW_SHORT_SITE_URL", "http://localhost:" + std::to_string(short_site_port)},
+              {"BW_SHORT_ADMIN_URL", "http://localhost:" + std::to_string(short_admin_port)},
               {"BW_WEB_DIR", web_dir.string()},
               {"BW_SCREENSHOTS", BAKEWIND_SCREENSHOTS_DIR},
               {"BW_CHROMIUM", chromium.string()}},

@@ -2,6 +2,7 @@
 // Debian's chromium, headless, against a real `bakewind serve` with real
 // Redis and PostgreSQL. Started by browser_test.cpp, which passes:
 //   BW_API_URL, BW_SITE_URL, BW_ADMIN_URL  the three origins
+//   BW_SHORT_*_URL                         the same of an instance whose access tokens live 8 s
 //   BW_WEB_DIR                             web/ (where npm put playwright-core)
 //   BW_SCREENSHOTS                         folder for the screenshots (git-ignored)
 //   BW_CHROMIUM                            the browser (default /usr/bin/chromium)
@@ -35,6 +36,7 @@ const contexts = [];
 const problems = []; // console errors and page errors, checked at the end
 let callbackUrl = '';
 let orderId = '';
+let staffContext; // the staff member's browser, from the two-user test on
 
 mkdirSync(SHOTS, { recursive: true });
 async function shot(page, name) {
@@ -243,6 +245,8 @@ step('the order list filters by status and pages', async () => {
   await page.getByText('No orders with this status.').waitFor();
   await page.getByLabel('Status').selectOption({ label: 'Pending' });
   await page.getByRole('link', { name: 'Hotel Aurora' }).waitFor();
+  await page.setViewportSize({ width: 768, height: 1024 }); // a tablet, upright
+  await shot(page, '08b-admin-orders-tablet-portrait');
   await page.close();
 });
 
@@ -252,7 +256,7 @@ step('two users open one order: the second sees the holder and gets it within 1 
   await ownerPage.getByText('You are editing this order').waitFor();
   await shot(ownerPage, '09-admin-editor-holding');
 
-  const staffContext = await newContext({ width: 1024, height: 768 }); // a tablet
+  staffContext = await newContext({ width: 1024, height: 768 }); // a tablet
   const staffPage = await staffContext.newPage();
   await signIn(staffPage, staff);
   const row = staffPage.getByRole('row').filter({ hasText: 'Hotel Aurora' });
@@ -282,7 +286,7 @@ step('two users open one order: the second sees the holder and gets it within 1 
 });
 
 step('an admin force-releases the lock; the holder sees it lost and cannot save', async () => {
-  const staffPage = contexts.at(-1).pages()[0];
+  const staffPage = staffContext.pages()[0];
   const adminContext = await newContext();
   const adminPage = await adminContext.newPage();
   await signIn(adminPage, admin);
@@ -305,10 +309,32 @@ step('an admin force-releases the lock; the holder sees it lost and cannot save'
   await staffPage.getByText('You are editing this order').waitFor();
 });
 
+step('the dashboard refreshes its access token before it expires', async () => {
+  const site = env('BW_SHORT_SITE_URL');
+  const dashboard = env('BW_SHORT_ADMIN_URL');
+  const context = await newContext();
+  const page = await context.newPage();
+  await page.goto(`${site}/signin`);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${dashboard}/orders`);
+  await liveOpen(page);
+  const stored = () => page.evaluate(() => JSON.parse(localStorage.getItem('bakewind.auth')).accessToken);
+  const first = await stored();
+  const claims = JSON.parse(Buffer.from(first.split('.')[1], 'base64url').toString());
+  // Past the first token's expiry: the page must be on a newer one, its socket reconnected.
+  await page.waitForTimeout(Math.max(0, claims.exp * 1000 - Date.now()) + 500);
+  assert.notEqual(await stored(), first);
+  await liveOpen(page);
+  await page.getByRole('link', { name: 'Staff' }).click();
+  await page.getByRole('cell', { name: owner.email }).waitFor();
+  await context.close();
+});
+
 step('signing out in one tab signs out the other', async () => {
-  const context = contexts.at(-2); // the staff member's
-  const first = context.pages()[0];
-  const second = await context.newPage();
+  const first = staffContext.pages()[0];
+  const second = await staffContext.newPage();
   await second.goto(`${ADMIN}/orders`);
   await second.getByRole('heading', { name: 'Orders' }).waitFor();
   await liveOpen(second);

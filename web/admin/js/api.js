@@ -52,6 +52,12 @@ export function claimsOf(token) {
 
 const msLeft = (token) => (claimsOf(token).exp || 0) * 1000 - Date.now();
 
+// How long before expiry to refresh: a minute, or a quarter of a short lifetime.
+function refreshMargin(token) {
+  const { exp = 0, iat = 0 } = claimsOf(token);
+  return Math.min(refreshEarlyMs, ((exp - iat) * 1000) / 4);
+}
+
 let refreshTimer = 0;
 const tokenListeners = new Set();
 let signedOutHandler = () => {};
@@ -78,7 +84,7 @@ export function scheduleRefresh() {
   clearTimeout(refreshTimer);
   const tokens = readTokens();
   if (!tokens) return;
-  const wait = Math.max(0, msLeft(tokens.accessToken) - refreshEarlyMs);
+  const wait = Math.max(0, msLeft(tokens.accessToken) - refreshMargin(tokens.accessToken));
   refreshTimer = setTimeout(() => {
     refreshTokens(tokens.accessToken).catch(() => {});
   }, Math.min(wait, 2 ** 31 - 1));
@@ -94,7 +100,7 @@ export async function refreshTokens(stale) {
   const run = async () => {
     const stored = readTokens();
     if (!stored) throw new ApiError(401, 'You are signed out.');
-    if (stored.accessToken !== stale && msLeft(stored.accessToken) > refreshEarlyMs) {
+    if (stored.accessToken !== stale && msLeft(stored.accessToken) > refreshMargin(stored.accessToken)) {
       scheduleRefresh();
       tokenListeners.forEach((fn) => fn(stored));
       return stored;

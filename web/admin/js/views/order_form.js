@@ -64,9 +64,9 @@ export function orderFields(order) {
   updateTotal();
 
   const element = h('div', { class: 'order-fields' },
-    h('div', { class: 'grid-2' },
+    h('div', { class: status ? 'grid-2' : 'grid-2 no-status' },
       field('Customer', customer),
-      status ? field('Status', status) : h('div'),
+      status ? field('Status', status) : null,
       field('Due', due, 'Optional: when the customer collects or we deliver.')),
     h('fieldset', { class: 'items' },
       h('legend', {}, 'Items'),

@@ -42,7 +42,7 @@ export async function mountOrders(main, { navigate }) {
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Customer'),
           h('th', { scope: 'col', class: 'hide-narrow' }, 'Due'),
-          h('th', { scope: 'col', class: 'num hide-narrow' }, 'Items'),
+          h('th', { scope: 'col', class: 'num hide-tablet' }, 'Items'),
           h('th', { scope: 'col', class: 'num' }, 'Total'),
           h('th', { scope: 'col' }, 'Status'),
           h('th', { scope: 'col' }, 'Editing'))),
@@ -62,7 +62,7 @@ export async function mountOrders(main, { navigate }) {
     const tr = h('tr', { dataset: { orderId: order.id } },
       h('td', {}, h('a', { href: `/orders/${order.id}`, 'data-route': true, class: 'row-link' }, order.customerName)),
       h('td', { class: 'hide-narrow' }, formatDateTime(order.dueAt)),
-      h('td', { class: 'num hide-narrow' }, order.items.reduce((n, item) => n + item.quantity, 0)),
+      h('td', { class: 'num hide-tablet' }, order.items.reduce((n, item) => n + item.quantity, 0)),
       h('td', { class: 'num' }, formatMoney(order.totalCents)),
       h('td', {}, statusBadge(order.status)),
       lockCell);
