@@ -90,18 +90,22 @@ export async function mountEditor(main, { params, user, navigate }) {
     }
   }
 
-  async function load() {
+  // Shows the order as stored. `onlyIfLocked`: a refresh of a read-only view,
+  // dropped if the lock came to us meanwhile (the user may be typing).
+  async function load({ onlyIfLocked = false } = {}) {
     const fresh = await api('GET', `/api/v1/orders/${orderId}`);
-    if (!closed) showOrder(fresh);
+    if (closed || (onlyIfLocked && state !== 'locked')) return;
+    showOrder(fresh);
   }
 
   async function acquire() {
     const r = await api('POST', `/api/v1/orders/${orderId}/lock`, { body: { sessionId }, expect: [200, 201, 404, 409] });
     if (closed) return;
     if (r.status === 200 || r.status === 201) {
-      const stale = state === 'locked' || state === 'lost';
+      // The latest version first, while still read-only: nothing typed can be replaced.
+      if (state === 'locked' || state === 'lost') await load();
+      if (closed) return;
       setState('holding');
-      if (stale) await load(); // the latest version, now that it is ours to edit
     } else if (r.status === 409) {
       setState('locked', r.body.lock);
     } else {
@@ -203,7 +207,7 @@ export async function mountEditor(main, { params, user, navigate }) {
       else if (e.reason === 'deleted') setState('gone', 'This order was deleted.');
     }),
     live.on('order.updated', (e) => {
-      if (mine(e) && state === 'locked' && !closed) load().catch(() => {});
+      if (mine(e) && state === 'locked' && !closed) load({ onlyIfLocked: true }).catch(() => {});
     }),
     live.on('open', (e) => {
       if (!e.resumed || closed) return;
