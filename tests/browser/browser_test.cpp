@@ -37,13 +37,15 @@ TEST(browser, web_apps_in_chromium) {
                                      {"ADMIN_PORT", std::to_string(admin_port)},
                                      {"LOG_LEVEL", "warn"}}));
 
-  // A second instance whose access tokens live 8 s: the dashboard must refresh them unaided.
+  // A second instance whose access tokens live 8 s and locks 4 s: the dashboard must
+  // refresh its tokens unaided, and see a lock expire.
   const auto short_site_port = free_port();
   const auto short_admin_port = free_port();
   service short_lived(auth_e2e::service_env(database, auth_e2e::shared_redis().url(),
                                             {{"SITE_PORT", std::to_string(short_site_port)},
                                              {"ADMIN_PORT", std::to_string(short_admin_port)},
                                              {"JWT_ACCESS_TTL", "8"},
+                                             {"ORDER_LOCK_TTL", "4"},
                                              {"LOG_LEVEL", "warn"}}));
 
   child_process suite(child_options{

@@ -2,7 +2,7 @@
 // Debian's chromium, headless, against a real `bakewind serve` with real
 // Redis and PostgreSQL. Started by browser_test.cpp, which passes:
 //   BW_API_URL, BW_SITE_URL, BW_ADMIN_URL  the three origins
-//   BW_SHORT_*_URL                         the same of an instance whose access tokens live 8 s
+//   BW_SHORT_*_URL                         the same of an instance whose access tokens live 8 s, locks 4 s
 //   BW_WEB_DIR                             web/ (where npm put playwright-core)
 //   BW_SCREENSHOTS                         folder for the screenshots (git-ignored)
 //   BW_CHROMIUM                            the browser (default /usr/bin/chromium)
@@ -329,6 +329,47 @@ step('the dashboard refreshes its access token before it expires', async () => {
   await liveOpen(page);
   await page.getByRole('link', { name: 'Staff' }).click();
   await page.getByRole('cell', { name: owner.email }).waitFor();
+  await context.close();
+});
+
+step('an order held by someone who vanished unlocks itself when the lock expires', async () => {
+  const shortApi = env('BW_SHORT_API_URL');
+  const login = async (email) => (await (await fetch(`${shortApi}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }),
+  })).json()).accessToken;
+  // The owner takes the lock of a new order from a script and never renews it
+  // (a laptop that went to sleep).
+  const ownerToken = await login(owner.email);
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${ownerToken}` };
+  const created = await (await fetch(`${shortApi}/api/v1/orders`, {
+    method: 'POST', headers, body: JSON.stringify({ customerName: 'Night shift', items: [{ product: 'Baguette', quantity: 30, unitPriceCents: 220 }] }),
+  })).json();
+  const res = await fetch(`${shortApi}/api/v1/orders/${created.id}/lock`, {
+    method: 'POST', headers, body: JSON.stringify({ sessionId: 'sleeping-laptop' }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 201, text);
+  const lock = JSON.parse(text);
+
+  const context = await newContext();
+  const page = await context.newPage();
+  await page.goto(`${env('BW_SHORT_SITE_URL')}/signin`);
+  await page.getByLabel('Email').fill(staff.email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${env('BW_SHORT_ADMIN_URL')}/orders`);
+  await page.goto(`${env('BW_SHORT_ADMIN_URL')}/orders/${created.id}`);
+  await page.getByText(`Being edited by ${owner.name} since`).waitFor();
+  // API.md: order.unlocked (expired) comes at most 2 s after expiresAt.
+  const wait = Date.parse(lock.expiresAt) - Date.now() + 3000;
+  await page.getByText('You are editing this order').waitFor({ timeout: Math.max(wait, 1000) });
+  // Held from this page now, renewed often enough to outlive the 4 s lifetime.
+  await page.waitForTimeout(5000);
+  await page.getByText('You are editing this order').waitFor({ timeout: 100 });
+  await page.getByLabel('Notes').fill('Taken over after the lock expired.');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText(/^Saved at/).waitFor();
+  await page.goto(`${env('BW_SHORT_ADMIN_URL')}/orders`); // releases
   await context.close();
 });
 

@@ -11,7 +11,11 @@ import * as live from '../live.js';
 import { h, icon, formatTime, statusBadge, lockNote, showError } from '../ui.js';
 import { orderFields } from './order_form.js';
 
-const renewEveryMs = 60_000;
+// Renew every minute, or three times per lifetime when locks are short (ORDER_LOCK_TTL).
+function renewEvery(lock) {
+  const lifetime = lock ? Date.parse(lock.expiresAt) - Date.parse(lock.acquiredAt) : NaN;
+  return Number.isFinite(lifetime) && lifetime > 0 ? Math.min(60_000, Math.max(500, lifetime / 3)) : 60_000;
+}
 
 /** This tab's lock session id: kept across reloads of the tab, new per tab. */
 function tabSession() {
@@ -32,6 +36,7 @@ export async function mountEditor(main, { params, user, navigate }) {
   let state = 'loading'; // holding | locked | lost | gone
   let holder = null;
   let renewTimer = 0;
+  let renewMs = 60_000;
   let closed = false;
 
   const title = h('h1', {});
@@ -59,7 +64,7 @@ export async function mountEditor(main, { params, user, navigate }) {
   function setState(next, detail = null) {
     state = next;
     clearInterval(renewTimer);
-    if (state === 'holding') renewTimer = setInterval(renew, renewEveryMs);
+    if (state === 'holding') renewTimer = setInterval(renew, renewMs);
     // A lost lock leaves the fields as they were, so nothing typed is lost
     // from view; Save refuses it with the reason.
     if (fields && state !== 'lost') fields.setReadOnly(state !== 'holding');
@@ -105,6 +110,7 @@ export async function mountEditor(main, { params, user, navigate }) {
       // The latest version first, while still read-only: nothing typed can be replaced.
       if (state === 'locked' || state === 'lost') await load();
       if (closed) return;
+      renewMs = renewEvery(r.body);
       setState('holding');
     } else if (r.status === 409) {
       setState('locked', r.body.lock);
