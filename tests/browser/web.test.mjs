@@ -251,16 +251,19 @@ step('the order list filters by status and pages', async () => {
 });
 
 step('two users open one order: the second sees the holder and gets it within 1 s of the tab closing', async () => {
+  staffContext = await newContext({ width: 1024, height: 768 }); // a tablet
+  const staffPage = await staffContext.newPage();
+  await signIn(staffPage, staff);
+  await liveOpen(staffPage);
+  const row = staffPage.getByRole('row').filter({ hasText: 'Hotel Aurora' });
+  await row.getByText('Free').waitFor();
+
+  // The owner opens it: the staff member's list shows it live (WebSocket, no reload).
   const ownerPage = await contexts[0].newPage();
   await ownerPage.goto(`${ADMIN}/orders/${orderId}`);
   await ownerPage.getByText('You are editing this order').waitFor();
   await shot(ownerPage, '09-admin-editor-holding');
-
-  staffContext = await newContext({ width: 1024, height: 768 }); // a tablet
-  const staffPage = await staffContext.newPage();
-  await signIn(staffPage, staff);
-  const row = staffPage.getByRole('row').filter({ hasText: 'Hotel Aurora' });
-  await row.getByText(`Being edited by ${owner.name}`).waitFor();
+  await row.getByText(`Being edited by ${owner.name}`).waitFor({ timeout: 2000 });
   await shot(staffPage, '10-admin-orders-locked-row-tablet');
 
   await row.getByRole('link', { name: 'Hotel Aurora' }).click();
