@@ -32,10 +32,9 @@ TEST(browser, web_apps_in_chromium) {
   const auto admin_port = free_port();
   const std::string site = "http://localhost:" + std::to_string(site_port);
   const std::string admin = "http://localhost:" + std::to_string(admin_port);
-  service api(auth_e2e::service_env(database, auth_e2e::shared_redis().url(),
-                                    {{"SITE_PORT", std::to_string(site_port)},
-                                     {"ADMIN_PORT", std::to_string(admin_port)},
-                                     {"LOG_LEVEL", "warn"}}));
+  service api(auth_e2e::service_env(
+      database, auth_e2e::shared_redis().url(),
+      {{"SITE_PORT", std::to_string(site_port)}, {"ADMIN_PORT", std::to_string(admin_port)}, {"LOG_LEVEL", "warn"}}));
 
   // A second instance whose access tokens live 8 s and locks 4 s: the dashboard must
   // refresh its tokens unaided, and see a lock expire.
@@ -49,7 +48,8 @@ TEST(browser, web_apps_in_chromium) {
                                              {"LOG_LEVEL", "warn"}}));
 
   child_process suite(child_options{
-      .argv = {"node", "--test", "--test-reporter=spec", std::string(BAKEWIND_SOURCE_DIR) + "/tests/browser/web.test.mjs"},
+      .argv = {"node", "--test", "--test-reporter=spec",
+               std::string(BAKEWIND_SOURCE_DIR) + "/tests/browser/web.test.mjs"},
       .env = {{"BW_API_URL", "http://localhost:" + std::to_string(api.port())},
               {"BW_SITE_URL", site},
               {"BW_ADMIN_URL", admin},

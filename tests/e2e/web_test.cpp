@@ -88,16 +88,17 @@ TEST(web_apps, each_port_serves_its_own_folder_with_types_and_revalidation) {
   EXPECT_EQ(http_call(web().admin_port, "GET", "/logo.svg").header("content-type"), "image/svg+xml");
   expect_nest_404(http_call(web().site_port, "GET", "/admin.css"), "/admin.css on the site");
 
-  const auto again = http_call(web().admin_port, "GET", "/admin.css", "", "If-None-Match: " +
-                                                                              http_call(web().admin_port, "GET", "/admin.css").header("etag") + "\r\n");
+  const auto again =
+      http_call(web().admin_port, "GET", "/admin.css", "",
+                "If-None-Match: " + http_call(web().admin_port, "GET", "/admin.css").header("etag") + "\r\n");
   EXPECT_EQ(again.status, 304);
   // The API's own routes are not on these ports.
   EXPECT_EQ(http_call(web().admin_port, "GET", "/health/live").body, admin.body);
 }
 
 TEST(web_apps, app_routes_fall_back_to_index_html_but_missing_files_do_not) {
-  for (const std::string target : {"/auth/callback?session=abc", "/orders", "/orders/6f1c1f3e-0000-4000-8000-000000000001",
-                                   "/staff/"}) {
+  for (const std::string target :
+       {"/auth/callback?session=abc", "/orders", "/orders/6f1c1f3e-0000-4000-8000-000000000001", "/staff/"}) {
     const auto r = http_call(web().admin_port, "GET", target);
     EXPECT_EQ(r.status, 200) << target;
     EXPECT_EQ(r.body, "<!doctype html><title>admin</title>") << target;
@@ -108,8 +109,9 @@ TEST(web_apps, app_routes_fall_back_to_index_html_but_missing_files_do_not) {
 }
 
 TEST(web_apps, nothing_outside_the_folder_or_hidden_or_of_unknown_type_is_served) {
-  for (const std::string target : {"/../secret.html", "/%2e%2e/secret.html", "/..%2Fsecret.html", "/js/..%2F..%2Fsecret.html",
-                                   "/%2E%2E%5Csecret.html", "/link.html", "/.hidden.html", "/notes.exe", "/%2Fetc%2Fpasswd"}) {
+  for (const std::string target :
+       {"/../secret.html", "/%2e%2e/secret.html", "/..%2Fsecret.html", "/js/..%2F..%2Fsecret.html",
+        "/%2E%2E%5Csecret.html", "/link.html", "/.hidden.html", "/notes.exe", "/%2Fetc%2Fpasswd"}) {
     const auto r = http_call(web().admin_port, "GET", target);
     EXPECT_EQ(r.status, 404) << target << " " << r.body;
     EXPECT_FALSE(contains(r.body, "outside-bytes")) << target;
