@@ -103,6 +103,13 @@ TEST(web_apps, app_routes_fall_back_to_index_html_but_missing_files_do_not) {
     EXPECT_EQ(r.status, 200) << target;
     EXPECT_EQ(r.body, "<!doctype html><title>admin</title>") << target;
   }
+  raw_connection head(web().admin_port);
+  ASSERT_TRUE(head.send("HEAD /orders/abc HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto answer = head.read_reply(std::chrono::seconds(10), true);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->header("content-type"), "text/html; charset=utf-8");
+  EXPECT_TRUE(answer->body.empty());
   expect_nest_404(http_call(web().admin_port, "GET", "/missing.js"), "/missing.js");
   expect_nest_404(http_call(web().admin_port, "GET", "/js/missing.css"), "/js/missing.css");
   EXPECT_EQ(http_call(web().admin_port, "POST", "/orders").status, 404);
