@@ -4,12 +4,12 @@
 import { claimTransfer, config, storeTokens } from '../api.js';
 import { h } from '../ui.js';
 
-function expired(main, message) {
-  document.title = 'Sign-in link expired · BakeWind';
+function expired(main, message, heading = 'This sign-in link has expired') {
+  document.title = `${heading} · BakeWind`;
   const signIn = new URL('/signin', config.siteUrl).toString();
   main.replaceChildren(h('section', { class: 'card narrow center', 'aria-labelledby': 'expired-title' },
     h('img', { class: 'brand-mark', src: '/favicon.svg', alt: '', width: 44, height: 44 }),
-    h('h1', { id: 'expired-title' }, 'This sign-in link has expired'),
+    h('h1', { id: 'expired-title' }, heading),
     h('p', {}, message),
     h('a', { class: 'button primary', href: signIn }, 'Back to sign in')));
 }
@@ -29,7 +29,7 @@ export async function mountCallback(main, { start }) {
     if (error.status === 401 || error.status === 400) {
       expired(main, 'Sign-in links work once and only for a minute. Sign in again to continue.');
     } else {
-      expired(main, error.message);
+      expired(main, error.message, 'We could not sign you in');
     }
     return null;
   }
