@@ -143,7 +143,7 @@ def check_compose(path):
 # benchmarks, local servers and tools.
 NOT_FOR_BUILD = {"googletest", "libgtest-dev", "libgmock-dev", "libbenchmark-dev", "redis-server",
                  "postgresql-15", "postgresql-client-15", "curl", "wrk", "prometheus", "haproxy",
-                 "pgbouncer"}
+                 "pgbouncer", "chromium"}
 
 
 def instructions(path):

@@ -89,6 +89,10 @@ cl_instance_env() {
     JWT_SECRET="$CL_JWT_SECRET"
     TRUSTED_PROXIES=127.0.0.1
     LOG_FORMAT=json
+    # The web apps talk to haproxy; only the first instance serves them
+    # (SITE_PORT / ADMIN_PORT), the others pick unused ports (0).
+    PUBLIC_API_URL="http://localhost:$CL_PORT"
+    CORS_ORIGINS="http://localhost:${SITE_PORT:-3000},http://localhost:${ADMIN_PORT:-3001}"
   )
 }
 
@@ -99,7 +103,9 @@ cl_instances_start() {
     port=${CL_API_PORTS[i]}
     log="$CL_DIR/bakewind-$port.log"
     : >"$log" # this run's log only
-    cl_spawn "bakewind-$((i + 1))" "$log" env "${CL_INSTANCE_ENV[@]}" PORT="$port" "$BAKEWIND_BIN" serve
+    local web=(SITE_PORT=0 ADMIN_PORT=0)
+    ((i == 0)) && web=(SITE_PORT="${SITE_PORT:-3000}" ADMIN_PORT="${ADMIN_PORT:-3001}")
+    cl_spawn "bakewind-$((i + 1))" "$log" env "${CL_INSTANCE_ENV[@]}" "${web[@]}" PORT="$port" "$BAKEWIND_BIN" serve
   done
   for i in "${!CL_API_PORTS[@]}"; do
     port=${CL_API_PORTS[i]}

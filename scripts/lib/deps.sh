@@ -11,6 +11,7 @@ BW_DEB_PACKAGES=(
   redis-server postgresql-15 postgresql-client-15
   curl wrk prometheus
   haproxy pgbouncer
+  chromium
 )
 
 bw_deps() {

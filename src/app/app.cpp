@@ -2,6 +2,7 @@
 
 #include "app/event_loop.hpp"
 #include "app/telemetry.hpp"
+#include "app/web_apps.hpp"
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 #include "http/server.hpp"
@@ -46,12 +47,16 @@ struct application::impl {
       shared.redis_connections.push_back(&loops.back()->redis_link->stats());
     }
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
+    std::vector<asio::io_context*> ios;
+    for (auto& loop : loops) ios.push_back(&loop->io);
+    web = std::make_unique<web_apps>(cfg, ios);
   }
 
   // Drains the server, then each loop QUITs Redis, closes its pool and stops.
   asio::awaitable<void> shutdown() {
     core::log_info("shutting down", {{"graceMs", cfg.shutdown_grace.count()}});
     co_await server->shutdown(cfg.shutdown_grace);
+    co_await web->shutdown(cfg.shutdown_grace);
     if (events) events->close();
     for (auto& loop : loops) asio::co_spawn(loop->io, loop->close(), asio::detached);
   }
@@ -130,6 +135,7 @@ struct application::impl {
   const core::config& cfg;
   std::vector<std::unique_ptr<event_loop>> loops;
   std::unique_ptr<http::server> server;
+  std::unique_ptr<web_apps> web;  ///< the website and the dashboard (static files)
   std::unique_ptr<event_subscription> events;
 };
 
@@ -140,7 +146,9 @@ application::~application() = default;
 int application::serve() {
   auto& s = *impl_;
   s.server->listen();
+  s.web->listen();
   s.server->start();
+  s.web->start();
   auto& first = s.loops.front()->io;
   asio::signal_set signals(first, SIGINT, SIGTERM);
   asio::co_spawn(first, s.watch_signals(signals), asio::detached);
@@ -172,7 +180,14 @@ int application::serve() {
                      std::chrono::seconds(15), [&s] { return s.count_business(); }, "business count failed",
                      core::log_level::debug),
                  asio::detached);
-  core::log_info("listening", {{"host", s.cfg.host}, {"port", s.server->port()}, {"threads", s.cfg.threads}});
+  core::log_info("listening", {{"host", s.cfg.host},
+                               {"port", s.server->port()},
+                               {"sitePort", s.web->site_port()},
+                               {"adminPort", s.web->admin_port()},
+                               {"threads", s.cfg.threads}});
+  core::log_info("web apps", {{"site", s.web->config().site_url},
+                              {"admin", s.web->config().admin_url},
+                              {"api", s.web->config().api_url}});
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   for (auto& loop : s.loops) guards.push_back(asio::make_work_guard(loop->io));

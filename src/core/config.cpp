@@ -37,6 +37,33 @@ class reader {
   const env_lookup& env_;
 };
 
+// One origin (scheme, host, optional port; a trailing '/' is dropped).
+std::string public_origin(const char* name, std::string text) {
+  if (!text.empty() && text.back() == '/') text.pop_back();
+  auto origins = detail::parse_origins(name, text);
+  if (origins.size() != 1) throw config_error(name, "must be one origin like http://localhost:3000");
+  return origins.front();
+}
+
+// The web apps' origins, and CORS_ORIGINS's default from them: the browser
+// apps are the API's only cross-origin callers. A port of 0 is known only
+// once bound (the app fills the URLs in then), so it adds no default origin.
+void read_public_urls(const reader& r, config& c) {
+  if (auto v = r.get("PUBLIC_API_URL")) c.public_api_url = public_origin("PUBLIC_API_URL", *v);
+  if (auto v = r.get("PUBLIC_SITE_URL")) c.public_site_url = public_origin("PUBLIC_SITE_URL", *v);
+  if (auto v = r.get("PUBLIC_ADMIN_URL")) c.public_admin_url = public_origin("PUBLIC_ADMIN_URL", *v);
+  c.cors_origins.clear();
+  const auto add = [&c](const std::string& url, std::uint16_t port) {
+    if (!url.empty()) {
+      c.cors_origins.push_back(url);
+    } else if (port != 0) {
+      c.cors_origins.push_back("http://localhost:" + std::to_string(port));
+    }
+  };
+  add(c.public_site_url, c.site_port);
+  add(c.public_admin_url, c.admin_port);
+}
+
 void read_server(const reader& r, config& c) {
   if (auto v = r.get("BAKEWIND_ENV")) {
     if (*v != "development" && *v != "production" && *v != "test") {
@@ -46,14 +73,15 @@ void read_server(const reader& r, config& c) {
   }
   if (auto v = r.get("HOST")) c.host = *v;
   r.integer("PORT", c.port, 1, 65535);
-  r.integer("SITE_PORT", c.site_port, 1, 65535);
-  r.integer("ADMIN_PORT", c.admin_port, 1, 65535);
+  r.integer("SITE_PORT", c.site_port, 0, 65535);
+  r.integer("ADMIN_PORT", c.admin_port, 0, 65535);
   r.integer("THREADS", c.threads, 1, 256);
   if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
   r.duration("REQUEST_TIMEOUT_MS", c.request_timeout, 100, 600000);
   r.duration("IDLE_TIMEOUT_MS", c.idle_timeout, 100, 3600000);
   r.duration("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
   if (auto v = r.get("TRUSTED_PROXIES")) c.trusted_proxies = detail::parse_addresses("TRUSTED_PROXIES", *v);
+  read_public_urls(r, c);
   if (auto v = r.get("CORS_ORIGINS")) c.cors_origins = detail::parse_origins("CORS_ORIGINS", *v);
   if (auto v = r.get("LOG_LEVEL"); v && !parse_log_level(*v, c.level)) {
     throw config_error("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off");

@@ -31,8 +31,11 @@ struct config {
   std::string env = "development";                   ///< BAKEWIND_ENV: development, production or test.
   std::string host = "127.0.0.1";                    ///< HOST: address the API binds.
   std::uint16_t port = 8080;                         ///< PORT: the API port.
-  std::uint16_t site_port = 3000;                    ///< SITE_PORT: the public website.
-  std::uint16_t admin_port = 3001;                   ///< ADMIN_PORT: the admin dashboard.
+  std::uint16_t site_port = 3000;                    ///< SITE_PORT: the public website; 0 picks a free port.
+  std::uint16_t admin_port = 3001;                   ///< ADMIN_PORT: the admin dashboard; 0 picks a free port.
+  std::string public_api_url;    ///< PUBLIC_API_URL: the API origin browsers use; empty: http://localhost:PORT.
+  std::string public_site_url;   ///< PUBLIC_SITE_URL: the website's origin; empty: http://localhost:<site port>.
+  std::string public_admin_url;  ///< PUBLIC_ADMIN_URL: the dashboard's origin; empty: http://localhost:<admin port>.
   unsigned threads = 0;                              ///< THREADS: event loops; 0 until resolved to the core count.
   std::string redis_url = "redis://localhost:6379";  ///< REDIS_URL.
   std::vector<host_port> redis_sentinels;            ///< REDIS_SENTINELS: selects Sentinel mode when set.
@@ -61,7 +64,9 @@ struct config {
   unsigned rate_limit_claim_per_min = 30;                          ///< RATE_LIMIT_CLAIM_PER_MIN.
   unsigned rate_limit_register_per_hour = 10;                      ///< RATE_LIMIT_REGISTER_PER_HOUR.
   std::vector<std::string> trusted_proxies;     ///< TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed.
-  std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:3001"};  ///< CORS_ORIGINS.
+  /// CORS_ORIGINS; unset: the two apps' origins (PUBLIC_SITE_URL and PUBLIC_ADMIN_URL, or
+  /// http://localhost:SITE_PORT and http://localhost:ADMIN_PORT).
+  std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:3001"};
   log_level level = log_level::info;                                                           ///< LOG_LEVEL.
   log_format format = log_format::automatic;         ///< LOG_FORMAT: json, text or auto.
   std::string metrics_token;                         ///< METRICS_TOKEN: bearer token for /metrics when set.

@@ -82,6 +82,14 @@ route_match router::match(request& req) const {
     }
     return result;
   }
+  if (result.allowed.empty() && fallback_ && (req.verb == method::get || req.verb == method::head)) {
+    result.kind = route_match::found;
+    result.target = &fallback_;
+    result.pattern = "/*";
+    req.route = result.pattern;
+    req.route_params.clear();
+    return result;
+  }
   result.kind = result.allowed.empty() ? route_match::not_found : route_match::method_not_allowed;
   return result;
 }

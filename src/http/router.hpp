@@ -38,6 +38,11 @@ class router {
   /// goes to `h`; a plain GET there gets 426 Upgrade Required.
   void add_websocket(std::string_view pattern, ws_handler h);
 
+  /// Serves the GET and HEAD requests that no route matches (a static web
+  /// app's files); its pattern in logs and metrics is "/*". Without one,
+  /// such requests are 404.
+  void set_fallback(handler h) { fallback_ = std::move(h); }
+
   /// The WebSocket handler for `req`'s path, or null.
   const ws_handler* websocket_for(request& req) const;
 
@@ -64,6 +69,7 @@ class router {
 
   std::vector<route> routes_;
   std::vector<std::pair<route, ws_handler>> websockets_;
+  handler fallback_;
 };
 
 }  // namespace bakewind::http

@@ -32,6 +32,10 @@ child_process service::start(std::uint16_t port, std::vector<std::pair<std::stri
   if (!has("HOST")) env.emplace_back("HOST", "127.0.0.1");
   if (!has("LOG_FORMAT")) env.emplace_back("LOG_FORMAT", "json");
   if (!has("THREADS")) env.emplace_back("THREADS", "2");
+  // The web apps' servers too, so that services started side by side (and
+  // one a developer runs on 3000/3001) never collide.
+  if (!has("SITE_PORT")) env.emplace_back("SITE_PORT", "0");
+  if (!has("ADMIN_PORT")) env.emplace_back("ADMIN_PORT", "0");
   return child_process(child_options{.argv = {bakewind_binary(), "serve"}, .env = std::move(env)});
 }
 

@@ -104,6 +104,27 @@ TEST(config, bad_port_names_the_variable_and_the_range) {
   failure({{"ADMIN_PORT", "-1"}}, "ADMIN_PORT");
 }
 
+TEST(config, web_app_urls_default_to_localhost_and_set_the_cors_default) {
+  const auto c = load({{"SITE_PORT", "4000"}, {"ADMIN_PORT", "4001"}});
+  EXPECT_TRUE(c.public_api_url.empty());  // http://localhost:PORT, filled in by the app
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"http://localhost:4000", "http://localhost:4001"}));
+
+  const auto set = load({{"PUBLIC_API_URL", "https://api.bakewind.test/"},
+                         {"PUBLIC_SITE_URL", "https://bakewind.test"},
+                         {"PUBLIC_ADMIN_URL", "https://admin.bakewind.test"}});
+  EXPECT_EQ(set.public_api_url, "https://api.bakewind.test");
+  EXPECT_EQ(set.cors_origins, (std::vector<std::string>{"https://bakewind.test", "https://admin.bakewind.test"}));
+
+  // Port 0 (pick a free one) adds no default origin; CORS_ORIGINS always wins.
+  EXPECT_EQ(load({{"SITE_PORT", "0"}, {"ADMIN_PORT", "3001"}}).cors_origins,
+            (std::vector<std::string>{"http://localhost:3001"}));
+  EXPECT_EQ(load({{"SITE_PORT", "0"}, {"CORS_ORIGINS", "https://x.test"}}).cors_origins,
+            (std::vector<std::string>{"https://x.test"}));
+  failure({{"PUBLIC_API_URL", "localhost:8080"}}, "PUBLIC_API_URL");
+  failure({{"PUBLIC_ADMIN_URL", "http://a.test/admin"}}, "PUBLIC_ADMIN_URL");
+  failure({{"PUBLIC_SITE_URL", "http://a.test,http://b.test"}}, "PUBLIC_SITE_URL");
+}
+
 TEST(config, bad_numbers_are_refused) {
   failure({{"THREADS", "0"}}, "THREADS");
   failure({{"JWT_ACCESS_TTL", "ten"}}, "JWT_ACCESS_TTL");

@@ -87,5 +87,25 @@ TEST_F(router_test, table_groups_methods_by_pattern) {
   EXPECT_EQ(t[0].second.size(), 2u);
 }
 
+TEST_F(router_test, fallback_takes_get_and_head_that_match_no_route) {
+  routes.set_fallback(named("static"));
+  auto get = make(method::get, {"orders", "abc"});
+  const auto m = routes.match(get);
+  EXPECT_EQ(m.kind, route_match::found);
+  EXPECT_EQ(m.pattern, "/*");
+  EXPECT_EQ(get.route, "/*");
+  auto head = make(method::head, {});
+  EXPECT_EQ(routes.match(head).kind, route_match::found);
+  auto post = make(method::post, {"orders", "abc"});
+  EXPECT_EQ(routes.match(post).kind, route_match::not_found);
+  // Real routes still win, and a known path with the wrong method stays a 405.
+  auto list = make(method::get, {"api", "v1", "orders"});
+  EXPECT_EQ(routes.match(list).pattern, "/api/v1/orders");
+  auto wrong = make(method::get, {"api", "v1", "orders", "x", "lock", "y"});
+  EXPECT_EQ(routes.match(wrong).pattern, "/*");
+  auto put = make(method::put, {"api", "v1", "orders"});
+  EXPECT_EQ(routes.match(put).kind, route_match::method_not_allowed);
+}
+
 }  // namespace
 }  // namespace bakewind::http
