@@ -12,6 +12,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <stdexcept>
 
 namespace bakewind::test {
 namespace {
@@ -28,24 +30,41 @@ TEST(browser, web_apps_in_chromium) {
       << "playwright-core is missing: scripts/test runs npm ci in " << web_dir;
 
   const auto database = auth_e2e::migrated_database("browser");
-  const auto site_port = free_port();
-  const auto admin_port = free_port();
-  const std::string site = "http://localhost:" + std::to_string(site_port);
-  const std::string admin = "http://localhost:" + std::to_string(admin_port);
-  service api(auth_e2e::service_env(
-      database, auth_e2e::shared_redis().url(),
-      {{"SITE_PORT", std::to_string(site_port)}, {"ADMIN_PORT", std::to_string(admin_port)}, {"LOG_LEVEL", "warn"}}));
+  // Ports picked free may be taken by another test's socket before the
+  // service binds them (ctest -j2): then pick again, up to three times.
+  struct started {
+    std::unique_ptr<service> svc;
+    std::uint16_t site_port = 0;
+    std::uint16_t admin_port = 0;
+  };
+  auto start = [&](env_list extra) {
+    for (int attempt = 1;; ++attempt) {
+      started s;
+      s.site_port = free_port();
+      s.admin_port = free_port();
+      env_list env = extra;
+      env.emplace_back("SITE_PORT", std::to_string(s.site_port));
+      env.emplace_back("ADMIN_PORT", std::to_string(s.admin_port));
+      env.emplace_back("LOG_LEVEL", "warn");
+      try {
+        s.svc = std::make_unique<service>(auth_e2e::service_env(database, auth_e2e::shared_redis().url(), env));
+        return s;
+      } catch (const std::runtime_error& e) {
+        if (attempt == 3 || std::string(e.what()).find("Address already in use") == std::string::npos) throw;
+      }
+    }
+  };
+  const started main_instance = start({});
+  service& api = *main_instance.svc;
+  const std::string site = "http://localhost:" + std::to_string(main_instance.site_port);
+  const std::string admin = "http://localhost:" + std::to_string(main_instance.admin_port);
 
   // A second instance whose access tokens live 8 s and locks 4 s: the dashboard must
   // refresh its tokens unaided, and see a lock expire.
-  const auto short_site_port = free_port();
-  const auto short_admin_port = free_port();
-  service short_lived(auth_e2e::service_env(database, auth_e2e::shared_redis().url(),
-                                            {{"SITE_PORT", std::to_string(short_site_port)},
-                                             {"ADMIN_PORT", std::to_string(short_admin_port)},
-                                             {"JWT_ACCESS_TTL", "8"},
-                                             {"ORDER_LOCK_TTL", "4"},
-                                             {"LOG_LEVEL", "warn"}}));
+  const started short_instance = start({{"JWT_ACCESS_TTL", "8"}, {"ORDER_LOCK_TTL", "4"}});
+  service& short_lived = *short_instance.svc;
+  const auto short_site_port = short_instance.site_port;
+  const auto short_admin_port = short_instance.admin_port;
 
   child_process suite(child_options{
       .argv = {"node", "--test", "--test-reporter=spec",
