@@ -3,6 +3,7 @@
 #include "app/event_loop.hpp"
 #include "app/telemetry.hpp"
 #include "app/web_apps.hpp"
+#include "redis/server_identity.hpp"
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 #include "http/server.hpp"
@@ -84,6 +85,16 @@ struct application::impl {
     co_await loop.locks.ensure_ready();
   }
 
+  // A connection that reached another Redis server (redis/server_identity)
+  // makes both data sets untrusted until refilled: start the refills when
+  // that shows, not at the next marker check.
+  asio::awaitable<void> follow_server_changes() {
+    const auto now = redis::server_changes();
+    if (now == changes_seen) co_return;
+    changes_seen = now;
+    co_await check_markers();
+  }
+
   asio::awaitable<void> count_business() {
     auto& loop = *loops.front();
     co_await shared.counts.refresh(loop.pg, loop.redis);
@@ -136,6 +147,7 @@ struct application::impl {
   std::vector<std::unique_ptr<event_loop>> loops;
   std::unique_ptr<http::server> server;
   std::unique_ptr<web_apps> web;  ///< the website and the dashboard (static files)
+  std::uint64_t changes_seen = 0;  ///< redis::server_changes() when follow_server_changes last acted
   std::unique_ptr<event_subscription> events;
 };
 
@@ -172,6 +184,11 @@ int application::serve() {
                  core::every(
                      std::chrono::seconds(5), [&s] { return s.check_markers(); }, "redis marker check failed",
                      core::log_level::debug),
+                 asio::detached);
+  asio::co_spawn(first,
+                 core::every(
+                     std::chrono::milliseconds(250), [&s] { return s.follow_server_changes(); },
+                     "redis server change check failed", core::log_level::debug),
                  asio::detached);
   // The business counts of /health and /metrics, kept fresh in the background.
   asio::co_spawn(first, s.count_business(), asio::detached);

@@ -172,11 +172,11 @@ asio::awaitable<void> revocation::ensure_ready() {
 
 void revocation::start_refill(const asio::any_io_executor& ex) {
   if (!shared_.refill.begin()) return;
-  core::spawn_logged(ex, refill(), "revocation refill failed", [&shared = shared_] { shared.refill.ended(); });
+  auto runs = redis::refill_until_current(shared_.refill, [this] { return refill(); });
+  core::spawn_logged(ex, std::move(runs), "revocation refill failed", [&shared = shared_] { shared.refill.ended(); });
 }
 
 asio::awaitable<void> revocation::refill() {
-  const auto changes = redis::server_changes();
   core::log_info("revocation refill started");
   std::size_t copied = 0;
   std::string after;
@@ -220,7 +220,6 @@ asio::awaitable<void> revocation::refill() {
   }
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(std::chrono::system_clock::now()));
-  shared_.refill.completed(changes);
   core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
 }
 

@@ -393,11 +393,11 @@ asio::awaitable<void> lock_service::ensure_ready() {
 
 void lock_service::start_refill(const asio::any_io_executor& ex) {
   if (!mark_.begin()) return;
-  core::spawn_logged(ex, refill(), "lock refill failed", [&mark = mark_] { mark.ended(); });
+  auto runs = redis::refill_until_current(mark_, [this] { return refill(); });
+  core::spawn_logged(ex, std::move(runs), "lock refill failed", [&mark = mark_] { mark.ended(); });
 }
 
 asio::awaitable<void> lock_service::refill() {
-  const auto changes = redis::server_changes();
   const auto live = co_await store_.live_in("");
   for (const auto& l : live) co_await mirror(l);
   // Entries of locks PostgreSQL does not hold (a server that came back with
@@ -424,7 +424,6 @@ asio::awaitable<void> lock_service::refill() {
   for (const auto& [order_id, bakery_id] : in_redis) co_await copy_from_record(order_id, bakery_id);
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(system_clock::now()));
-  mark_.completed(changes);
   core::log_info("lock refill done",
                  {{"locks", static_cast<std::uint64_t>(again.size())}, {"stale", static_cast<std::uint64_t>(in_redis.size())}});
 }

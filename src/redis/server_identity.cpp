@@ -11,6 +11,15 @@ std::atomic<std::uint64_t> changes{0};
 
 std::uint64_t server_changes() noexcept { return changes.load(std::memory_order_acquire); }
 
+boost::asio::awaitable<void> refill_until_current(refill_mark& mark, std::function<boost::asio::awaitable<void>()> fill) {
+  for (int run = 0; run < 3; ++run) {
+    const auto at = server_changes();
+    co_await fill();
+    mark.completed(at);
+    if (server_changes() == at) co_return;
+  }
+}
+
 namespace detail {
 
 std::string run_id_of(const reply& info) {

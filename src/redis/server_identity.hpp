@@ -9,8 +9,11 @@
 
 #include "redis/reply.hpp"
 
+#include <boost/asio/awaitable.hpp>
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace bakewind::redis {
@@ -37,6 +40,11 @@ struct refill_mark {
   /// The refill ended, complete or not.
   void ended() noexcept { running.store(false, std::memory_order_release); }
 };
+
+/// Runs `fill` (a whole refill of the data set `mark` vouches for) and marks
+/// it complete; again, up to three runs in all, while a connection reached
+/// another server during the run (that server may have missed its writes).
+boost::asio::awaitable<void> refill_until_current(refill_mark& mark, std::function<boost::asio::awaitable<void>()> fill);
 
 namespace detail {
 

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 namespace bakewind::redis {
 namespace {
 
@@ -60,6 +64,34 @@ TEST(server_identity, a_refill_vouches_only_until_the_next_change) {
   detail::note_server(last, "c");
   mark.completed(began);
   mark.ended();
+  EXPECT_FALSE(mark.current());
+}
+
+TEST(server_identity, a_refill_runs_again_when_a_server_changed_during_it) {
+  boost::asio::io_context io;
+  refill_mark mark;
+  std::string last;
+  int runs = 0;
+  auto fill = [&]() -> boost::asio::awaitable<void> {
+    if (++runs == 1) detail::note_server(last, "new-" + std::to_string(server_changes()));
+    co_return;
+  };
+  boost::asio::co_spawn(io, refill_until_current(mark, fill), boost::asio::detached);
+  io.run();
+  EXPECT_EQ(runs, 2) << "the first run saw a change: one more";
+  EXPECT_TRUE(mark.current());
+
+  // A server that keeps changing: three runs at most.
+  runs = 0;
+  auto restless = [&]() -> boost::asio::awaitable<void> {
+    ++runs;
+    detail::note_server(last, "x-" + std::to_string(server_changes()));
+    co_return;
+  };
+  boost::asio::co_spawn(io, refill_until_current(mark, restless), boost::asio::detached);
+  io.restart();
+  io.run();
+  EXPECT_EQ(runs, 3);
   EXPECT_FALSE(mark.current());
 }
 
