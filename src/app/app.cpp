@@ -17,6 +17,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
 #include <thread>
 
 namespace bakewind::app {
@@ -25,12 +27,31 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Every connection is a descriptor, and the soft limit is often 1024: take
+// the hard limit, and say so when even that is short of MAX_CONNECTIONS and
+// what Redis, PostgreSQL and the files need besides.
+void raise_descriptor_limit(int max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const auto needed = static_cast<rlim_t>(max_connections) + 256;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    core::log_warn("descriptor limit below MAX_CONNECTIONS: raise it (ulimit -n) or lower MAX_CONNECTIONS",
+                   {{"limit", static_cast<std::uint64_t>(limit.rlim_cur)}, {"maxConnections", max_connections}});
+  }
+}
+
 http::server_options server_options_from(const core::config& cfg) {
   http::server_options o;
   o.host = cfg.host;
   o.port = cfg.port;
   o.request_timeout = cfg.request_timeout;
   o.idle_timeout = cfg.idle_timeout;
+  o.max_connections = static_cast<std::size_t>(cfg.max_connections);
+  o.ws_message_rate = cfg.ws_message_rate;
   o.cors_origins = cfg.cors_origins;
   return o;
 }
@@ -157,6 +178,7 @@ application::~application() = default;
 
 int application::serve() {
   auto& s = *impl_;
+  raise_descriptor_limit(s.cfg.max_connections);
   s.server->listen();
   s.web->listen();
   s.server->start();

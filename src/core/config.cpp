@@ -79,6 +79,8 @@ void read_server(const reader& r, config& c) {
   if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
   r.duration("REQUEST_TIMEOUT_MS", c.request_timeout, 100, 600000);
   r.duration("IDLE_TIMEOUT_MS", c.idle_timeout, 100, 3600000);
+  r.integer("MAX_CONNECTIONS", c.max_connections, 1, 1000000);
+  r.integer("WS_MESSAGE_RATE", c.ws_message_rate, 1, 100000);
   r.duration("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
   if (auto v = r.get("TRUSTED_PROXIES")) c.trusted_proxies = detail::parse_addresses("TRUSTED_PROXIES", *v);
   read_public_urls(r, c);

@@ -73,6 +73,8 @@ struct config {
   std::string web_dir = default_web_dir();           ///< WEB_DIR: browser assets (node_modules/) and web apps.
   std::chrono::milliseconds request_timeout{10000};  ///< REQUEST_TIMEOUT_MS: to receive one whole request.
   std::chrono::milliseconds idle_timeout{65000};     ///< IDLE_TIMEOUT_MS: keep-alive wait for the next request.
+  int max_connections = 10000;                       ///< MAX_CONNECTIONS: open API connections; more are closed at once.
+  int ws_message_rate = 20;                          ///< WS_MESSAGE_RATE: a WebSocket client's messages a second.
   std::chrono::milliseconds shutdown_grace{10000};   ///< SHUTDOWN_GRACE_MS: in-flight requests' time to finish.
 };
 

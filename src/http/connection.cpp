@@ -145,7 +145,7 @@ class connection {
       keep = false;
       co_return true;
     }
-    auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(accept));
+    auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(accept), server_.options.ws_message_rate);
     entry_->stream = &ws->tcp();
     entry_->websocket = ws.get();
     co_await ws->run(std::move(message));

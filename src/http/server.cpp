@@ -40,6 +40,22 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::server_state> state, t
       co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    if (s.open.load() >= s.options.max_connections) {
+      // Closed before it costs a coroutine: a flood of connections (or
+      // slowloris) cannot take the process past its descriptors.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      if (!s.at_limit) {
+        s.at_limit = true;
+        core::log_warn("connection limit reached: closing new connections",
+                       {{"limit", static_cast<std::uint64_t>(s.options.max_connections)}});
+      }
+      continue;
+    }
+    if (s.at_limit) {
+      s.at_limit = false;
+      core::log_info("connection limit no longer reached", {{"open", s.open.load()}});
+    }
     ++s.open;
     // Spawned from the connection's own loop, so that its cancellation slot is
     // only ever touched from that thread; the completion handler owns the signal.

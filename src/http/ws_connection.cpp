@@ -10,6 +10,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 namespace bakewind::http::detail {
 
 namespace asio = boost::asio;
@@ -20,8 +23,8 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-ws_connection::ws_connection(beast::tcp_stream stream, ws_accept callbacks)
-    : ws_(std::move(stream)), callbacks_(std::move(callbacks)) {}
+ws_connection::ws_connection(beast::tcp_stream stream, ws_accept callbacks, double message_rate)
+    : ws_(std::move(stream)), callbacks_(std::move(callbacks)), message_rate_(message_rate) {}
 
 asio::awaitable<void> ws_connection::run(beast::http::request<beast::http::string_body> upgrade) {
   auto self = shared_from_this();
@@ -35,9 +38,27 @@ asio::awaitable<void> ws_connection::run(beast::http::request<beast::http::strin
   open_ = true;
   if (callbacks_.on_open) callbacks_.on_open(self);
   beast::flat_buffer buffer;
+  // A token bucket: `message_rate_` a second, up to twice that saved up.
+  const double burst = 2 * message_rate_;
+  double tokens = burst;
+  auto refilled = std::chrono::steady_clock::now();
   while (true) {
     auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
     if (ec) break;
+    if (closing_) {
+      buffer.consume(buffer.size());
+      continue;  // we are closing: what the client still sends is not handled
+    }
+    const auto now = std::chrono::steady_clock::now();
+    tokens = std::min(burst, tokens + std::chrono::duration<double>(now - refilled).count() * message_rate_);
+    refilled = now;
+    if (tokens < 1) {
+      core::log_info("websocket client over its message rate, closing it", {{"ratePerSecond", message_rate_}});
+      begin_close(close_code::policy_violation, "message rate exceeded");
+      buffer.consume(buffer.size());
+      continue;  // read on: the close handshake ends the loop
+    }
+    tokens -= 1;
     if (ws_.got_text() && callbacks_.on_message) {
       const auto data = buffer.cdata();
       callbacks_.on_message(self, std::string_view(static_cast<const char*>(data.data()), data.size()));

@@ -42,6 +42,7 @@ struct server_state {
   request_metrics metrics;
   std::vector<std::unique_ptr<loop_state>> loops;
   std::size_t next_loop = 0;  ///< touched by the accept loop only
+  bool at_limit = false;      ///< max_connections reached (accept loop only): logged once per episode
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
 

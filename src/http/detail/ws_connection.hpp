@@ -20,7 +20,9 @@ class ws_connection : public ws_channel, public std::enable_shared_from_this<ws_
   /// Messages a client may have waiting before it counts as not reading.
   static constexpr std::size_t max_queue = 256;
 
-  ws_connection(boost::beast::tcp_stream stream, ws_accept callbacks);
+  /// `message_rate`: messages a second the client may send on average
+  /// (twice that in a burst); a faster client is closed with 1008.
+  ws_connection(boost::beast::tcp_stream stream, ws_accept callbacks, double message_rate);
 
   /// Completes the handshake for `upgrade`, then serves until the connection ends.
   boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
@@ -43,6 +45,7 @@ class ws_connection : public ws_channel, public std::enable_shared_from_this<ws_
   bool writing_ = false;
   bool closing_ = false;
   std::optional<boost::beast::websocket::close_reason> pending_close_;
+  double message_rate_;
 };
 
 }  // namespace bakewind::http::detail
