@@ -64,7 +64,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# 9 ports, and 6 Redis Cluster node ports whose port + 10000 (cluster bus)
+# 9 ports (haproxy and its stats, 3 instances, PostgreSQL, PgBouncer, the
+# website and the dashboard of the first instance), and 6 Redis Cluster node ports whose port + 10000 (cluster bus)
 # is free too, all distinct.
 read -r -a ports < <(python3 - <<'EOF'
 import random, socket
@@ -95,6 +96,7 @@ export CLUSTER_DIR="$tmp/cluster" CLUSTER_BIN="$BIN" DEMO_DATA=off \
   CLUSTER_PORT=$haproxy_port CLUSTER_STATS_PORT=${ports[1]} \
   CLUSTER_API_PORTS="${ports[2]} ${ports[3]} ${ports[4]}" \
   CLUSTER_PG_PORT=${ports[5]} CLUSTER_PGBOUNCER_PORT=${ports[6]} \
+  SITE_PORT=${ports[7]} ADMIN_PORT=${ports[8]} \
   CLUSTER_NODE_PORTS="${ports[*]:9:6}"
 api="http://127.0.0.1:$haproxy_port"
 
@@ -154,7 +156,7 @@ for pid in "${recorded[@]}"; do
 done
 bus=()
 for port in "${ports[@]:9:6}"; do bus+=("$((port + 10000))"); done
-for port in "${ports[@]:0:7}" "${ports[@]:9:6}" "${bus[@]}"; do
+for port in "${ports[@]}" "${bus[@]}"; do
   ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail "port $port is still open"
 done
 say "SIGINT: the script and its ${#recorded[@]} processes exited, their ports are closed"
