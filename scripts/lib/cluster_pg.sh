@@ -2,7 +2,8 @@
 # scripts/cluster: PostgreSQL 15 (its own cluster, run as the postgres user)
 # and PgBouncer in transaction pooling mode in front of it, both in
 # .data/cluster/postgres/ (or, when the postgres user cannot reach the
-# checkout, in /var/lib/bakewind/<hash>/cluster, linked from there).
+# checkout, in /var/lib/bakewind/<hash>/cluster, linked from there; <hash>
+# of the checkout, or of CLUSTER_DIR when that is set elsewhere).
 # PostgreSQL asks for passwords (SCRAM) on TCP; PgBouncer too, from its
 # userlist, and it logs in to PostgreSQL as the same user.
 
@@ -11,14 +12,15 @@ CL_PG_DIRECT_URL=""  # for migrations and admin work: straight to PostgreSQL
 CL_PG_POOLED_URL=""  # for the instances: through PgBouncer
 
 cl_pg_home() {
-  local link="$CL_DIR/postgres" sha
+  local link="$CL_DIR/postgres" sha key=$ROOT
+  [[ $CL_DIR == "$ROOT/.data/cluster" ]] || key=$CL_DIR
   if [[ -L $link ]]; then
     CL_PG_HOME=$(readlink -f "$link")
   elif [[ -d $link ]] || ((EUID != 0)) || runuser -u postgres -- test -x "$CL_DIR" 2>/dev/null; then
     mkdir -p "$link"
     CL_PG_HOME=$(readlink -f "$link")
   else
-    sha=$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)
+    sha=$(printf '%s' "$key" | sha256sum | cut -c1-16)
     CL_PG_HOME="/var/lib/bakewind/$sha/cluster"
     mkdir -p "$CL_PG_HOME"
     chmod 755 /var/lib/bakewind "/var/lib/bakewind/$sha"

@@ -2,28 +2,36 @@
 # scripts/cluster: its settings (ports from the environment) and the
 # processes it starts. Every process is a direct child of the script, in a
 # session of its own (a Ctrl-C in the terminal reaches only the script), and
-# is recorded with its start time in .data/cluster/run.pids, so that only
-# what this run started is ever stopped, and what a run killed with -9 left
-# behind can be recognised and stopped by the next one.
+# is recorded with its start time in .data/cluster/run.pids (or
+# $CLUSTER_DIR/run.pids), so that only what this run started is ever stopped,
+# and what a run killed with -9 left behind can be recognised and stopped by
+# the next one.
 # Needs common.sh and services.sh (bw_proc_start, bw_proc_id).
 
-CL_DIR="$ROOT/.data/cluster"
+CL_DIR="$ROOT/.data/cluster" # cl_settings: CLUSTER_DIR overrides it
 CL_RECORD="$CL_DIR/run.pids"
+CL_REDIS_MODE=sentinel       # or cluster (scripts/cluster --cluster): set before cl_settings
 CL_NAMES=()
 CL_PIDS=()
 
 # --- settings ----------------------------------------------------------------
 
 # Sets the CL_* settings from the environment (defaults in brackets) and
-# checks them: whole numbers 1..65535, no port used twice.
+# checks them: whole numbers 1..65535, no port used twice. Only the Redis
+# ports of CL_REDIS_MODE count: the Sentinel ones, or the Cluster nodes' and
+# their cluster bus ports (each node's port + 10000).
 # shellcheck disable=SC2034 # the other cluster_*.sh use them
 cl_settings() {
+  CL_DIR=${CLUSTER_DIR:-$ROOT/.data/cluster}        # data, configs, logs, run.pids
+  [[ $CL_DIR == /* ]] || CL_DIR="$PWD/$CL_DIR"
+  CL_RECORD="$CL_DIR/run.pids"
   CL_PORT=${CLUSTER_PORT:-8080}                     # haproxy, the one entry point
   CL_STATS_PORT=${CLUSTER_STATS_PORT:-8404}         # haproxy's stats page
   read -r -a CL_API_PORTS <<<"${CLUSTER_API_PORTS:-8081 8082 8083}"
   CL_REDIS_PORT=${CLUSTER_REDIS_PORT:-6380}         # the first master
   CL_REPLICA_PORT=${CLUSTER_REPLICA_PORT:-6381}
   read -r -a CL_SENTINEL_PORTS <<<"${CLUSTER_SENTINEL_PORTS:-26380 26381 26382}"
+  read -r -a CL_NODE_PORTS <<<"${CLUSTER_NODE_PORTS:-7000 7001 7002 7003 7004 7005}" # --cluster
   CL_PG_PORT=${CLUSTER_PG_PORT:-5433}
   CL_PGBOUNCER_PORT=${CLUSTER_PGBOUNCER_PORT:-6433}
   # Local development secrets, nothing more.
@@ -33,10 +41,19 @@ cl_settings() {
   CL_THREADS=${CLUSTER_THREADS:-1}
 
   ((${#CL_API_PORTS[@]} >= 1)) || bw_die "CLUSTER_API_PORTS names no port"
-  ((${#CL_SENTINEL_PORTS[@]} >= 1)) || bw_die "CLUSTER_SENTINEL_PORTS names no port"
-  local p seen=" "
-  for p in "$CL_PORT" "$CL_STATS_PORT" "${CL_API_PORTS[@]}" "$CL_REDIS_PORT" "$CL_REPLICA_PORT" \
-    "${CL_SENTINEL_PORTS[@]}" "$CL_PG_PORT" "$CL_PGBOUNCER_PORT"; do
+  local p seen=" " redis_ports=()
+  if [[ $CL_REDIS_MODE == cluster ]]; then
+    ((${#CL_NODE_PORTS[@]} == 6)) || bw_die "CLUSTER_NODE_PORTS must name 6 ports (3 masters, 3 replicas)"
+    for p in "${CL_NODE_PORTS[@]}"; do
+      [[ ! $p =~ ^[0-9]+$ ]] || ((p <= 55535)) || bw_die "CLUSTER_NODE_PORTS: $p + 10000 (its cluster bus port) is past 65535"
+      redis_ports+=("$p" "$((${p//[!0-9]/} + 10000))")
+    done
+  else
+    ((${#CL_SENTINEL_PORTS[@]} >= 1)) || bw_die "CLUSTER_SENTINEL_PORTS names no port"
+    redis_ports=("$CL_REDIS_PORT" "$CL_REPLICA_PORT" "${CL_SENTINEL_PORTS[@]}")
+  fi
+  for p in "$CL_PORT" "$CL_STATS_PORT" "${CL_API_PORTS[@]}" "${redis_ports[@]}" \
+    "$CL_PG_PORT" "$CL_PGBOUNCER_PORT"; do
     if [[ ! $p =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then
       bw_die "'$p' is not a port (CLUSTER_*PORT* variables take numbers 1..65535; lists are space-separated)"
     fi
@@ -52,9 +69,16 @@ cl_check_ports_free() {
   cl_port_free CLUSTER_PORT "$CL_PORT"
   cl_port_free CLUSTER_STATS_PORT "$CL_STATS_PORT"
   for p in "${CL_API_PORTS[@]}"; do cl_port_free CLUSTER_API_PORTS "$p"; done
-  cl_port_free CLUSTER_REDIS_PORT "$CL_REDIS_PORT"
-  cl_port_free CLUSTER_REPLICA_PORT "$CL_REPLICA_PORT"
-  for p in "${CL_SENTINEL_PORTS[@]}"; do cl_port_free CLUSTER_SENTINEL_PORTS "$p"; done
+  if [[ $CL_REDIS_MODE == cluster ]]; then
+    for p in "${CL_NODE_PORTS[@]}"; do
+      cl_port_free CLUSTER_NODE_PORTS "$p"
+      cl_port_free "CLUSTER_NODE_PORTS + 10000, cluster bus" "$((p + 10000))"
+    done
+  else
+    cl_port_free CLUSTER_REDIS_PORT "$CL_REDIS_PORT"
+    cl_port_free CLUSTER_REPLICA_PORT "$CL_REPLICA_PORT"
+    for p in "${CL_SENTINEL_PORTS[@]}"; do cl_port_free CLUSTER_SENTINEL_PORTS "$p"; done
+  fi
   cl_port_free CLUSTER_PG_PORT "$CL_PG_PORT"
   cl_port_free CLUSTER_PGBOUNCER_PORT "$CL_PGBOUNCER_PORT"
   ((${#taken[@]} == 0)) && return 0
@@ -140,7 +164,8 @@ cl_stop_how() {
 }
 
 # Stops everything this run started, in reverse order of start (haproxy,
-# the instances, PgBouncer, PostgreSQL, the Sentinels, then the Redis nodes),
+# the instances, PgBouncer, PostgreSQL, the Sentinels, then the Redis nodes,
+# the Cluster's replicas before its masters),
 # waiting for each to be gone. Safe to call more than once.
 cl_stop_all() {
   local i name pid how

@@ -102,3 +102,14 @@ cl_redis_start() {
   done
   bw_log "redis: master 127.0.0.1:$CL_REDIS_PORT, replica :$CL_REPLICA_PORT in sync, ${#CL_SENTINEL_PORTS[@]} Sentinels agree"
 }
+
+# The summary's Redis lines; REL is the data folder relative to the checkout.
+cl_redis_summary() { # REL
+  local i sentinels=""
+  for i in "${!CL_SENTINEL_PORTS[@]}"; do sentinels+=" ${CL_SENTINEL_PORTS[i]}"; done
+  cat <<EOF
+  Redis master     127.0.0.1:$CL_REDIS_PORT    REDISCLI_AUTH=$CL_REDIS_ADMIN_PASSWORD redis-cli -p $CL_REDIS_PORT
+  Redis replica    127.0.0.1:$CL_REPLICA_PORT    (service user: redis-cli -p $CL_REDIS_PORT --user bakewind --pass $CL_REDIS_PASSWORD)
+  Sentinels        127.0.0.1:${sentinels# }  master name "$CL_SENTINEL_NAME": redis-cli -p ${CL_SENTINEL_PORTS[0]} SENTINEL get-master-addr-by-name $CL_SENTINEL_NAME
+EOF
+}

@@ -76,16 +76,22 @@ cl_http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 
 # Environment of every instance: the same secret, Redis and PgBouncer.
 cl_instance_env() {
-  local sentinels="" p
-  for p in "${CL_SENTINEL_PORTS[@]}"; do sentinels+="${sentinels:+,}127.0.0.1:$p"; done
+  local sentinels="" p redis=()
+  if [[ $CL_REDIS_MODE == cluster ]]; then
+    # The slot map comes from the nodes; REDIS_URL gives the user and password.
+    redis=(REDIS_URL="redis://bakewind:$CL_REDIS_PASSWORD@127.0.0.1:${CL_NODE_PORTS[0]}"
+      REDIS_CLUSTER_NODES="$(cl_rcluster_seeds)")
+  else
+    for p in "${CL_SENTINEL_PORTS[@]}"; do sentinels+="${sentinels:+,}127.0.0.1:$p"; done
+    # The master comes from the Sentinels; REDIS_URL gives the user and password.
+    redis=(REDIS_URL="redis://bakewind:$CL_REDIS_PASSWORD@127.0.0.1:$CL_REDIS_PORT"
+      REDIS_SENTINELS="$sentinels" REDIS_SENTINEL_NAME="$CL_SENTINEL_NAME")
+  fi
   CL_INSTANCE_ENV=(
     HOST=127.0.0.1
     THREADS="$CL_THREADS"
     DATABASE_URL="$CL_PG_POOLED_URL"
-    # The master comes from the Sentinels; REDIS_URL gives the user and password.
-    REDIS_URL="redis://bakewind:$CL_REDIS_PASSWORD@127.0.0.1:$CL_REDIS_PORT"
-    REDIS_SENTINELS="$sentinels"
-    REDIS_SENTINEL_NAME="$CL_SENTINEL_NAME"
+    "${redis[@]}"
     JWT_SECRET="$CL_JWT_SECRET"
     TRUSTED_PROXIES=127.0.0.1
     LOG_FORMAT=json
