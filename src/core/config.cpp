@@ -81,6 +81,7 @@ void read_server(const reader& r, config& c) {
   r.duration("IDLE_TIMEOUT_MS", c.idle_timeout, 100, 3600000);
   r.integer("MAX_CONNECTIONS", c.max_connections, 1, 1000000);
   r.integer("WS_MESSAGE_RATE", c.ws_message_rate, 1, 100000);
+  r.integer("CONNECTION_REQUEST_RATE", c.connection_request_rate, 1, 10000000);
   r.duration("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
   if (auto v = r.get("TRUSTED_PROXIES")) c.trusted_proxies = detail::parse_addresses("TRUSTED_PROXIES", *v);
   read_public_urls(r, c);

@@ -75,6 +75,7 @@ struct config {
   std::chrono::milliseconds idle_timeout{65000};     ///< IDLE_TIMEOUT_MS: keep-alive wait for the next request.
   int max_connections = 10000;                       ///< MAX_CONNECTIONS: open API connections; more are closed at once.
   int ws_message_rate = 20;                          ///< WS_MESSAGE_RATE: a WebSocket client's messages a second.
+  int connection_request_rate = 2000;                ///< CONNECTION_REQUEST_RATE: requests a second on one connection.
   std::chrono::milliseconds shutdown_grace{10000};   ///< SHUTDOWN_GRACE_MS: in-flight requests' time to finish.
 };
 

@@ -7,6 +7,7 @@
 #include "http/detail/ws_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -15,6 +16,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <chrono>
 
 namespace bakewind::http::detail {
 namespace {
@@ -86,6 +90,7 @@ class connection {
 
   asio::awaitable<void> run() {
     while (co_await await_request_start()) {
+      co_await pace();
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
       parser.body_limit(server_.options.body_limit);
@@ -105,6 +110,25 @@ class connection {
   }
 
  private:
+  // At most options.request_rate requests a second on this connection (as
+  // many saved up): a client pipelining faster waits, its requests held
+  // back by TCP, so that it cannot take a loop from the other connections.
+  asio::awaitable<void> pace() {
+    const double rate = server_.options.request_rate;
+    const auto now = std::chrono::steady_clock::now();
+    tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+    refilled_ = now;
+    if (tokens_ < 1) {
+      asio::steady_timer wait(stream_.get_executor(),
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>((1 - tokens_) / rate)));
+      co_await wait.async_wait(use_tuple);
+      tokens_ = 1;
+      refilled_ = std::chrono::steady_clock::now();
+    }
+    tokens_ -= 1;
+  }
+
   // Waits, up to the idle timeout, for the first byte of the next request.
   // False when the connection should end instead.
   asio::awaitable<bool> await_request_start() {
@@ -222,6 +246,8 @@ class connection {
   beast::flat_buffer buffer_;
   std::string remote_;
   std::list<connection_entry>::iterator entry_;
+  double tokens_ = server_.options.request_rate;  // see pace()
+  std::chrono::steady_clock::time_point refilled_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

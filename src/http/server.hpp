@@ -26,6 +26,7 @@ struct server_options {
   std::size_t header_limit = 16 * 1024;              ///< request line + headers; over it: 431
   std::size_t body_limit = 1024 * 1024;              ///< over it: 413
   std::size_t max_connections = 10000;               ///< open connections (WebSockets too); more are closed at once
+  double request_rate = 2000;                        ///< requests a second on one connection (as many saved up); faster ones wait
   double ws_message_rate = 20;                       ///< a WebSocket client's messages per second (twice in a burst); more: closed 1008
   std::vector<std::string> cors_origins;             ///< CORS_ORIGINS
 };

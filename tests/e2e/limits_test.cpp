@@ -42,6 +42,33 @@ TEST(connection_limits, past_max_connections_new_ones_are_closed_and_below_it_se
   EXPECT_EQ(status, 200) << "a new connection is served once below the limit";
 }
 
+TEST(connection_limits, a_client_pipelining_past_the_request_rate_is_slowed_down_not_refused_nor_others) {
+  const auto db = migrated_database("limits_rate");
+  service s(service_env(db, shared_redis().url(), {{"CONNECTION_REQUEST_RATE", "20"}}));
+  raw_connection greedy(s.port());
+  std::string burst;
+  for (int i = 0; i < 60; ++i) burst += "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const auto began = std::chrono::steady_clock::now();
+  ASSERT_TRUE(greedy.send(burst));
+  // Meanwhile another connection is answered at once.
+  std::this_thread::sleep_for(200ms);
+  raw_connection other(s.port());
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(live_status(other), 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 500ms) << "another connection waits for the greedy one";
+  int answered = 0;
+  for (int i = 0; i < 60; ++i) {
+    const auto r = greedy.read_reply(5s);
+    if (!r || r->status != 200) break;
+    ++answered;
+  }
+  const auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_EQ(answered, 60) << "every pipelined request is answered";
+  // 20 saved up, then 40 more at 20 a second: about 2 s.
+  EXPECT_GE(took, 1800ms);
+  EXPECT_LT(took, 6s);
+}
+
 TEST(websocket_limits, a_client_over_its_message_rate_is_closed_with_1008_one_within_it_is_served) {
   const auto db = migrated_database("limits_ws");
   service s(service_env(db, shared_redis().url(), {{"WS_MESSAGE_RATE", "5"}}));
