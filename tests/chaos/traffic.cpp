@@ -87,6 +87,11 @@ bool traffic::note(std::string_view what, const http_reply& r, clock::duration t
     counts_.server_errors++;
   } else {
     counts_.unexpected++;
+    std::lock_guard lock(trouble_m_);
+    if (trouble_.size() < 10) {
+      trouble_.push_back(last_request_id + " " + std::string(what) + " -> unexpected " + std::to_string(r.status) + " " +
+                         r.body.substr(0, 120));
+    }
   }
   return false;
 }
@@ -170,7 +175,7 @@ std::string traffic::summary() const {
     << c.claims << "; double grants " << c.double_grants << ", revoked accepted " << c.revoked_accepted
     << ", double claims " << c.double_claims;
   std::lock_guard lock(trouble_m_);
-  for (const auto& t : trouble_) s << "\n    slow or unanswered: " << t;
+  for (const auto& t : trouble_) s << "\n    slow, unanswered or unexpected: " << t;
   return s.str();
 }
 
