@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # bw_deps: install the Debian 12 packages BakeWind needs, only those missing,
 # and web/'s npm packages (bw_web_deps). Quiet when everything is already installed.
+# fuzz/run installs its own shorter list with bw_deb_deps.
 
 BW_DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config
@@ -16,8 +17,14 @@ BW_DEB_PACKAGES=(
 
 bw_deps() {
   bw_web_deps
+  bw_deb_deps "${BW_DEB_PACKAGES[@]}"
+}
+
+# bw_deb_deps PACKAGE...: install those of the given Debian packages that are
+# missing, keeping their services from starting. Quiet when none is missing.
+bw_deb_deps() {
   local missing=() p status
-  for p in "${BW_DEB_PACKAGES[@]}"; do
+  for p in "$@"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [[ $status == "install ok installed" ]] || missing+=("$p")
   done

@@ -1,7 +1,7 @@
 #include "app/auth_routes.hpp"
 
-#include "app/body.hpp"
 #include "app/live_events.hpp"
+#include "app/request_bodies.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
@@ -12,8 +12,6 @@ using http::request;
 using http::response;
 
 namespace {
-
-constexpr std::size_t long_token = 8192;
 
 boost::json::object tokens_json(const auth::token_pair& t) {
   return {{"accessToken", t.access_token}, {"refreshToken", t.refresh_token}, {"expiresIn", t.expires_in}};
@@ -32,12 +30,7 @@ std::string lower(std::string s) {
 }
 
 asio::awaitable<response> do_register(request& req, auth_context& ctx) {
-  body_fields body(req);
-  auto email = body.email("email", 254);
-  auto password = body.text("password", 8, 128);
-  auto name = body.text("name", 1, 100);
-  auto bakery = body.text("bakeryName", 1, 100);
-  body.finish();
+  auto [email, password, name, bakery] = read_register(req);
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto limit =
       co_await ctx.limiter.hit("register:" + ip, ctx.cfg.rate_limit_register_per_hour, std::chrono::hours(1));
@@ -52,10 +45,7 @@ asio::awaitable<response> do_register(request& req, auth_context& ctx) {
 }
 
 asio::awaitable<response> do_login(request& req, auth_context& ctx) {
-  body_fields body(req);
-  auto email = body.text("email", 1, 254);
-  auto password = body.text("password", 1, 1024);
-  body.finish();
+  auto [email, password] = read_login(req);
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto per_email = co_await ctx.limiter.hit("login:" + ip + ":" + lower(email), ctx.cfg.rate_limit_login_per_min,
                                                   std::chrono::minutes(1));
@@ -78,9 +68,7 @@ asio::awaitable<response> do_login(request& req, auth_context& ctx) {
 }
 
 asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
-  body_fields body(req);
-  auto token = body.text("refreshToken", 1, long_token);
-  body.finish();
+  auto token = read_refresh_token(req);
   auto [check, pair] = co_await ctx.tokens.refresh(std::move(token));
   if (check == auth::refresh_check::invalid) throw http::http_error(401, "Invalid refresh token");
   if (check == auth::refresh_check::revoked) throw http::http_error(401, "Token has been revoked");
@@ -89,9 +77,7 @@ asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
 
 asio::awaitable<response> do_logout(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
-  body_fields body(req);
-  auto token = body.optional_text("refreshToken", 0, long_token);
-  body.finish();
+  auto token = read_optional_refresh_token(req);
   co_await ctx.tokens.logout(who, std::move(token));
   if (ctx.notices != nullptr) {
     boost::json::object notice{{"type", "token.revoked"}, {"jti", who.jti}};
@@ -119,9 +105,7 @@ asio::awaitable<response> do_me(request& req, auth_context& ctx) {
 
 asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
-  body_fields body(req);
-  auto refresh = body.text("refreshToken", 1, long_token);
-  body.finish();
+  auto refresh = read_refresh_token(req);
   const bool live = co_await ctx.tokens.is_live_refresh_token(refresh, who.user_id);
   if (!live) throw http::http_error(401, "Invalid refresh token");
   const auto session = co_await ctx.transfers.create(who.token, std::move(refresh), who.user_id);
@@ -131,9 +115,7 @@ asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
 }
 
 asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
-  body_fields body(req);
-  auto session_id = body.text("sessionId", 0, long_token);
-  body.finish();
+  auto session_id = read_claim_session(req);
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto limit = co_await ctx.limiter.hit("claim:" + ip, ctx.cfg.rate_limit_claim_per_min, std::chrono::minutes(1));
   if (!limit.allowed) co_return too_many(limit, ctx.counters.claim_limited);
@@ -151,12 +133,7 @@ asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
 asio::awaitable<response> do_create_user(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
   require_manager(who);
-  body_fields body(req);
-  auto email = body.email("email", 254);
-  auto password = body.text("password", 8, 128);
-  auto name = body.text("name", 1, 100);
-  auto role = body.one_of("role", {"admin", "staff"});
-  body.finish();
+  auto [email, password, name, role] = read_new_user(req);
   auto hash = co_await ctx.hasher.hash(std::move(password));
   auto created = co_await ctx.users.create_member(who.bakery_id, std::move(email), std::move(hash), std::move(name),
                                                   std::move(role));

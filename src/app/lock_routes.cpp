@@ -1,6 +1,6 @@
 #include "app/lock_routes.hpp"
 
-#include "app/body.hpp"
+#include "app/request_bodies.hpp"
 #include "core/ids.hpp"
 #include "http/response.hpp"
 
@@ -13,16 +13,6 @@ using http::response;
 
 namespace {
 
-constexpr std::string_view session_message = "sessionId must be 1 to 128 characters of letters, digits, '_' or '-'";
-
-std::string session_from_body(const request& req) {
-  if (req.json && req.json->is_object()) {
-    const auto* v = req.json->as_object().if_contains("sessionId");
-    if (v != nullptr && v->is_string()) return valid_session_id(std::string_view(v->get_string()));
-  }
-  throw http::http_error(400, boost::json::array{session_message});
-}
-
 // The lock holder for the caller: its name goes into lockInfo.
 asio::awaitable<locks::holder> holder_of(const auth::principal& who, auth_context& auth, std::string session_id) {
   const auto user = co_await auth::find_user(auth.users, auth.user_rows, who.user_id);
@@ -33,7 +23,7 @@ asio::awaitable<locks::holder> holder_of(const auth::principal& who, auth_contex
 asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lock_service& locks) {
   const auto caller = co_await authenticate(req, auth);  // 401 before 404 and 400
   const auto order_id = order_id_of(req);
-  auto session = session_from_body(req);
+  auto session = read_lock_session(req);
   const auto who = co_await holder_of(caller, auth, std::move(session));
   const auto result = co_await locks.acquire(order_id, who);
   switch (result.outcome) {
@@ -52,7 +42,7 @@ asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lo
 asio::awaitable<response> do_renew(request& req, auth_context& auth, locks::lock_service& locks) {
   const auto caller = co_await authenticate(req, auth);
   const auto order_id = order_id_of(req);
-  auto session = session_from_body(req);
+  auto session = read_lock_session(req);
   const auto who = co_await holder_of(caller, auth, std::move(session));
   const auto result = co_await locks.renew(order_id, who);
   switch (result.outcome) {
@@ -133,17 +123,6 @@ std::string order_id_of(const request& req) {
   std::string out(id);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string valid_session_id(const std::optional<std::string_view>& value) {
-  bool ok = value && !value->empty() && value->size() <= 128;
-  if (ok) {
-    for (const char c : *value) {
-      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
-    }
-  }
-  if (!ok) throw http::http_error(400, boost::json::array{session_message});
-  return std::string(*value);
 }
 
 void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_service& locks) {

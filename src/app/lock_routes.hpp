@@ -2,6 +2,7 @@
 // /api/v1/orders/{id}/lock and /api/v1/locks (API.md "Order locks").
 
 #include "app/auth_context.hpp"
+#include "app/request_bodies.hpp"
 #include "http/router.hpp"
 #include "locks/lock_service.hpp"
 
@@ -17,9 +18,5 @@ http::response lock_conflict(std::string_view message, const std::optional<locks
 /// The `{id}` of an order path, lowercase. Throws http_error 404 `Order not
 /// found` for anything that is not a UUID (a malformed id is a missing order).
 std::string order_id_of(const http::request& req);
-
-/// The caller's editor session id from a body field or query value: 1..128
-/// chars of [A-Za-z0-9_-]. Throws http_error 400 otherwise.
-std::string valid_session_id(const std::optional<std::string_view>& value);
 
 }  // namespace bakewind::app

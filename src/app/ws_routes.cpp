@@ -1,6 +1,6 @@
 #include "app/ws_routes.hpp"
 
-#include "core/json.hpp"
+#include "app/ws_messages.hpp"
 
 namespace bakewind::app {
 
@@ -9,10 +9,8 @@ namespace asio = boost::asio;
 namespace {
 
 void answer_ping(const std::shared_ptr<http::ws_channel>& channel, std::string_view text) {
-  const auto v = core::parse_json(text);
-  if (!v || !v->is_object()) return;
-  const auto* type = v->as_object().if_contains("type");
-  if (type != nullptr && type->is_string() && type->get_string() == "ping") channel->send(R"({"type":"pong"})");
+  auto reply = ws_reply(text);
+  if (reply) channel->send(std::move(*reply));
 }
 
 }  // namespace

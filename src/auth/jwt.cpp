@@ -1,12 +1,16 @@
 #include "auth/jwt.hpp"
 
 #include "auth/base64url.hpp"
+#include "core/ids.hpp"
 #include "core/json.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <boost/json.hpp>
+
+#include <algorithm>
+#include <limits>
 
 namespace bakewind::auth {
 namespace {
@@ -56,6 +60,13 @@ bool read_seconds(const boost::json::object& o, std::string_view key, long long&
 }
 
 }  // namespace
+
+long long issued_ms(const claims& c) noexcept {
+  if (const auto ms = core::uuid_v7_millis(c.jti)) return *ms;
+  // verify() accepts any int64 `iat`: saturate rather than overflow.
+  constexpr long long limit = std::numeric_limits<long long>::max() / 1000;
+  return std::clamp(c.iat, -limit, limit) * 1000;
+}
 
 std::string_view to_string(token_type t) noexcept {
   return t == token_type::access ? "access" : "refresh";

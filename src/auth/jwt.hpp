@@ -44,6 +44,10 @@ class jwt_codec {
   std::vector<std::string> secrets_;  ///< [0] signs; all verify
 };
 
+/// When a token was issued, in ms since the epoch: the time its jti carries
+/// (a UUIDv7), else its `iat` (saturating: any value read by verify() is fine).
+long long issued_ms(const claims& c) noexcept;
+
 /// "access" / "refresh".
 std::string_view to_string(token_type t) noexcept;
 

@@ -20,11 +20,6 @@ struct rotation {
   std::string family;
 };
 
-// When a token was issued, to the millisecond: its jti is a UUIDv7.
-long long issued_ms(const claims& c) {
-  return core::uuid_v7_millis(c.jti).value_or(c.iat * 1000);
-}
-
 }  // namespace
 
 token_service::token_service(const jwt_codec& codec, pg::pool& pg, revocation& revoked, std::chrono::seconds access_ttl,

@@ -3,6 +3,7 @@
 // Pipelined requests wait in `buffer` and are answered in order.
 
 #include "core/log.hpp"
+#include "http/detail/message.hpp"
 #include "http/detail/server_state.hpp"
 #include "http/detail/ws_connection.hpp"
 
@@ -15,7 +16,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -28,50 +28,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-using beast_request = bhttp::request<bhttp::string_body>;
-
-std::optional<std::string_view> find_header(const void* message, std::string_view name) {
-  const auto& fields = *static_cast<const beast_request*>(message);
-  const auto it = fields.find(name);
-  if (it == fields.end()) return std::nullopt;
-  return it->value();
-}
-
-// Fills `out` from the parsed message; false when the target is not a valid
-// origin-form URL (answered 400).
-bool to_request(beast_request& in, request& out) {
-  out.verb_text = std::string(in.method_string());
-  out.verb = method_from(out.verb_text);
-  out.target = std::string(in.target());
-  const auto url = boost::urls::parse_origin_form(out.target);
-  if (!url) return false;
-  out.path = std::string(url->encoded_path());
-  for (const auto seg : url->encoded_segments()) out.segments.push_back(seg.decode());
-  if (!out.segments.empty() && out.segments.back().empty()) out.segments.pop_back();
-  for (const auto p : url->params()) out.query_params.emplace_back(p.key, p.value);
-  out.body = std::move(in.body());
-  out.bind_headers(&in, &find_header);
-  return true;
-}
-
-// Maps a read failure to the status we answer with; 0 means drop silently
-// (timeout, reset, a client that went away).
-unsigned status_for(const boost::system::error_code& ec) {
-  if (ec == bhttp::error::header_limit) return 431;
-  if (ec == bhttp::error::body_limit) return 413;
-  static const auto& parse_errors = make_error_code(bhttp::error::end_of_stream).category();
-  if (ec.category() == parse_errors && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
-      ec != bhttp::error::need_more) {
-    return 400;  // a malformed request line, header or chunk
-  }
-  return 0;
-}
-
-response parse_error_response(unsigned status) {
-  if (status == 413) return error_response(413, "Request body is larger than 1 MiB");
-  return error_response(status, reason_phrase(status));
-}
 
 class connection {
  public:
@@ -96,7 +52,7 @@ class connection {
       parser.body_limit(server_.options.body_limit);
       const auto ec = co_await read_request(parser);
       if (ec) {
-        const unsigned status = status_for(ec);
+        const unsigned status = status_for_read_error(ec);
         if (status != 0) co_await reject(status);
         break;
       }
@@ -204,12 +160,7 @@ class connection {
   }
 
   asio::awaitable<bool> write(response& res, unsigned version, bool keep, bool head_only) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
-    for (auto& [name, value] : res.headers) out.insert(name, value);
-    out.keep_alive(keep);
-    out.body() = std::move(res.body);
-    out.prepare_payload();
+    beast_response out = to_beast(res, version, keep);
     stream_.expires_after(server_.options.request_timeout);
     if (head_only) {
       bhttp::response_serializer<bhttp::string_body> sr(out);
@@ -223,7 +174,7 @@ class connection {
   // Answers a request we could not read, then closes without resetting: the
   // client may still be sending, and a reset could destroy our answer.
   asio::awaitable<void> reject(unsigned status) {
-    response res = parse_error_response(status);
+    response res = read_error_response(status);
     core::log_info("request rejected", {{"status", status}, {"remote", remote_}});
     server_.metrics.observe(method::other, {}, static_cast<int>(status), {});
     const bool ok = co_await write(res, 11, false, false);

@@ -1,7 +1,7 @@
 #include "redis/resp.hpp"
 
-#include <hiredis/read.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/read.h>
 
 #include <charconv>
 
@@ -46,6 +46,39 @@ reply convert(const redisReply& in) {
   return out;
 }
 
+// hiredis 0.14 allocates a multi-bulk reply's element array from the length
+// it announces, before any element has arrived: "*500000000\r\n" would cost
+// 4 GB. Our longest replies (MGET of a page of orders, SCAN pages) have a few
+// hundred elements; anything past this limit fails the reader like malformed
+// input (createArray returning null is hiredis's out-of-memory error).
+constexpr int max_array_elements = 1 << 20;
+
+void* (*default_create_array)(const redisReadTask*, int) = nullptr;
+
+void* create_bounded_array(const redisReadTask* task, int elements) {
+  if (elements < 0 || elements > max_array_elements) return nullptr;
+  return default_create_array(task, elements);
+}
+
+// hiredis's default reply functions (`defaults`), with create_bounded_array.
+redisReplyObjectFunctions* bounded_functions(const redisReplyObjectFunctions* defaults) {
+  static redisReplyObjectFunctions functions = [defaults] {
+    redisReplyObjectFunctions f = *defaults;
+    default_create_array = f.createArray;
+    f.createArray = &create_bounded_array;
+    return f;
+  }();
+  return &functions;
+}
+
+// A reader with the element limit.
+redisReader* create_reader() {
+  redisReader* r = redisReaderCreate();
+  if (r == nullptr) throw std::bad_alloc();
+  r->fn = bounded_functions(r->fn);
+  return r;
+}
+
 }  // namespace
 
 std::string_view reply::error_code() const noexcept {
@@ -71,17 +104,16 @@ void append_command(std::string& out, std::initializer_list<std::string_view> ar
   append_command(out, std::span<const std::string_view>(args.begin(), args.size()));
 }
 
-void resp_reader::deleter::operator()(redisReader* r) const noexcept { redisReaderFree(r); }
-
-resp_reader::resp_reader() : reader_(redisReaderCreate()) {
-  if (!reader_) throw std::bad_alloc();
+void resp_reader::deleter::operator()(redisReader* r) const noexcept {
+  redisReaderFree(r);
 }
+
+resp_reader::resp_reader() : reader_(create_reader()) {}
 
 resp_reader::~resp_reader() = default;
 
 void resp_reader::reset() {
-  reader_.reset(redisReaderCreate());
-  if (!reader_) throw std::bad_alloc();
+  reader_.reset(create_reader());
 }
 
 void resp_reader::feed(const char* data, std::size_t size) {

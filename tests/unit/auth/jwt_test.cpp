@@ -1,8 +1,10 @@
-#include "auth/base64url.hpp"
 #include "auth/jwt.hpp"
+#include "auth/base64url.hpp"
 #include "core/ids.hpp"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 
 namespace bakewind::auth {
 namespace {
@@ -123,6 +125,25 @@ TEST(jwt, garbage_is_malformed) {
   for (const char* t : {"", "abc", "a.b", "a.b.c.d", "....", "eyJ.eyJ.sig", "Bearer x"}) {
     EXPECT_FALSE(codec.verify(t, system_clock::now(), why)) << t;
   }
+}
+
+// Found by fuzz_jwt (fuzz/corpus/jwt/huge_iat_signed_part): verify() accepts
+// any int64 `iat`, and turning it into milliseconds overflowed.
+TEST(jwt, issued_ms_saturates_an_iat_too_large_for_milliseconds) {
+  claims c = sample(1795651200);
+  c.jti = "not-a-uuid";
+  EXPECT_EQ(issued_ms(c), 1795651200000LL);
+  c.iat = 4611686018427387903LL;
+  EXPECT_EQ(issued_ms(c), std::numeric_limits<long long>::max() / 1000 * 1000);
+  c.iat = std::numeric_limits<long long>::min();
+  EXPECT_EQ(issued_ms(c), -(std::numeric_limits<long long>::max() / 1000 * 1000));
+}
+
+TEST(jwt, issued_ms_is_the_time_a_uuid_v7_jti_carries) {
+  claims c = sample(1795651200);
+  const auto at = system_clock::time_point(std::chrono::milliseconds(1795651200123LL));
+  c.jti = core::random_uuid_v7(at);
+  EXPECT_EQ(issued_ms(c), 1795651200123LL);
 }
 
 TEST(uuid_v7, carries_its_millisecond_and_sorts_by_time) {

@@ -246,6 +246,26 @@ TEST(resp_reader, too_deeply_nested_arrays_throw_protocol_error) {
   EXPECT_THROW(reader.next(), protocol_error);
 }
 
+// Found by fuzz_resp_reader (fuzz/corpus/resp_reader/oom-huge-array-length):
+// hiredis allocated the announced element array (4 GB) before any element.
+TEST(resp_reader, an_array_longer_than_any_reply_is_a_protocol_error_not_an_allocation) {
+  for (const std::string& bytes : {"*555555552\r\n+1\r\n"s, "*1\r\n*2147483647\r\n"s, "*1048577\r\n"s}) {
+    resp_reader reader;
+    reader.feed(bytes.data(), bytes.size());
+    EXPECT_THROW(reader.next(), protocol_error) << bytes;
+  }
+}
+
+TEST(resp_reader, an_array_of_a_million_elements_is_still_read) {
+  std::string bytes = "*1048576\r\n";
+  for (int i = 0; i < 1048576; ++i) bytes += ":1\r\n";
+  resp_reader reader;
+  reader.feed(bytes.data(), bytes.size());
+  const auto r = reader.next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->elements.size(), 1048576u);
+}
+
 TEST(resp_reader, reset_forgets_a_partial_reply) {
   resp_reader reader;
   const std::string partial = "$5\r\nhel";

@@ -1,0 +1,17 @@
+#pragma once
+// Logging for the fuzz targets: every line is still built (the access log and
+// error lines are part of the code under test) but written nowhere.
+
+#include "core/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace bakewind::fuzz {
+
+/// Sets up JSON logging at `info` with no sink. Call from LLVMFuzzerInitialize.
+inline void quiet_logs() {
+  core::init_logging(core::log_level::info, core::log_format::json);
+  spdlog::default_logger()->sinks().clear();
+}
+
+}  // namespace bakewind::fuzz
