@@ -203,10 +203,12 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
                                       std::to_string(expires - now), wanted.expires_at, wanted.last_activity_at,
                                       std::to_string(expires)};
   const redis_view fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id, args);
-  // A holder Redis names is trusted only while Redis is vouched for (read
-  // after the reply: see revocation::is_revoked); else PostgreSQL decides.
-  if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id &&
-      mark_.current()) {
+  // A holder Redis names is believed even while Redis is not vouched for: it
+  // may be another acquire's grant that PostgreSQL is confirming now, and
+  // going past it would let that one lose after other callers were told it
+  // holds the order. A stale entry (a server back with older data) costs
+  // false 409s only until the refill drops it.
+  if (fast.known && fast.verdict == 0 && fast.current && fast.current->bakery_id == who.bakery_id) {
     stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, fast.current};  // contended: answered from memory
   }
