@@ -3,17 +3,44 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
-#include <regex>
-
 namespace bakewind::core {
 namespace {
 
 constexpr std::string_view k_mask = "***";
 
-// libpq's keyword/value form: mask every password=value (quoted or not).
+// libpq's keyword/value form: mask the value of every `password = value`
+// (a value is a run of non-spaces, or quoted with '' and backslash escapes).
 std::string redact_keywords(std::string_view text) {
-  static const std::regex password(R"((password\s*=\s*)('(\\.|[^'])*'|\S+))", std::regex::icase);
-  return std::regex_replace(std::string(text), password, "$1***");
+  std::string out;
+  std::size_t i = 0;
+  const auto skip_spaces = [&](std::size_t j) {
+    while (j < text.size() && text[j] == ' ') ++j;
+    return j;
+  };
+  while (i < text.size()) {
+    const auto word_end = text.find_first_of(" =", i);
+    const auto word = text.substr(i, word_end == std::string_view::npos ? std::string_view::npos : word_end - i);
+    const auto eq = skip_spaces(i + word.size());
+    if (word != "password" || eq >= text.size() || text[eq] != '=') {
+      const auto next = text.find(' ', i);
+      const auto stop = next == std::string_view::npos ? text.size() : next + 1;
+      out.append(text.substr(i, stop - i));
+      i = stop;
+      continue;
+    }
+    const auto value = skip_spaces(eq + 1);
+    out.append(text.substr(i, value - i)).append(k_mask);
+    i = value;
+    if (i < text.size() && text[i] == '\'') {
+      for (++i; i < text.size() && text[i] != '\''; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      ++i;  // the closing quote
+    } else {
+      while (i < text.size() && text[i] != ' ') ++i;
+    }
+  }
+  return out;
 }
 
 }  // namespace
