@@ -14,7 +14,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
+#include <tuple>
 
 namespace bakewind::test::security_e2e {
 
