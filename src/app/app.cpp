@@ -5,6 +5,7 @@
 #include "app/web_apps.hpp"
 #include "redis/server_identity.hpp"
 #include "core/log.hpp"
+#include "core/redact.hpp"
 #include "core/tasks.hpp"
 #include "http/server.hpp"
 #include "app/redis_setup.hpp"
@@ -220,6 +221,9 @@ int application::serve() {
                      std::chrono::seconds(15), [&s] { return s.count_business(); }, "business count failed",
                      core::log_level::debug),
                  asio::detached);
+  // Which stores this instance uses, passwords masked: the URLs hold them.
+  core::log_info("stores", {{"redis", core::redact_url(s.cfg.redis_url)},
+                            {"postgres", core::redact_url(s.cfg.database_url)}});
   core::log_info("listening", {{"host", s.cfg.host},
                                {"port", s.server->port()},
                                {"sitePort", s.web->site_port()},

@@ -137,6 +137,16 @@ std::optional<claims> jwt_codec::verify(std::string_view token, std::chrono::sys
     why = jwt_error::expired;
     return std::nullopt;
   }
+  // We never issue a token from the future: one that is (iat, or the
+  // optional nbf, ahead of our clock by more than instances' clocks may
+  // differ) was not made by us as it claims, or not for now.
+  long long nbf = 0;
+  const bool has_nbf = payload->contains("nbf");
+  if (has_nbf && !read_seconds(*payload, "nbf", nbf)) return std::nullopt;
+  if (c.iat > now_s + k_jwt_clock_skew_s || (has_nbf && nbf > now_s + k_jwt_clock_skew_s)) {
+    why = jwt_error::not_yet_valid;
+    return std::nullopt;
+  }
   return c;
 }
 

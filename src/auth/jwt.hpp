@@ -26,7 +26,11 @@ struct claims {
 };
 
 /// Why a token was refused. Callers answer every one of them with 401.
-enum class jwt_error { malformed, wrong_algorithm, bad_signature, expired, unknown_type };
+enum class jwt_error { malformed, wrong_algorithm, bad_signature, expired, unknown_type, not_yet_valid };
+
+/// How far a token's `iat` or `nbf` may lie ahead of our clock (the skew
+/// between instances' clocks) before the token is refused as not yet valid.
+inline constexpr long long k_jwt_clock_skew_s = 60;
 
 class jwt_codec {
  public:
@@ -36,7 +40,8 @@ class jwt_codec {
   /// The signed compact token for `c`.
   std::string sign(const claims& c) const;
 
-  /// Verifies signature, algorithm, type and expiry at `now`. On failure
+  /// Verifies signature, algorithm, type, expiry and that the token is
+  /// already valid (`iat`, and `nbf` when present) at `now`. On failure
   /// returns nullopt and sets `why`.
   std::optional<claims> verify(std::string_view token, std::chrono::system_clock::time_point now, jwt_error& why) const;
 

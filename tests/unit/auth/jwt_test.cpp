@@ -2,6 +2,9 @@
 #include "auth/base64url.hpp"
 #include "core/ids.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -18,6 +21,16 @@ claims sample(long long now_s) {
 
 long long seconds(system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// A token of this payload JSON, HS256-signed with `secret`.
+std::string hs256(const std::string& payload_json) {
+  const auto input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(payload_json);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  return input + "." + base64url_encode(std::string(reinterpret_cast<const char*>(mac), len));
 }
 
 // Replaces one dot-separated part of a token.
@@ -117,6 +130,30 @@ TEST(jwt, expired_token_is_refused) {
   jwt_error why{};
   EXPECT_FALSE(codec.verify(codec.sign(c), now, why));
   EXPECT_EQ(why, jwt_error::expired);
+}
+
+TEST(jwt, token_issued_in_the_future_or_not_before_a_later_time_is_refused) {
+  const jwt_codec codec(secret, "");
+  const auto now = system_clock::now();
+  const auto now_s = seconds(now);
+  jwt_error why{};
+  auto c = sample(now_s + 3600);
+  EXPECT_FALSE(codec.verify(codec.sign(c), now, why)) << "iat an hour ahead";
+  EXPECT_EQ(why, jwt_error::not_yet_valid);
+
+  c = sample(now_s + k_jwt_clock_skew_s);  // within the skew instances may have
+  EXPECT_TRUE(codec.verify(codec.sign(c), now, why));
+
+  // nbf is not a claim we write; a token carrying one is held to it.
+  const auto payload = [&](const std::string& nbf) {
+    return R"({"sub":"u","bky":"b","role":"owner","typ":"access","jti":"j","iat":)" + std::to_string(now_s) +
+           R"(,"exp":)" + std::to_string(now_s + 900) + R"(,"nbf":)" + nbf + "}";
+  };
+  const auto later = payload(std::to_string(now_s + 3600));
+  EXPECT_FALSE(codec.verify(hs256(later), now, why)) << later;
+  EXPECT_EQ(why, jwt_error::not_yet_valid);
+  EXPECT_FALSE(codec.verify(hs256(payload(R"("soon")")), now, why)) << "nbf not a number";
+  EXPECT_TRUE(codec.verify(hs256(payload(std::to_string(now_s))), now, why));
 }
 
 TEST(jwt, garbage_is_malformed) {
