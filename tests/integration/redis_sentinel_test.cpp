@@ -143,6 +143,10 @@ TEST_F(sentinel_test, follows_a_killed_master_once_the_sentinels_promote_the_rep
   redis::client c(io_.get_executor(), through(group));
   redis::service svc(c);
   run(svc.set("before", "1"));
+  // Replication is asynchronous: without this the kill may come before the
+  // replica has the write (what server_identity's refills are for), and the
+  // last check below would test the race, not the client.
+  ASSERT_EQ(run(svc.command({"WAIT", "1", "2000"})).integer, 1);
   const auto start = clock::now();
   group.kill(old_master);
   const auto f = run(write_until_seen_on(svc, group, replica, start, 15s), 20s);
