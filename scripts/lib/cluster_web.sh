@@ -91,6 +91,8 @@ cl_instance_env() {
     HOST=127.0.0.1
     THREADS="$CL_THREADS"
     DATABASE_URL="$CL_PG_POOLED_URL"
+    # PgBouncer 1.18 in transaction mode keeps no prepared statement.
+    PG_PREPARED_STATEMENTS=off
     "${redis[@]}"
     JWT_SECRET="$CL_JWT_SECRET"
     TRUSTED_PROXIES=127.0.0.1

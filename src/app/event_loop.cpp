@@ -55,6 +55,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       orders(order_rows, locks, events),
       clients(io.get_executor()) {
   auth.notices = &events;
+  pg.prepare_statements(shared.cfg.pg_prepared_statements);
   ready.add("redis", [this]() { return redis.ping(); });
   ready.add("postgres", [this]() { return pg.ping(probe_timeout); });
   add_health_routes(routes, *this, shared);

@@ -144,6 +144,9 @@ void read_stores(const reader& r, config& c) {
   }
   r.integer("PG_POOL_SIZE", c.pg_pool_size, 1, 1000);
   r.duration("PG_TIMEOUT_MS", c.pg_timeout, 10, 600000);
+  if (auto v = r.get("PG_PREPARED_STATEMENTS")) {
+    c.pg_prepared_statements = detail::parse_bool("PG_PREPARED_STATEMENTS", *v);
+  }
 }
 
 void read_auth(const reader& r, config& c) {

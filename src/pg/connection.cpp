@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -217,17 +219,113 @@ asio::awaitable<result> connection::run_query(std::string sql, std::vector<param
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const param& p : params) values.push_back(p.c_str());
+  // In a transaction an error would abort it, so no name lookups there;
+  // besides, a pooler pins a transaction to one server connection only for
+  // its length, so a name prepared earlier may be missing.
+  const bool named = prepare_ && !in_transaction();
+  std::optional<result> r;
+  std::optional<query_error> rejected;  // the exchange finished: the connection stays usable
+  try {
+    if (named) {
+      r = co_await run_prepared(sql, values, deadline);
+    } else {
+      r = co_await run_unnamed(sql, values, deadline);
+    }
+  } catch (const query_error& e) {
+    rejected = e;
+  }
+  op.complete();
+  timed.answered();
+  if (rejected) throw *rejected;
+  co_return std::move(*r);
+}
+
+// Different texts get different names: a 64-bit collision among a few dozen
+// statements is not a practical concern.
+std::string statement_name(std::string_view sql) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const char c : sql) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  char name[3 + 16 + 1];
+  std::snprintf(name, sizeof name, "bw_%016llx", static_cast<unsigned long long>(h));
+  return name;
+}
+
+namespace {
+
+// A pooler between us and PostgreSQL moved the session: the name is missing
+// (26000) or another client's statement holds it (42P05).
+bool is_session_mismatch(const query_error& e) { return e.sqlstate() == "26000" || e.sqlstate() == "42P05"; }
+
+// Beyond this many names a connection runs statements unnamed: a statement
+// built with values in its text would otherwise fill the server's memory.
+constexpr std::size_t max_prepared = 256;
+
+}  // namespace
+
+asio::awaitable<result> connection::run_prepared(const std::string& sql, const std::vector<const char*>& values,
+                                                 time_point deadline) {
+  std::string name = statement_name(sql);
+  if (!prepared_.contains(name)) {
+    if (prepared_.size() >= max_prepared) co_return co_await run_unnamed(sql, values, deadline);
+    if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(values.size()), nullptr) == 0) {
+      fail("send prepare");
+    }
+    co_await flush(deadline);
+    std::optional<query_error> mismatch;
+    try {
+      (void)co_await answer(deadline);
+    } catch (const query_error& e) {
+      if (!is_session_mismatch(e)) throw;
+      mismatch = e;
+    }
+    if (mismatch) {
+      stop_preparing(*mismatch);
+      co_return co_await run_unnamed(sql, values, deadline);
+    }
+    prepared_.insert(name);
+  }
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                          0) == 0) {
+    fail("send query");
+  }
+  co_await flush(deadline);
+  std::optional<query_error> mismatch;
+  try {
+    co_return co_await answer(deadline);
+  } catch (const query_error& e) {
+    if (!is_session_mismatch(e)) throw;
+    mismatch = e;
+  }
+  stop_preparing(*mismatch);
+  co_return co_await run_unnamed(sql, values, deadline);
+}
+
+asio::awaitable<result> connection::run_unnamed(const std::string& sql, const std::vector<const char*>& values,
+                                                time_point deadline) {
   if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                         nullptr, 0) == 0) {
     fail("send query");
   }
   co_await flush(deadline);
+  co_return co_await answer(deadline);
+}
+
+asio::awaitable<result> connection::answer(time_point deadline) {
   std::optional<query_error> rejected;
   result r = co_await collect(deadline, rejected);
-  op.complete();
-  timed.answered();
   if (rejected) throw *rejected;
   co_return r;
+}
+
+void connection::stop_preparing(const query_error& why) {
+  prepare_ = false;
+  prepared_.clear();
+  core::log_warn("postgres: prepared statements switched off on a connection (a pooler in transaction mode? "
+                 "set PG_PREPARED_STATEMENTS=off)",
+                 {{"sqlstate", why.sqlstate()}, {"message", why.what()}});
 }
 
 asio::awaitable<void> connection::run_script(std::string sql, time_point deadline) {

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 struct pg_conn;  // libpq's PGconn, kept out of this header
@@ -30,6 +31,10 @@ namespace asio = boost::asio;
 
 /// Deadlines are absolute points on the monotonic clock.
 using time_point = std::chrono::steady_clock::time_point;
+
+/// The name under which a connection prepares `sql`: the same text gets the
+/// same name in every process ("bw_" and 16 hex digits of a 64-bit FNV-1a).
+std::string statement_name(std::string_view sql);
 
 /// One libpq connection in non-blocking mode, bound to one executor. Not
 /// thread-safe, and runs one statement at a time (a second concurrent call
@@ -90,6 +95,15 @@ class connection {
   std::chrono::milliseconds default_timeout() const noexcept { return default_timeout_; }
   /// Sets the timeout used by `query` without a deadline.
   void set_default_timeout(std::chrono::milliseconds timeout) noexcept { default_timeout_ = timeout; }
+  /// Whether lone statements (outside a transaction block) run as named
+  /// prepared statements: parsed and planned once per connection, then only
+  /// bound and executed. Off by default. Names are derived from the SQL
+  /// text, so a name always means the same statement on any connection.
+  /// Where the server says a name is missing or taken (a pooler such as
+  /// PgBouncer in transaction mode moved us to another server connection),
+  /// the connection logs it once, stops preparing and runs the statement
+  /// unnamed: nothing had been executed.
+  void set_prepare_statements(bool on) noexcept { prepare_ = on; }
   /// Where statements are timed and failures counted (a pool's); null: nowhere.
   /// `s` must outlive the connection.
   void set_stats(pg::stats* s) noexcept { stats_ = s; }
@@ -104,6 +118,14 @@ class connection {
   connection(asio::any_io_executor ex, pg_conn* conn);
 
   asio::awaitable<result> run_query(std::string sql, std::vector<param> params, time_point deadline);
+  // Runs a statement with the params in `values`, by name when prepared.
+  asio::awaitable<result> run_prepared(const std::string& sql, const std::vector<const char*>& values,
+                                       time_point deadline);
+  asio::awaitable<result> run_unnamed(const std::string& sql, const std::vector<const char*>& values,
+                                      time_point deadline);
+  // Drains a statement's results; throws what the server rejected.
+  asio::awaitable<result> answer(time_point deadline);
+  void stop_preparing(const query_error& why);
   asio::awaitable<void> run_script(std::string sql, time_point deadline);
   asio::awaitable<ready> wait(bool want_read, bool want_write, time_point deadline);
   asio::awaitable<void> flush(time_point deadline);
@@ -121,6 +143,8 @@ class connection {
   pg::stats* stats_ = nullptr;
   bool broken_ = false;
   bool busy_ = false;
+  bool prepare_ = false;
+  std::unordered_set<std::string> prepared_;  // names this session has prepared
 };
 
 }  // namespace bakewind::pg

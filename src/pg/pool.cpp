@@ -88,6 +88,7 @@ class pool_state {
   std::deque<waiter*> waiters;
   std::size_t total = 0;  // idle + borrowed + being opened
   bool closed = false;
+  bool prepare = false;
   pg::stats figures;
 };
 
@@ -170,6 +171,7 @@ asio::awaitable<pooled_connection> acquire(std::shared_ptr<pool_state> s, time_p
   if (s->closed) throw pool_closed();
   c->set_default_timeout(s->timeout);
   c->set_stats(&s->figures);
+  c->set_prepare_statements(s->prepare);
   slot.commit();
   co_return pooled_connection(s, std::move(c));
 }
@@ -257,6 +259,8 @@ std::size_t pool::idle() const noexcept { return state_->idle.size(); }
 std::size_t pool::in_use() const noexcept { return state_->total - state_->idle.size(); }
 
 std::size_t pool::max_size() const noexcept { return state_->max_size; }
+
+void pool::prepare_statements(bool on) noexcept { state_->prepare = on; }
 
 const pg::stats& pool::stats() const noexcept { return state_->figures; }
 

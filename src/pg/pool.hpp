@@ -102,6 +102,11 @@ class pool {
   template <class F>
   asio::awaitable<transaction_result_t<F>> transaction(F f);
 
+  /// Whether connections opened from now on run lone statements as named
+  /// prepared statements (see connection::set_prepare_statements). Off by
+  /// default; switch it off behind a pooler in transaction mode.
+  void prepare_statements(bool on) noexcept;
+
   /// Closes idle connections, fails current waiters with unavailable_error,
   /// refuses new acquires; connections in use close when released.
   void close() noexcept;

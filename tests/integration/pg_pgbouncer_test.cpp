@@ -121,6 +121,27 @@ TEST_F(pgbouncer_test, concurrent_queries_from_many_pool_connections_share_its_s
   EXPECT_LE(server_pids.size(), static_cast<std::size_t>(server_connections));  // ...on at most two servers
 }
 
+TEST_F(pgbouncer_test, a_pool_left_preparing_statements_still_gets_every_answer_right) {
+  // PG_PREPARED_STATEMENTS=on by mistake: names go missing or are found on
+  // other server connections; each connection notices, stops preparing, and
+  // no statement ever runs under another's name.
+  pg::pool pool(io_.get_executor(), through_, 8, 20s);
+  pool.prepare_statements(true);
+  int answered = 0;
+  run_all(96, [&](int i) -> asio::awaitable<void> {
+    const std::vector<pg::param> args = pg::params(i);
+    const bool tripled = i % 2 == 1;
+    pg::result r = co_await pool.query(tripled ? "SELECT $1::int * 3 FROM pg_sleep(0.002)"
+                                               : "SELECT $1::int * 2 FROM pg_sleep(0.002)",
+                                       args);
+    if (r.value(0, 0) != std::to_string(i * (tripled ? 3 : 2))) {
+      throw std::runtime_error("wrong answer for " + std::to_string(i));
+    }
+    ++answered;
+  });
+  EXPECT_EQ(answered, 96);
+}
+
 TEST_F(pgbouncer_test, each_transaction_keeps_its_statements_together_while_the_pool_is_shared) {
   test::sql(url_, "CREATE TABLE t (id serial PRIMARY KEY, tag int NOT NULL)");
   pg::pool pool(io_.get_executor(), through_, 8, 20s);

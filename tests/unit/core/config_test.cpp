@@ -44,6 +44,7 @@ TEST(config, defaults_match_the_design) {
   EXPECT_EQ(c.transfer_ttl.count(), 60);
   EXPECT_EQ(c.revocation, revocation_fallback::postgres);
   EXPECT_TRUE(c.rate_limits);
+  EXPECT_TRUE(c.pg_prepared_statements);
   EXPECT_EQ(c.rate_limit_login_per_min, 10u);
   EXPECT_EQ(c.rate_limit_login_ip_per_min, 100u);
   EXPECT_EQ(c.rate_limit_claim_per_min, 30u);
@@ -58,6 +59,7 @@ TEST(config, values_from_the_environment_are_used) {
                        {"REDIS_URL", "rediss://user:pw@cache:6380/2"},
                        {"DATABASE_URL", "postgresql://u:p@db:5433/x"},
                        {"RATE_LIMITS", "off"},
+                       {"PG_PREPARED_STATEMENTS", "off"},
                        {"REVOCATION_FALLBACK", "deny"},
                        {"CORS_ORIGINS", "https://a.example, http://b.example:8080"},
                        {"LOG_LEVEL", "debug"},
@@ -71,6 +73,7 @@ TEST(config, values_from_the_environment_are_used) {
   EXPECT_EQ(c.redis_url, "rediss://user:pw@cache:6380/2");
   EXPECT_EQ(c.database_url, "postgresql://u:p@db:5433/x");
   EXPECT_FALSE(c.rate_limits);
+  EXPECT_FALSE(c.pg_prepared_statements);
   EXPECT_EQ(c.revocation, revocation_fallback::deny);
   EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"https://a.example", "http://b.example:8080"}));
   EXPECT_EQ(c.level, log_level::debug);
@@ -144,6 +147,7 @@ TEST(config, bad_words_are_refused) {
   failure({{"LOG_LEVEL", "loud"}}, "LOG_LEVEL");
   failure({{"LOG_FORMAT", "xml"}}, "LOG_FORMAT");
   failure({{"RATE_LIMITS", "maybe"}}, "RATE_LIMITS");
+  failure({{"PG_PREPARED_STATEMENTS", "sometimes"}}, "PG_PREPARED_STATEMENTS");
   failure({{"REVOCATION_FALLBACK", "allow"}}, "REVOCATION_FALLBACK");
   failure({{"BAKEWIND_ENV", "staging"}}, "BAKEWIND_ENV");
 }
