@@ -4,7 +4,7 @@
 # 30 s each, 64 connections. After every step: the server's RSS and open
 # descriptors. At the end: RSS growth after the warm-up (the first two
 # steps), descriptor growth, and every response that was neither 2xx nor an
-# expected 409 of lock_cycle. Not run by CI (bounded, but long).
+# expected 409 or 404 of lock_cycle. Not run by CI (bounded, but long).
 #
 #   bench/soak.sh               # 10 minutes
 #   MINUTES=2 bench/soak.sh
@@ -64,11 +64,15 @@ for ((i = 0; i < steps; i++)); do
   s=${scenarios[i % ${#scenarios[@]}]}
   wrk -t1 -c64 -d${STEP}s --timeout 10s -s "$BENCH_LUA_DIR/$s.lua" "$base" >"$work/out" 2>&1 || true
   line=$(grep '^RESULT ' "$work/out" | head -1 | cut -d' ' -f2-)
-  # Errors: socket errors, and statuses >= 400 other than lock_cycle's 409s.
+  # Errors: socket errors, and statuses >= 400 other than lock_cycle's 409s
+  # and 404s. Both are that scenario's races, answered as API.md says: its
+  # sessions are shared by connections, so an acquire may re-take (200) an
+  # order whose release is in flight, and its own release then finds the
+  # lock gone (404 Lock not found).
   bad=$(node -e '
     const r = JSON.parse(process.argv[1]);
     let bad = r.connect_err + r.read_err + r.write_err + r.timeouts;
-    for (const [code, n] of Object.entries(r.status_counts)) if (+code >= 400 && !(process.argv[2] === "lock_cycle" && code === "409")) bad += n;
+    for (const [code, n] of Object.entries(r.status_counts)) if (+code >= 400 && !(process.argv[2] === "lock_cycle" && (code === "409" || code === "404"))) bad += n;
     console.log(bad);' "$line" "$s")
   rps=$(node -e 'console.log(JSON.parse(process.argv[1]).rps.toFixed(0))' "$line")
   rss+=("$(ps -o rss= -p "$serve_pid" | tr -d ' ')")

@@ -10,7 +10,7 @@ CL_SENTINEL_NAME=bakewind
 # The commands the service sends (src/redis, src/auth, src/locks, src/app),
 # including those its Lua scripts call, and ROLE for the Sentinel client.
 CL_REDIS_ACL_COMMANDS="+ping +quit +auth +select +client|setname +info +role +get +set +setex +del +exists +mget +getdel +ttl +expire +incr +scan +eval +evalsha +publish +subscribe +unsubscribe +sadd +srem +smembers +time +cluster|slots +asking"
-CL_REDIS_ACL_KEYS="~order_lock:* ~locks:* ~blacklist:token:* ~auth:* ~ratelimit:*"
+CL_REDIS_ACL_KEYS="~order_lock:* ~order_cache:* ~locks:* ~blacklist:token:* ~auth:* ~ratelimit:*"
 CL_REDIS_ACL_CHANNELS="&bakewind:events"
 
 cl_redis_cli() { # PORT [ARGS...]: as the admin (default) user

@@ -52,7 +52,8 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       events(redis),
       locks(redis, pg, events, shared.cfg.order_lock_ttl, shared.lock_refill),
       order_rows(pg),
-      orders(order_rows, locks, events),
+      order_copies(redis, shared.cfg.pg_timeout, shared.cfg.order_cache_ttl),
+      orders(order_rows, order_copies, locks, events),
       clients(io.get_executor()) {
   auth.notices = &events;
   pg.prepare_statements(shared.cfg.pg_prepared_statements);

@@ -75,6 +75,7 @@ struct event_loop {
   locks::event_bus events;
   locks::lock_service locks;
   orders::order_store order_rows;
+  orders::order_cache order_copies;
   orders::order_service orders;
   live_clients clients;
   observability::readiness ready;

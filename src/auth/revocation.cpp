@@ -4,11 +4,8 @@
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 #include "redis/errors.hpp"
+#include "redis/keep_trying.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -126,23 +123,8 @@ asio::awaitable<void> revocation::redis_write(std::string key, std::string value
   }
   // The record has it already; Redis gets it as soon as it answers again, so
   // that a Redis that kept its data (and its marker) does not miss it.
-  asio::co_spawn(
-      co_await asio::this_coro::executor,
-      [](redis::service& redis, std::vector<std::string> command,
-         std::chrono::seconds give_up) -> asio::awaitable<void> {
-        asio::steady_timer pause(co_await asio::this_coro::executor);
-        const auto deadline = std::chrono::steady_clock::now() + give_up;
-        while (std::chrono::steady_clock::now() < deadline) {
-          pause.expires_after(std::chrono::milliseconds(250));
-          co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-          try {
-            co_await redis.command(command);
-            co_return;
-          } catch (const std::exception&) {
-          }
-        }
-      }(redis_, set, std::chrono::seconds(std::max(ttl_s, 1LL))),
-      asio::detached);
+  const auto ex = co_await asio::this_coro::executor;
+  redis::keep_trying(ex, redis_, set, std::chrono::steady_clock::now() + std::chrono::seconds(std::max(ttl_s, 1LL)));
 }
 
 asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s) {

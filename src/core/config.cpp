@@ -165,6 +165,7 @@ void read_auth(const reader& r, config& c) {
   r.duration("JWT_ACCESS_TTL", c.jwt_access_ttl, 1, 86400);
   r.duration("JWT_REFRESH_TTL", c.jwt_refresh_ttl, 1, 31536000);
   r.duration("ORDER_LOCK_TTL", c.order_lock_ttl, 1, 86400);
+  r.duration("ORDER_CACHE_TTL", c.order_cache_ttl, 0, 3600);
   r.duration("TRANSFER_TTL", c.transfer_ttl, 1, 3600);
   if (auto v = r.get("REVOCATION_FALLBACK")) {
     if (*v == "postgres")

@@ -51,6 +51,7 @@ struct config {
   std::string database_url = "postgres://bakewind:bakewind@localhost:5432/bakewind";  ///< DATABASE_URL.
   unsigned pg_pool_size = 16;                    ///< PG_POOL_SIZE: connections per instance, split over loops.
   std::chrono::milliseconds pg_timeout{5000};    ///< PG_TIMEOUT_MS: deadline of a pool wait or a query.
+  std::chrono::seconds order_cache_ttl{30};      ///< ORDER_CACHE_TTL: life of an order's copy in Redis; 0 = off.
   bool pg_prepared_statements = true;            ///< PG_PREPARED_STATEMENTS: on, or off behind a transaction pooler.
   std::string jwt_secret;                        ///< JWT_SECRET: required in production, >= 32 bytes.
   std::string jwt_secret_previous;               ///< JWT_SECRET_PREVIOUS: also accepted for verification.

@@ -80,6 +80,10 @@ long long total_of(const std::vector<item>& items) noexcept;
 /// API.md's `order`, `lock` null unless set.
 boost::json::object to_json(const order& o);
 
+/// The order of a to_json() text, its `lock` left out (and created_ms 0);
+/// nullopt for any other text.
+std::optional<order> order_from_json(std::string_view text);
+
 /// The items as stored (a JSON array of {product, quantity, unitPriceCents}).
 std::string items_json(const std::vector<item>& items);
 

@@ -1,6 +1,9 @@
 #include "orders/order_service.hpp"
 
 #include "core/clock.hpp"
+#include "core/tasks.hpp"
+
+#include <exception>
 
 namespace bakewind::orders {
 
@@ -12,8 +15,13 @@ asio::awaitable<order> order_service::create(std::string bakery_id, std::string 
 }
 
 asio::awaitable<std::optional<order>> order_service::get(std::string bakery_id, std::string id) {
-  auto found = co_await store_.find(id, bakery_id);
-  if (!found) co_return std::nullopt;
+  auto found = co_await cache_.find(id, bakery_id);
+  if (!found) {
+    const read_ticket ticket = cache_.before_read();
+    found = co_await store_.find(id, bakery_id);
+    if (!found) co_return std::nullopt;
+    co_await cache_.keep(*found, ticket);
+  }
   auto lock = co_await locks_.status(std::move(bakery_id), std::move(id));
   found->lock = std::move(lock);
   co_return found;
@@ -33,7 +41,12 @@ asio::awaitable<page> order_service::list(std::string bakery_id, std::optional<s
 asio::awaitable<update_result> order_service::update(std::string bakery_id, std::string id, std::string user_id,
                                                      std::optional<std::string> session_id, order_changes changes) {
   if (session_id) {
-    auto updated = co_await store_.update_locked(id, bakery_id, user_id, *session_id, std::move(changes));
+    // Marked before and after: no copy of the old row outlives the change.
+    co_await cache_.mark_changing(id);
+    auto write = store_.update_locked(id, bakery_id, user_id, *session_id, std::move(changes));
+    auto [updated, failure] = co_await core::attempt(std::move(write));
+    co_await cache_.mark_changing(id);
+    if (failure) std::rethrow_exception(failure);
     if (updated) {
       auto lock = co_await locks_.status(bakery_id, id);
       updated->lock = std::move(lock);
@@ -54,7 +67,11 @@ asio::awaitable<update_result> order_service::update(std::string bakery_id, std:
 
 asio::awaitable<bool> order_service::remove(std::string bakery_id, std::string id) {
   auto had = co_await locks_.status(bakery_id, id);
-  const bool removed = co_await store_.remove(id, bakery_id);
+  co_await cache_.mark_changing(id);
+  auto write = store_.remove(id, bakery_id);
+  auto [removed, failure] = co_await core::attempt(std::move(write));
+  co_await cache_.mark_changing(id);
+  if (failure) std::rethrow_exception(failure);
   if (!removed) co_return false;
   co_await locks_.forget(std::move(bakery_id), std::move(id), std::move(had));
   co_return true;

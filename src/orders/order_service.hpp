@@ -7,6 +7,7 @@
 #include "locks/events.hpp"
 #include "locks/lock_service.hpp"
 #include "orders/order.hpp"
+#include "orders/order_cache.hpp"
 #include "orders/order_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -31,13 +32,14 @@ struct update_result {
 class order_service {
  public:
   /// All references must outlive the service.
-  order_service(order_store& store, locks::lock_service& locks, locks::event_bus& events)
-      : store_(store), locks_(locks), events_(events) {}
+  order_service(order_store& store, order_cache& cache, locks::lock_service& locks, locks::event_bus& events)
+      : store_(store), cache_(cache), locks_(locks), events_(events) {}
 
   /// Creates a pending order (version 1) by `user_id`; it has no lock yet.
   boost::asio::awaitable<order> create(std::string bakery_id, std::string user_id, new_order o);
 
   /// The order with its live lock; nullopt when it is not in the bakery.
+  /// The order itself from the cache when it holds it, else from the record.
   boost::asio::awaitable<std::optional<order>> get(std::string bakery_id, std::string id);
 
   /// A page of the list, each order with its live lock (one Redis round trip).
@@ -56,6 +58,7 @@ class order_service {
 
  private:
   order_store& store_;
+  order_cache& cache_;
   locks::lock_service& locks_;
   locks::event_bus& events_;
 };

@@ -174,4 +174,6 @@ asio::awaitable<void> client::close() {
 
 const redis::stats& client::stats() const noexcept { return state_->counters; }
 
+const std::string& client::server_run_id() const noexcept { return state_->run_id; }
+
 }  // namespace bakewind::redis

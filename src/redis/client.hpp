@@ -82,6 +82,11 @@ class client {
   /// Counters for health and metrics.
   const redis::stats& stats() const noexcept;
 
+  /// The `run_id` of the server the latest connection reached (INFO server,
+  /// read before any command went through it); "" before the first
+  /// connection, when INFO was refused, or with options.track_server off.
+  const std::string& server_run_id() const noexcept;
+
  private:
   void enqueue(std::string payload, retry policy, boost::asio::any_completion_handler<completion> handler);
 

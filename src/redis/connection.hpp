@@ -12,6 +12,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bakewind::redis {
@@ -54,6 +55,11 @@ class connection {
 
   /// Figures for /health and /metrics, over every connection this one holds.
   virtual const redis::stats& stats() const noexcept = 0;
+
+  /// The `run_id` of the one server every command reaches now (see
+  /// client::server_run_id); "" when unknown, and always in a cluster,
+  /// where commands reach many servers. Valid until the next suspension.
+  virtual std::string_view server_run_id() const noexcept { return {}; }
 };
 
 /// One Redis server through one redis::client: every call goes straight to
@@ -79,6 +85,7 @@ class single_node final : public connection {
   }
   boost::asio::awaitable<void> close() override { return client_.close(); }
   const redis::stats& stats() const noexcept override { return client_.stats(); }
+  std::string_view server_run_id() const noexcept override { return client_.server_run_id(); }
 
  private:
   std::optional<client> owned_;

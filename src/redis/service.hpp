@@ -110,6 +110,10 @@ class service {
   /// answer. Never throws.
   boost::asio::awaitable<bool> needs_refill(std::string base, const refill_mark& mark);
 
+  /// The `run_id` of the one server commands reach now; "" when unknown or
+  /// in a cluster (connection::server_run_id). Valid until the next suspension.
+  std::string_view server_run_id() const noexcept { return link_.server_run_id(); }
+
   /// What the service sends through.
   connection& link() noexcept { return link_; }
 

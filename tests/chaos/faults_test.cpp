@@ -400,7 +400,12 @@ TEST(chaos, an_instance_killed_is_routed_around_and_its_websocket_clients_reconn
   EXPECT_EQ(t.counts().double_claims, 0);
   EXPECT_EQ(t.counts().server_errors, 0);
   EXPECT_EQ(t.counts().slow, 0);
-  EXPECT_LE(t.counts().proxy_errors + t.counts().no_answer, workers) << "at most the requests in flight at the kill";
+  // Each worker may lose the request in flight at the kill and, seen once
+  // in CI, the next one too: sent before haproxy's checks (500 ms apart,
+  // two to fall) took the instance out, on a connection haproxy could not
+  // retry elsewhere (a POST may have been served).
+  EXPECT_LE(t.counts().proxy_errors + t.counts().no_answer, 2 * workers)
+      << "at most the requests in flight at the kill and the next of each worker";
 }
 
 }  // namespace

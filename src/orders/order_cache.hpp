@@ -1,0 +1,72 @@
+#pragma once
+// Orders as PostgreSQL last committed them, copied into Redis so that a read
+// of an order skips PostgreSQL (README "Order cache"). The copy is exact for
+// every instance, not merely fresh-ish:
+//   - a writer marks the key (`order_cache:<id>` = "~") before its statement
+//     and again after it, and answers its caller only then, so no copy taken
+//     before a change outlives the change's acknowledgement;
+//   - a reader copies what it read only into a key that holds no mark and no
+//     copy from this server (one script), and only within the deadline the
+//     mark's lifetime covers;
+//   - a copy names the Redis server it was made on (its run_id) and counts
+//     only there: a promoted replica or a server restarted from older data
+//     (which may have missed a mark) serves none of the old copies.
+// Anything in doubt is a miss: the record answers. Off in a cluster (no one
+// server to name) and where the server's run_id is unknown.
+
+#include "orders/order.hpp"
+#include "redis/service.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace bakewind::orders {
+
+/// What a reader needs to copy a record it is about to read: taken before
+/// the read (see order_cache::before_read).
+struct read_ticket {
+  std::string run_id;  ///< the server copies would go to; "" = do not copy
+  std::chrono::steady_clock::time_point started;
+};
+
+class order_cache {
+ public:
+  /// `redis` must outlive the cache. `statement_timeout` bounds every
+  /// PostgreSQL statement (PG_TIMEOUT_MS): marks live longer than twice that.
+  /// `copy_ttl` is how long a copy lives; zero switches the cache off.
+  order_cache(redis::service& redis, std::chrono::milliseconds statement_timeout, std::chrono::seconds copy_ttl);
+
+  /// The copy of order `id` of `bakery_id`, or nullopt (a miss, also when
+  /// Redis cannot answer: never throws for Redis). A copy of another
+  /// bakery's order is a miss, as the record's filter would be.
+  boost::asio::awaitable<std::optional<order>> find(const std::string& id, const std::string& bakery_id);
+
+  /// Taken right before reading the record of an order to copy it.
+  read_ticket before_read() const;
+
+  /// Copies `o`, read from the record after `ticket` was taken, unless a
+  /// writer marked it since, the read took too long, or the server changed.
+  /// Never throws.
+  boost::asio::awaitable<void> keep(const order& o, const read_ticket& ticket);
+
+  /// Marks order `id` as changing: call before a statement that may change
+  /// or delete its row, and again after it (answered or not). Waits for
+  /// Redis's answer; when there is none, marks again in the background until
+  /// Redis answers or copies made before have expired. Never throws.
+  boost::asio::awaitable<void> mark_changing(const std::string& id);
+
+  /// False in a cluster or when switched off: every read goes to the record.
+  bool enabled() const noexcept { return enabled_; }
+
+ private:
+  redis::service& redis_;
+  std::chrono::milliseconds mark_ttl_;
+  std::chrono::milliseconds read_window_;
+  std::chrono::seconds copy_ttl_;
+  bool enabled_;
+};
+
+}  // namespace bakewind::orders

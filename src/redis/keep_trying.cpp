@@ -1,0 +1,37 @@
+#include "redis/keep_trying.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bakewind::redis {
+
+namespace asio = boost::asio;
+
+namespace {
+
+asio::awaitable<void> send_until(service& redis, std::vector<std::string> command,
+                                 std::chrono::steady_clock::time_point until) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  while (std::chrono::steady_clock::now() < until) {
+    pause.expires_after(std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    try {
+      co_await redis.command(command);
+      co_return;
+    } catch (const std::exception&) {
+    }
+  }
+}
+
+}  // namespace
+
+void keep_trying(const asio::any_io_executor& ex, service& redis, std::vector<std::string> command,
+                 std::chrono::steady_clock::time_point until) {
+  asio::co_spawn(ex, send_until(redis, std::move(command), until), asio::detached);
+}
+
+}  // namespace bakewind::redis
