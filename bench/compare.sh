@@ -92,8 +92,12 @@ bw_log "raw ceiling: GET /health/live"
 ceiling_json=$(ceiling "http://127.0.0.1:$PORT/health/live")
 
 token=$(revoked_token "http://127.0.0.1:$PORT")
-jti=$(node -e 'const p=JSON.parse(Buffer.from(process.argv[1].split(".")[1],"base64url"));console.log(p.sub+" "+p.jti)' "$token")
-our_key="blacklist:token:{${jti% *}}:${jti#* }"
+# Its key as README "Redis keys" names it: auth:revoked:{<userId>}:<jti>, each
+# UUID written as its 16 bytes in base64url.
+our_key=$(node -e '
+const p = JSON.parse(Buffer.from(process.argv[1].split(".")[1], "base64url"));
+const compact = (uuid) => Buffer.from(uuid.replace(/-/g, ""), "hex").toString("base64url");
+console.log(`auth:revoked:{${compact(p.sub)}}:${compact(p.jti)}`);' "$token")
 our_bytes=$(bw_redis_cli MEMORY USAGE "$our_key")
 
 bw_log "BakeWind: $SCENARIOS (REPEAT=$REPEAT)"

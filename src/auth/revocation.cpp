@@ -1,5 +1,6 @@
 #include "auth/revocation.hpp"
 
+#include "auth/revocation_keys.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/tasks.hpp"
@@ -18,21 +19,14 @@ namespace asio = boost::asio;
 namespace {
 
 // The marker that vouches for the revocation keys (README "Redis keys"):
-// one key on a single node, one per slot in a cluster. ":v2" since the keys
-// are tagged by user id: a Redis filled by an older build holds no v2 marker,
-// so the first check after an upgrade refills it in the new layout instead of
-// trusting keys that no longer exist under the names it reads.
-constexpr std::string_view ready_marker = "auth:revocation:ready:v2";
+// one key on a single node, one per slot in a cluster. Its version changes
+// with the key names, so that a Redis filled by an older build holds no
+// marker of this version and the first check after an upgrade refills it in
+// the new layout, instead of trusting keys that no longer exist under the
+// names it reads: ":v2" since the keys are tagged by user id, ":v3" since
+// ids are written compactly under auth:revoked: (auth/revocation_keys.hpp).
+constexpr std::string_view ready_marker = "auth:revocation:ready:v3";
 constexpr std::size_t refill_batch = 1000;
-
-// Every revocation key of a user carries its id as the hash tag: in a
-// cluster they share one slot, so the per-request check stays one MGET.
-std::string blacklist_key(std::string_view user_id, std::string_view jti) {
-  return std::string("blacklist:token:{").append(user_id).append("}:").append(jti);
-}
-std::string cutoff_key(std::string_view user_id) {
-  return std::string("auth:nbf:{").append(user_id).append("}");
-}
 
 long long to_number(const std::string& text) {
   long long v = 0;
@@ -50,7 +44,7 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
   stats_.checks.inc();
   std::string cutoff = cutoff_key(user_id);
   std::string marker = redis_.marker_for(ready_marker, cutoff);
-  const std::vector<std::string> mget{"MGET", blacklist_key(user_id, jti), std::move(cutoff), std::move(marker)};
+  const std::vector<std::string> mget{"MGET", revoked_token_key(user_id, jti), std::move(cutoff), std::move(marker)};
   bool answered = false;
   bool revoked = false;
   bool ready = false;
@@ -135,7 +129,7 @@ asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, l
       params);
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  co_await redis_write(blacklist_key(user_id, jti), user_id, expires_s - now_s);
+  co_await redis_write(revoked_token_key(user_id, jti), user_id, expires_s - now_s);
 }
 
 asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cutoff_ms) {
@@ -175,7 +169,7 @@ asio::awaitable<void> revocation::refill() {
     sets.reserve(page.rows());
     for (std::size_t i = 0; i < page.rows(); ++i) {
       const std::string user(page.value(i, 1));
-      std::vector<std::string> set{"SET", blacklist_key(user, page.value(i, 0)), user, "EX",
+      std::vector<std::string> set{"SET", revoked_token_key(user, page.value(i, 0)), user, "EX",
                                    std::string(page.value(i, 2))};
       sets.push_back(std::move(set));
     }

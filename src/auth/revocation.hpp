@@ -2,16 +2,17 @@
 // Token revocation (DESIGN.md "Revocation and transfer sessions").
 // PostgreSQL is the record (revoked_tokens, users.tokens_valid_after); Redis
 // answers the per-request check in one round trip:
-//   MGET blacklist:token:{<userId>}:<jti> auth:nbf:{<userId>} <marker>
-// where the marker is auth:revocation:ready:v2 on one node, and in a cluster
-// the copy of it in the user's slot (auth:revocation:ready:v2:{<tag>}), so
-// that all three keys meet on one node. A missing marker means Redis (or
-// that node) lost its data (restart without persistence, FLUSHALL, failover
-// to an empty node): answers come from PostgreSQL until a refill has copied
-// the record back and set the markers. The same holds, marker or not, after
-// any connection reached a server other than before (redis/server_identity:
-// a promoted replica or a server restarted from older data may lack a
-// revocation it acknowledged): never a revoked token accepted.
+//   MGET auth:revoked:{<user>}:<jti> auth:nbf:{<user>} <marker>
+// (names in auth/revocation_keys.hpp) where the marker is
+// auth:revocation:ready:v3 on one node, and in a cluster the copy of it in
+// the user's slot (auth:revocation:ready:v3:{<tag>}), so that all three keys
+// meet on one node. A missing marker means Redis (or that node) lost its
+// data (restart without persistence, FLUSHALL, failover to an empty node):
+// answers come from PostgreSQL until a refill has copied the record back and
+// set the markers. The same holds, marker or not, after any connection
+// reached a server other than before (redis/server_identity: a promoted
+// replica or a server restarted from older data may lack a revocation it
+// acknowledged): never a revoked token accepted.
 
 #include "core/config.hpp"
 #include "observability/metric_types.hpp"
@@ -67,7 +68,7 @@ class revocation {
   /// sets the marker. Safe to run on several instances at once.
   boost::asio::awaitable<void> refill();
 
-  /// When Redis has no `auth:revocation:ready:v2` marker (in a cluster: a
+  /// When Redis has no `auth:revocation:ready:v3` marker (in a cluster: a
   /// master lost its data), starts the refill (see
   /// lock_service::ensure_ready for why). Never throws.
   boost::asio::awaitable<void> ensure_ready();

@@ -29,6 +29,8 @@ bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+int hex_value(char c) noexcept { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
 std::string format_uuid(const std::array<unsigned char, 16>& b) {
   std::string out;
   out.reserve(36);
@@ -91,8 +93,7 @@ std::optional<long long> uuid_v7_millis(std::string_view id) noexcept {
   long long ms = 0;
   for (const char c : id.substr(0, 13)) {
     if (c == '-') continue;
-    const int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-    ms = (ms << 4) | v;
+    ms = (ms << 4) | hex_value(c);
   }
   return ms;
 }
@@ -114,6 +115,17 @@ bool is_uuid(std::string_view text) noexcept {
     if (dash_place ? text[i] != '-' : !is_hex(text[i])) return false;
   }
   return true;
+}
+
+std::optional<std::string> uuid_bytes(std::string_view text) {
+  if (!is_uuid(text)) return std::nullopt;
+  std::string out;
+  out.reserve(16);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    if (text[i] == '-') ++i;
+    out += static_cast<char>((hex_value(text[i]) << 4) | hex_value(text[i + 1]));
+  }
+  return out;
 }
 
 }  // namespace bakewind::core

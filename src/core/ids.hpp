@@ -30,4 +30,7 @@ std::string random_hex(std::size_t bytes);
 /// True for a canonical 8-4-4-4-12 hex UUID (either case).
 bool is_uuid(std::string_view text) noexcept;
 
+/// The 16 bytes of a canonical UUID (either case); nullopt for anything else.
+std::optional<std::string> uuid_bytes(std::string_view text);
+
 }  // namespace bakewind::core

@@ -444,6 +444,28 @@ inline std::string hs256_header() { return R"({"alg":"HS256","typ":"JWT"})"; }
 
 // ----------------------------------------------------------------- raw Redis
 
+/// A UUID as README "Redis keys" writes it in a key: its 16 bytes in base64url.
+inline std::string compact_uuid(const std::string& uuid) {
+  if (!is_uuid(uuid)) throw std::runtime_error("not a UUID: " + uuid);
+  std::string bytes;
+  for (std::size_t i = 0; i < uuid.size(); i += 2) {
+    if (uuid[i] == '-') ++i;
+    bytes += static_cast<char>(std::stoi(uuid.substr(i, 2), nullptr, 16));
+  }
+  return b64url_encode(bytes);
+}
+
+/// README "Redis keys": the key of the revoked token `jti` of `user_id`.
+inline std::string revoked_key(const std::string& user_id, const std::string& jti) {
+  return "auth:revoked:{" + compact_uuid(user_id) + "}:" + compact_uuid(jti);
+}
+
+/// README "Redis keys": the key of `user_id`'s logout-all cutoff.
+inline std::string cutoff_key(const std::string& user_id) { return "auth:nbf:{" + compact_uuid(user_id) + "}"; }
+
+/// README "Redis keys": the revocation marker of a single node.
+inline constexpr const char* k_revocation_marker = "auth:revocation:ready:v3";
+
 /// One RESP reply, flattened: `type` is the first byte ('+', '-', ':', '$', '*').
 struct resp_reply {
   char type = 0;

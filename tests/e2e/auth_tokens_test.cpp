@@ -160,7 +160,7 @@ TEST(auth_logout, revocation_is_stored_by_jti_in_redis_and_postgres) {
   const auto a = register_owner(s.port(), "keys");
   ASSERT_EQ(logout(s.port(), a.access, a.refresh).status, 204);
   const auto jti = std::string(jwt_payload(a.access).at("jti").as_string());
-  const auto key = "blacklist:token:{" + a.id + "}:" + jti;  // tagged by user (README "Redis keys")
+  const auto key = revoked_key(a.id, jti);  // tagged by user (README "Redis keys")
   const auto value = redis_command(redis.port(), {"GET", key});
   EXPECT_FALSE(value.null) << key << " missing";
   EXPECT_EQ(value.text, a.id);
@@ -168,6 +168,43 @@ TEST(auth_logout, revocation_is_stored_by_jti_in_redis_and_postgres) {
   EXPECT_GT(ttl.integer, 800) << "the token's remaining lifetime";
   EXPECT_LE(ttl.integer, 900);
   EXPECT_EQ(sql_value(db, "SELECT user_id::text FROM revoked_tokens WHERE jti = '" + jti + "'"), a.id);
+}
+
+TEST(auth_logout, a_revoked_token_takes_at_most_157_bytes_of_redis_in_its_users_slot) {
+  // A third of the NestJS reference's 472 bytes for its whole-token key
+  // (bench/compare.sh), as MEMORY USAGE counts it: key, value and expiry.
+  redis_server redis;
+  const auto db = migrated_database("logout_memory");
+  service s(service_env(db, redis.url()));
+  const auto a = register_owner(s.port(), "memory");
+  const auto other = login(s.port(), a.email, a.password);
+  ASSERT_EQ(logout(s.port(), a.access, a.refresh).status, 204);
+  ASSERT_EQ(logout_all(s.port(), other.access).status, 204);  // so that the cutoff key exists too
+
+  const auto revoked = redis_command(redis.port(), {"KEYS", "auth:revoked:*"});
+  ASSERT_EQ(revoked.items.size(), 1U) << "one key per revoked token";
+  const auto& key = revoked.items[0];
+  const auto jti = std::string(jwt_payload(a.access).at("jti").as_string());
+  EXPECT_EQ(key, revoked_key(a.id, jti));
+  EXPECT_EQ(redis_command(redis.port(), {"GET", key}).text, a.id) << "the value is the user id";
+  const auto bytes = redis_command(redis.port(), {"MEMORY", "USAGE", key}).integer;
+  std::cerr << "[ info     ] MEMORY USAGE " << key << ": " << bytes << " bytes\n";
+  EXPECT_GT(bytes, 0);
+  EXPECT_LE(bytes, 157);
+
+  // The user's tag: the same slot as the cutoff key, so one MGET checks both.
+  // Redis 7.0 answers CLUSTER KEYSLOT in cluster mode only: a node without
+  // slots, started for the question, is enough.
+  const auto cutoffs = redis_command(redis.port(), {"KEYS", "auth:nbf:*"});
+  ASSERT_EQ(cutoffs.items.size(), 1U);
+  EXPECT_EQ(cutoffs.items[0], cutoff_key(a.id));
+  EXPECT_NE(key.find("{" + compact_uuid(a.id) + "}"), std::string::npos) << key;
+  redis_server cluster_node({"--cluster-enabled", "yes"});
+  const auto slot = redis_command(cluster_node.port(), {"CLUSTER", "KEYSLOT", key});
+  const auto cutoff_slot = redis_command(cluster_node.port(), {"CLUSTER", "KEYSLOT", cutoffs.items[0]});
+  ASSERT_EQ(slot.type, ':') << slot.text;
+  ASSERT_EQ(cutoff_slot.type, ':') << cutoff_slot.text;
+  EXPECT_EQ(slot.integer, cutoff_slot.integer);
 }
 
 // ---------------------------------------------------------------- logout-all
@@ -342,9 +379,9 @@ TEST(auth_redis_faults, redis_restarted_empty_still_rejects_revoked_tokens) {
   EXPECT_EQ(refresh(s.port(), s.valid.refresh).status, 200);
   // The blacklist was refilled from PostgreSQL.
   const auto jti = std::string(jwt_payload(s.revoked.access).at("jti").as_string());
-  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", "blacklist:token:{" + s.owner.id + "}:" + jti}).null)
-      << "refilled";
-  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v2"}).null) << "one marker on one node";
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", revoked_key(s.owner.id, jti)}).null) << "refilled";
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", cutoff_key(other.id)}).null) << "refilled";
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null) << "one marker on one node";
 }
 
 TEST(auth_redis_faults, redis_flushed_while_running_still_rejects_revoked_tokens) {
@@ -390,9 +427,9 @@ TEST(auth_redis_faults, redis_back_with_older_data_still_rejects_a_token_revoked
   s.redis.stop();
   s.redis.start();  // loads the RDB: the marker, not the revocation
   const auto jti = std::string(jwt_payload(later.access).at("jti").as_string());
-  const auto key = "blacklist:token:{" + s.owner.id + "}:" + jti;
+  const auto key = revoked_key(s.owner.id, jti);
   ASSERT_TRUE(redis_command(s.redis.port(), {"GET", key}).null) << "the test needs Redis without the revocation";
-  ASSERT_FALSE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v2"}).null)
+  ASSERT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null)
       << "the test needs Redis with its old marker";
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -401,6 +438,28 @@ TEST(auth_redis_faults, redis_back_with_older_data_still_rejects_a_token_revoked
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_FALSE(redis_command(s.redis.port(), {"GET", key}).null) << "refilled from PostgreSQL";
+}
+
+TEST(auth_redis_faults, a_redis_holding_only_the_older_builds_keys_and_marker_is_not_trusted) {
+  // What the build before the compact key names left in Redis: its marker
+  // (auth:revocation:ready:v2) and its keys, none under the names read now.
+  // The same server as before (no run_id change): only the marker version
+  // tells the service that Redis does not hold what it reads.
+  faulty s("fault_upgrade");
+  const auto jti = std::string(jwt_payload(s.revoked.access).at("jti").as_string());
+  ASSERT_EQ(redis_command(s.redis.port(), {"FLUSHALL"}).text, "OK");
+  const std::string old_key = "blacklist:token:{" + s.owner.id + "}:" + jti;
+  ASSERT_EQ(redis_command(s.redis.port(), {"SET", old_key, s.owner.id, "EX", "900"}).text, "OK");
+  ASSERT_EQ(redis_command(s.redis.port(), {"SET", "auth:revocation:ready:v2", "2024-01-01T00:00:00.000Z"}).text, "OK");
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(is_revoked(me(s.port(), s.revoked.access))) << "a revoked token accepted under the older layout";
+    EXPECT_EQ(me(s.port(), s.valid.access).status, 200);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(redis_command(s.redis.port(), {"GET", revoked_key(s.owner.id, jti)}).text, s.owner.id)
+      << "refilled in the new layout";
+  EXPECT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null);
 }
 
 }  // namespace

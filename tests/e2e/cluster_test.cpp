@@ -90,11 +90,11 @@ TEST_F(cluster_e2e, register_login_me_and_a_logged_out_token_is_refused) {
 
   // The revocation sits in its user's slot, on the master serving it.
   const auto jti = std::string(jwt_payload(again.access).at("jti").as_string());
-  const auto key = "blacklist:token:{" + owner.id + "}:" + jti;
-  EXPECT_EQ(d.cluster.keyslot(key), d.cluster.keyslot("auth:nbf:{" + owner.id + "}"));
+  const auto key = revoked_key(owner.id, jti);
+  EXPECT_EQ(d.cluster.keyslot(key), d.cluster.keyslot(cutoff_key(owner.id)));
   EXPECT_EQ(redis_cli(d.master_of(key), {"GET", key}), owner.id) << key;
   // And Redis was vouched for slot by slot: one marker in each of the 16384.
-  EXPECT_EQ(d.wait_for_markers("auth:revocation:ready:v2"), 16384U);
+  EXPECT_EQ(d.wait_for_markers(k_revocation_marker), 16384U);
 }
 
 TEST_F(cluster_e2e, locks_are_acquired_refused_to_another_and_released) {
@@ -148,17 +148,17 @@ TEST_F(cluster_e2e, a_master_that_lost_its_data_is_noticed_for_its_slots_and_ref
   const auto owner = register_owner(port(), "cl_flush");
   const auto gone = login(port(), owner.email, owner.password);
   ASSERT_EQ(logout(port(), gone.access, gone.refresh).status, 204);
-  ASSERT_EQ(d.wait_for_markers("auth:revocation:ready:v2"), 16384U);
+  ASSERT_EQ(d.wait_for_markers(k_revocation_marker), 16384U);
   const auto jti = std::string(jwt_payload(gone.access).at("jti").as_string());
-  const auto key = "blacklist:token:{" + owner.id + "}:" + jti;
+  const auto key = revoked_key(owner.id, jti);
   const auto master = d.master_of(key);
   ASSERT_EQ(redis_cli(master, {"FLUSHALL"}), "OK");  // its keys and its slots' markers are gone
-  ASSERT_LT(d.count_on_masters("auth:revocation:ready:v2:*"), 16384U);
+  ASSERT_LT(d.count_on_masters(std::string(k_revocation_marker) + ":*"), 16384U);
   for (int i = 0; i < 5; ++i) {
     EXPECT_TRUE(is_revoked(me(port(), gone.access))) << "try " << i;
     EXPECT_EQ(me(port(), owner.access).status, 200) << "try " << i;
   }
-  EXPECT_EQ(d.wait_for_markers("auth:revocation:ready:v2"), 16384U);
+  EXPECT_EQ(d.wait_for_markers(k_revocation_marker), 16384U);
   for (int i = 0; i < 50 && redis_cli(master, {"EXISTS", key}) != "1"; ++i) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(redis_cli(master, {"GET", key}), owner.id) << "refilled from PostgreSQL";
   EXPECT_TRUE(is_revoked(me(port(), gone.access)));

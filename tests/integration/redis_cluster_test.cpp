@@ -139,7 +139,7 @@ TEST_F(cluster_test, a_marker_is_written_to_every_slot_and_found_beside_the_keys
     total += n;
   }
   EXPECT_EQ(total, redis::slot_count);
-  for (const std::string data : {"blacklist:token:{user-1}:jti", "locks:bakery:{b-9}", "untagged"}) {
+  for (const std::string data : {"auth:revoked:{user-1}:jti", "locks:bakery:{b-9}", "untagged"}) {
     const auto marker = svc_.marker_for(base, data);
     EXPECT_EQ(redis::key_slot(marker), redis::key_slot(data)) << marker;
     EXPECT_EQ(test::redis_cli(cluster_->master_of(redis::key_slot(data)), {"GET", marker}), "yes");

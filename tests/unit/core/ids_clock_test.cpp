@@ -38,6 +38,16 @@ TEST(ids, is_uuid_rejects_near_misses) {
   EXPECT_FALSE(is_uuid("123e4567+e89b-12d3-a456-426614174000"));
 }
 
+TEST(ids, uuid_bytes_reads_either_case_and_refuses_the_rest) {
+  const std::string want("\x12\x3e\x45\x67\xe8\x9b\x12\xd3\xa4\x56\x42\x66\x14\x17\x40\x00", 16);
+  EXPECT_EQ(uuid_bytes("123e4567-e89b-12d3-a456-426614174000"), want);
+  EXPECT_EQ(uuid_bytes("123E4567-E89B-12D3-A456-426614174000"), want);
+  EXPECT_EQ(uuid_bytes("ffffffff-ffff-ffff-ffff-ffffffffffff"), std::string(16, '\xff'));
+  EXPECT_FALSE(uuid_bytes("123e4567e89b12d3a456426614174000"));
+  EXPECT_FALSE(uuid_bytes("user-1"));
+  EXPECT_FALSE(uuid_bytes(""));
+}
+
 TEST(clock, iso8601_has_milliseconds_and_z) {
   using namespace std::chrono;
   EXPECT_EQ(iso8601_ms(system_clock::time_point{}), "1970-01-01T00:00:00.000Z");

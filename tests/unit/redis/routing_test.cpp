@@ -31,7 +31,7 @@ TEST(routing, keyless_commands_go_anywhere) {
 }
 
 TEST(routing, mget_keys_must_share_a_slot) {
-  EXPECT_EQ(slot_of({"MGET", "blacklist:token:{u1}:j", "auth:nbf:{u1}"}), key_slot("u1"));
+  EXPECT_EQ(slot_of({"MGET", "auth:revoked:{u1}:j", "auth:nbf:{u1}"}), key_slot("u1"));
   EXPECT_THROW(slot_of({"MGET", "foo", "bar"}), server_error);
   EXPECT_THROW(slot_of({"DEL", "{a}x", "{b}x"}), server_error);
   EXPECT_THROW(slot_of({"MSET", "{a}x", "1", "{b}x", "2"}), server_error);
