@@ -26,6 +26,7 @@ namespace {
 // names it reads: ":v2" since the keys are tagged by user id, ":v3" since
 // ids are written compactly under auth:revoked: (auth/revocation_keys.hpp).
 constexpr std::string_view ready_marker = "auth:revocation:ready:v3";
+constexpr std::string_view previous_marker = "auth:revocation:ready:v2";
 constexpr std::size_t refill_batch = 1000;
 
 long long to_number(const std::string& text) {
@@ -196,6 +197,9 @@ asio::awaitable<void> revocation::refill() {
   }
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(std::chrono::system_clock::now()));
+  // The older layout's marker goes: a build rolled back to would otherwise
+  // trust keys that missed every revocation made since (it refills instead).
+  co_await redis_.drop_marker(std::string(previous_marker));
   core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
 }
 

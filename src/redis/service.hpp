@@ -97,6 +97,10 @@ class service {
   /// single node, its 16384 per-slot keys (pipelined) in a cluster.
   boost::asio::awaitable<void> set_marker(std::string base, std::string value);
 
+  /// Deletes the marker `base` (all its per-slot keys in a cluster): a data
+  /// set in an older layout is then no longer vouched for.
+  boost::asio::awaitable<void> drop_marker(std::string base);
+
   /// Whether the marker `base` is missing: the one key on a single node; in
   /// a cluster, any of the per-slot keys of every 64th slot (256 GETs,
   /// pipelined), which finds a master that lost its data unless it serves
@@ -121,6 +125,8 @@ class service {
   static std::string encode(std::initializer_list<std::string_view> args);
   static std::string slot_marker(std::string_view base, std::uint16_t slot);
   int slot_for(std::string_view key) const;
+  // `command` with its key (element 1) set to each slot's copy of marker `base`, pipelined.
+  boost::asio::awaitable<void> on_every_marker(std::string base, std::vector<std::string> command);
   boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot);
   boost::asio::awaitable<void> expect_ok(std::string encoded, int slot);
   boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot);

@@ -92,13 +92,28 @@ asio::awaitable<void> service::set_marker(std::string base, std::string value) {
     co_await set(base, value);
     co_return;
   }
+  std::vector<std::string> set_one{"SET", "", std::move(value)};
+  co_await on_every_marker(std::move(base), std::move(set_one));
+}
+
+asio::awaitable<void> service::drop_marker(std::string base) {
+  if (!clustered_) {
+    co_await del(base);
+    co_return;
+  }
+  std::vector<std::string> del_one{"DEL", ""};
+  co_await on_every_marker(std::move(base), std::move(del_one));
+}
+
+asio::awaitable<void> service::on_every_marker(std::string base, std::vector<std::string> command) {
   for (std::size_t first = 0; first < slot_count; first += marker_window) {
     std::vector<std::vector<std::string>> batch;
     const std::size_t end = std::min<std::size_t>(first + marker_window, slot_count);
     batch.reserve(end - first);
     for (std::size_t s = first; s < end; ++s) {
-      std::vector<std::string> set_one{"SET", slot_marker(base, static_cast<std::uint16_t>(s)), value};
-      batch.push_back(std::move(set_one));
+      std::vector<std::string> one = command;
+      one[1] = slot_marker(base, static_cast<std::uint16_t>(s));
+      batch.push_back(std::move(one));
     }
     const std::vector<reply> replies = co_await pipeline(std::move(batch), retry::idempotent);
     for (const auto& r : replies) {

@@ -460,6 +460,8 @@ TEST(auth_redis_faults, a_redis_holding_only_the_older_builds_keys_and_marker_is
   EXPECT_EQ(redis_command(s.redis.port(), {"GET", revoked_key(s.owner.id, jti)}).text, s.owner.id)
       << "refilled in the new layout";
   EXPECT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null);
+  EXPECT_TRUE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v2"}).null)
+      << "the older marker left: a build rolled back to would trust keys that missed revocations";
 }
 
 }  // namespace

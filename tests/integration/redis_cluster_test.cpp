@@ -144,6 +144,13 @@ TEST_F(cluster_test, a_marker_is_written_to_every_slot_and_found_beside_the_keys
     EXPECT_EQ(redis::key_slot(marker), redis::key_slot(data)) << marker;
     EXPECT_EQ(test::redis_cli(cluster_->master_of(redis::key_slot(data)), {"GET", marker}), "yes");
   }
+  EXPECT_FALSE(run(svc_.marker_missing(base)));
+
+  run(svc_.drop_marker(base));
+  for (const auto port : cluster_->master_ports()) {
+    EXPECT_EQ(test::redis_cli(port, {"--scan", "--pattern", base + ":*"}), "") << "markers left on master " << port;
+  }
+  EXPECT_TRUE(run(svc_.marker_missing(base)));
 }
 
 TEST_F(cluster_test, scan_all_finds_the_keys_of_every_master) {
