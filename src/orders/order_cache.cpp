@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <atomic>
 #include <exception>
 #include <vector>
 
@@ -37,6 +38,16 @@ return 1)");
 }
 
 std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()); }
+
+// Whether to log a mark that Redis did not take: once per 10 s across the
+// process, not once per write while Redis is away.
+bool time_to_warn() {
+  static std::atomic<long long> last{0};
+  const long long now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  long long seen = last.load(std::memory_order_relaxed);
+  return now - seen >= 10 && last.compare_exchange_strong(seen, now, std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -103,8 +114,10 @@ asio::awaitable<void> order_cache::mark_changing(const std::string& id) {
     co_await redis_.command(set);
     co_return;
   } catch (const std::exception& e) {
-    core::log_warn("order cache mark not yet in redis, retrying in the background",
-                   {{"orderId", id}, {"error", e.what()}});
+    if (time_to_warn()) {
+      core::log_warn("order cache marks not yet in redis, retrying in the background (logged once per 10 s)",
+                     {{"orderId", id}, {"error", e.what()}});
+    }
   }
   // Until Redis takes the mark, a copy made before the change may be read
   // elsewhere; once copy_ttl has passed, none made before is left anyway.

@@ -193,18 +193,19 @@ TEST(auth_logout, a_revoked_token_takes_at_most_157_bytes_of_redis_in_its_users_
   EXPECT_LE(bytes, 157);
 
   // The user's tag: the same slot as the cutoff key, so one MGET checks both.
-  // Redis 7.0 answers CLUSTER KEYSLOT in cluster mode only: a node without
-  // slots, started for the question, is enough.
+  // Redis hashes only the first non-empty {...} of a key when it has one, so
+  // equal tags are equal slots (a question Redis 7.0 answers in cluster mode
+  // only, on a port below 55536, which a free port need not be).
   const auto cutoffs = redis_command(redis.port(), {"KEYS", "auth:nbf:*"});
   ASSERT_EQ(cutoffs.items.size(), 1U);
   EXPECT_EQ(cutoffs.items[0], cutoff_key(a.id));
-  EXPECT_NE(key.find("{" + compact_uuid(a.id) + "}"), std::string::npos) << key;
-  redis_server cluster_node({"--cluster-enabled", "yes"});
-  const auto slot = redis_command(cluster_node.port(), {"CLUSTER", "KEYSLOT", key});
-  const auto cutoff_slot = redis_command(cluster_node.port(), {"CLUSTER", "KEYSLOT", cutoffs.items[0]});
-  ASSERT_EQ(slot.type, ':') << slot.text;
-  ASSERT_EQ(cutoff_slot.type, ':') << cutoff_slot.text;
-  EXPECT_EQ(slot.integer, cutoff_slot.integer);
+  const auto tag_of = [](const std::string& k) {
+    const auto open = k.find('{');
+    const auto close = open == std::string::npos ? std::string::npos : k.find('}', open + 1);
+    return close == std::string::npos || close == open + 1 ? std::string() : k.substr(open + 1, close - open - 1);
+  };
+  EXPECT_EQ(tag_of(key), compact_uuid(a.id)) << key;
+  EXPECT_EQ(tag_of(cutoffs.items[0]), tag_of(key)) << cutoffs.items[0];
 }
 
 // ---------------------------------------------------------------- logout-all

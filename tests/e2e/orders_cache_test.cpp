@@ -4,6 +4,7 @@
 
 #include "orders_helpers.hpp"
 
+#include <csignal>
 #include <string>
 
 namespace bakewind::test::orders_e2e {
@@ -138,6 +139,38 @@ TEST(orders_cache, a_redis_back_with_an_older_copy_never_serves_it) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(customer_of(r), "after") << "read " << i << " after the restart";
   }
+}
+
+TEST(orders_cache, a_change_made_while_redis_hung_is_marked_once_it_resumes) {
+  redis_server redis;
+  const std::string db = migrated_database("cache_hung");
+  service svc(service_env(db, redis.url(), {{"REDIS_COMMAND_TIMEOUT_MS", "300"}}));
+  const auto owner = register_owner(svc.port(), "cache_hung");
+  const auto made = authed(svc.port(), "POST", "/api/v1/orders", owner.access, core::to_json(order_body("before")));
+  ASSERT_EQ(made.status, 201) << made.body;
+  const auto id = id_of(json_of(made));
+  const auto locked = authed(svc.port(), "POST", order_path(id) + "/lock", owner.access,
+                             core::to_json(boost::json::object{{"sessionId", "tab-a"}}));
+  ASSERT_EQ(locked.status, 201) << locked.body;
+  ASSERT_EQ(authed(svc.port(), "GET", order_path(id), owner.access).status, 200);
+  ASSERT_TRUE(wait_for_copy(redis.port(), id));
+
+  ::kill(redis.pid(), SIGSTOP);  // a stalled Redis: the marks cannot land now
+  const auto patched = authed(svc.port(), "PATCH", order_path(id), owner.access,
+                              core::to_json(boost::json::object{{"customerName", "after"}}), "X-Lock-Session: tab-a\r\n");
+  ::kill(redis.pid(), SIGCONT);
+  ASSERT_EQ(patched.status, 200) << "PostgreSQL holds the change; Redis's trouble does not refuse it: " << patched.body;
+
+  // Once Redis answers again the mark replaces the old copy, and reads show the change.
+  std::string copy = cached(redis.port(), id);
+  for (int i = 0; i < 100 && copy != "~"; ++i) {
+    std::this_thread::sleep_for(20ms);
+    copy = cached(redis.port(), id);
+  }
+  EXPECT_EQ(copy, "~") << "the old copy outlived the change";
+  const auto r = authed(svc.port(), "GET", order_path(id), owner.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(customer_of(r), "after");
 }
 
 TEST(orders_cache, switched_off_it_keeps_no_copy) {
