@@ -112,63 +112,64 @@ TEST(orders_cache, every_change_on_one_instance_is_read_at_once_on_another) {
   EXPECT_TRUE(is_order_not_found(get_order(owner, id)));
 }
 
-TEST(orders_cache, a_redis_back_with_an_older_copy_never_serves_it) {
+/// A service on a Redis of its own, and one order of its owner ("before"),
+/// locked by session tab-a, read once so that Redis holds its copy.
+struct own_redis {
+  explicit own_redis(const std::string& prefix)
+      : db(migrated_database(prefix)), svc(service_env(db, redis.url(), {{"REDIS_COMMAND_TIMEOUT_MS", "300"}})) {
+    owner = register_owner(svc.port(), prefix);
+    const auto made = authed(svc.port(), "POST", "/api/v1/orders", owner.access, core::to_json(order_body("before")));
+    if (made.status != 201) throw std::runtime_error("create order: " + made.body);
+    id = id_of(json_of(made));
+    const auto locked = authed(svc.port(), "POST", order_path(id) + "/lock", owner.access,
+                               core::to_json(boost::json::object{{"sessionId", "tab-a"}}));
+    if (locked.status != 201) throw std::runtime_error("lock: " + locked.body);
+    if (get().status != 200 || !wait_for_copy(redis.port(), id)) throw std::runtime_error("no copy kept");
+  }
+  http_reply get() const { return authed(svc.port(), "GET", order_path(id), owner.access); }
+  http_reply rename(const std::string& name) const {
+    return authed(svc.port(), "PATCH", order_path(id), owner.access,
+                  core::to_json(boost::json::object{{"customerName", name}}), "X-Lock-Session: tab-a\r\n");
+  }
   redis_server redis;
-  const std::string db = migrated_database("cache_older");
-  service svc(service_env(db, redis.url(), {{"REDIS_COMMAND_TIMEOUT_MS", "300"}}));
-  const auto owner = register_owner(svc.port(), "cache_older");
-  const auto made = authed(svc.port(), "POST", "/api/v1/orders", owner.access, core::to_json(order_body("before")));
-  ASSERT_EQ(made.status, 201) << made.body;
-  const auto id = id_of(json_of(made));
-  ASSERT_EQ(authed(svc.port(), "GET", order_path(id), owner.access).status, 200);
-  ASSERT_TRUE(wait_for_copy(redis.port(), id));
-  ASSERT_EQ(redis_command(redis.port(), {"SAVE"}).text, "OK");  // the copy of "before"
+  std::string db;
+  service svc;
+  account owner;
+  std::string id;
+};
 
-  const auto locked = authed(svc.port(), "POST", order_path(id) + "/lock", owner.access,
-                             core::to_json(boost::json::object{{"sessionId", "tab-a"}}));
-  ASSERT_EQ(locked.status, 201) << locked.body;
-  const auto patched = authed(svc.port(), "PATCH", order_path(id), owner.access,
-                              core::to_json(boost::json::object{{"customerName", "after"}}), "X-Lock-Session: tab-a\r\n");
+TEST(orders_cache, a_redis_back_with_an_older_copy_never_serves_it) {
+  own_redis w("cache_older");
+  ASSERT_EQ(redis_command(w.redis.port(), {"SAVE"}).text, "OK");  // the copy of "before"
+  const auto patched = w.rename("after");
   ASSERT_EQ(patched.status, 200) << patched.body;
-  redis.stop();
-  redis.start();  // the copy of "before" comes back, without the change's mark
-  ASSERT_TRUE(cached(redis.port(), id).find("\"before\"") != std::string::npos) << "the test needs the old copy back";
+  w.redis.stop();
+  w.redis.start();  // the copy of "before" comes back, without the change's mark
+  ASSERT_TRUE(cached(w.redis.port(), w.id).find("\"before\"") != std::string::npos)
+      << "the test needs the old copy back";
 
   for (int i = 0; i < 5; ++i) {
-    const auto r = authed(svc.port(), "GET", order_path(id), owner.access);
+    const auto r = w.get();
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(customer_of(r), "after") << "read " << i << " after the restart";
   }
 }
 
 TEST(orders_cache, a_change_made_while_redis_hung_is_marked_once_it_resumes) {
-  redis_server redis;
-  const std::string db = migrated_database("cache_hung");
-  service svc(service_env(db, redis.url(), {{"REDIS_COMMAND_TIMEOUT_MS", "300"}}));
-  const auto owner = register_owner(svc.port(), "cache_hung");
-  const auto made = authed(svc.port(), "POST", "/api/v1/orders", owner.access, core::to_json(order_body("before")));
-  ASSERT_EQ(made.status, 201) << made.body;
-  const auto id = id_of(json_of(made));
-  const auto locked = authed(svc.port(), "POST", order_path(id) + "/lock", owner.access,
-                             core::to_json(boost::json::object{{"sessionId", "tab-a"}}));
-  ASSERT_EQ(locked.status, 201) << locked.body;
-  ASSERT_EQ(authed(svc.port(), "GET", order_path(id), owner.access).status, 200);
-  ASSERT_TRUE(wait_for_copy(redis.port(), id));
-
-  ::kill(redis.pid(), SIGSTOP);  // a stalled Redis: the marks cannot land now
-  const auto patched = authed(svc.port(), "PATCH", order_path(id), owner.access,
-                              core::to_json(boost::json::object{{"customerName", "after"}}), "X-Lock-Session: tab-a\r\n");
-  ::kill(redis.pid(), SIGCONT);
+  own_redis w("cache_hung");
+  ::kill(w.redis.pid(), SIGSTOP);  // a stalled Redis: the marks cannot land now
+  const auto patched = w.rename("after");
+  ::kill(w.redis.pid(), SIGCONT);
   ASSERT_EQ(patched.status, 200) << "PostgreSQL holds the change; Redis's trouble does not refuse it: " << patched.body;
 
   // Once Redis answers again the mark replaces the old copy, and reads show the change.
-  std::string copy = cached(redis.port(), id);
+  std::string copy = cached(w.redis.port(), w.id);
   for (int i = 0; i < 100 && copy != "~"; ++i) {
     std::this_thread::sleep_for(20ms);
-    copy = cached(redis.port(), id);
+    copy = cached(w.redis.port(), w.id);
   }
   EXPECT_EQ(copy, "~") << "the old copy outlived the change";
-  const auto r = authed(svc.port(), "GET", order_path(id), owner.access);
+  const auto r = w.get();
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(customer_of(r), "after");
 }
