@@ -109,17 +109,12 @@ asio::awaitable<bool> revocation::is_revoked_in_postgres(const std::string& jti,
 }
 
 asio::awaitable<void> revocation::redis_write(std::string key, std::string value, long long ttl_s) {
-  const std::vector<std::string> set{"SET", key, value, "EX", std::to_string(std::max(ttl_s, 1LL))};
-  try {
-    co_await redis_.command(set);
-    co_return;
-  } catch (const std::exception& e) {
-    core::log_warn("revocation not yet in redis, retrying in the background", {{"error", e.what()}});
-  }
+  std::vector<std::string> set{"SET", std::move(key), std::move(value), "EX", std::to_string(std::max(ttl_s, 1LL))};
   // The record has it already; Redis gets it as soon as it answers again, so
   // that a Redis that kept its data (and its marker) does not miss it.
-  const auto ex = co_await asio::this_coro::executor;
-  redis::keep_trying(ex, redis_, set, std::chrono::steady_clock::now() + std::chrono::seconds(std::max(ttl_s, 1LL)));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(ttl_s, 1LL));
+  const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until);
+  if (failure) core::log_warn("revocation not yet in redis, retrying in the background", {{"error", *failure}});
 }
 
 asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s) {

@@ -1,11 +1,9 @@
 #include "orders/order_cache.hpp"
 
 #include "core/log.hpp"
+#include "redis/keep_trying.hpp"
 #include "redis/script.hpp"
 
-#include "redis/keep_trying.hpp"
-
-#include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
@@ -90,11 +88,11 @@ asio::awaitable<void> order_cache::keep(const order& o, const read_ticket& ticke
   if (ticket.run_id.empty()) co_return;
   // Past the window a writer's mark may have expired since our read began.
   if (std::chrono::steady_clock::now() - ticket.started >= read_window_) co_return;
-  order bare = o;
-  bare.lock.reset();
+  auto fields = to_json(o);
+  fields["lock"] = nullptr;  // the lock is read live, never copied
   std::string copy = ticket.run_id;
   copy += '|';
-  copy += boost::json::serialize(to_json(bare));
+  copy += boost::json::serialize(fields);
   const std::vector<std::string> keys{key_of(o.id)};
   const std::vector<std::string> args{ticket.run_id, std::move(copy),
                                       millis(std::chrono::duration_cast<std::chrono::milliseconds>(copy_ttl_))};
@@ -110,19 +108,14 @@ asio::awaitable<void> order_cache::mark_changing(const std::string& id) {
   // unknown run_id): other instances may. In a cluster nobody keeps any.
   if (redis_.clustered()) co_return;
   std::vector<std::string> set{"SET", key_of(id), std::string(mark), "PX", millis(mark_ttl_)};
-  try {
-    co_await redis_.command(set);
-    co_return;
-  } catch (const std::exception& e) {
-    if (time_to_warn()) {
-      core::log_warn("order cache marks not yet in redis, retrying in the background (logged once per 10 s)",
-                     {{"orderId", id}, {"error", e.what()}});
-    }
-  }
   // Until Redis takes the mark, a copy made before the change may be read
   // elsewhere; once copy_ttl has passed, none made before is left anyway.
-  const auto ex = co_await asio::this_coro::executor;
-  redis::keep_trying(ex, redis_, std::move(set), std::chrono::steady_clock::now() + copy_ttl_ + mark_ttl_);
+  const auto until = std::chrono::steady_clock::now() + copy_ttl_ + mark_ttl_;
+  const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until);
+  if (failure && time_to_warn()) {
+    core::log_warn("order cache marks not yet in redis, retrying in the background (logged once per 10 s)",
+                   {{"orderId", id}, {"error", *failure}});
+  }
 }
 
 }  // namespace bakewind::orders

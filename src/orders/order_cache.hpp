@@ -14,12 +14,14 @@
 // Anything in doubt is a miss: the record answers. Off in a cluster (no one
 // server to name) and where the server's run_id is unknown.
 
+#include "core/tasks.hpp"
 #include "orders/order.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <string>
 
@@ -52,16 +54,28 @@ class order_cache {
   /// Never throws.
   boost::asio::awaitable<void> keep(const order& o, const read_ticket& ticket);
 
-  /// Marks order `id` as changing: call before a statement that may change
-  /// or delete its row, and again after it (answered or not). Waits for
-  /// Redis's answer; when there is none, marks again in the background until
-  /// Redis answers or copies made before have expired. Never throws.
-  boost::asio::awaitable<void> mark_changing(const std::string& id);
+  /// Awaits `write`, a statement that may change or delete the row of order
+  /// `id`, between two marks (before it, and after it whether answered or
+  /// not), and returns its value or rethrows what it threw. Redis's trouble
+  /// never fails the write (see mark_changing).
+  template <class T>
+  boost::asio::awaitable<T> changing(const std::string& id, boost::asio::awaitable<T> write) {
+    co_await mark_changing(id);
+    auto [value, failure] = co_await core::attempt(std::move(write));
+    co_await mark_changing(id);
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(value);
+  }
 
   /// False in a cluster or when switched off: every read goes to the record.
   bool enabled() const noexcept { return enabled_; }
 
  private:
+  // Marks order `id` as changing. Waits for Redis's answer; when there is
+  // none, marks again in the background until Redis answers or copies made
+  // before have expired. Never throws.
+  boost::asio::awaitable<void> mark_changing(const std::string& id);
+
   redis::service& redis_;
   std::chrono::milliseconds mark_ttl_;
   std::chrono::milliseconds read_window_;

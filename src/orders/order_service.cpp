@@ -1,9 +1,6 @@
 #include "orders/order_service.hpp"
 
 #include "core/clock.hpp"
-#include "core/tasks.hpp"
-
-#include <exception>
 
 namespace bakewind::orders {
 
@@ -41,12 +38,9 @@ asio::awaitable<page> order_service::list(std::string bakery_id, std::optional<s
 asio::awaitable<update_result> order_service::update(std::string bakery_id, std::string id, std::string user_id,
                                                      std::optional<std::string> session_id, order_changes changes) {
   if (session_id) {
-    // Marked before and after: no copy of the old row outlives the change.
-    co_await cache_.mark_changing(id);
+    // Between marks: no copy of the old row outlives the change.
     auto write = store_.update_locked(id, bakery_id, user_id, *session_id, std::move(changes));
-    auto [updated, failure] = co_await core::attempt(std::move(write));
-    co_await cache_.mark_changing(id);
-    if (failure) std::rethrow_exception(failure);
+    auto updated = co_await cache_.changing(id, std::move(write));
     if (updated) {
       auto lock = co_await locks_.status(bakery_id, id);
       updated->lock = std::move(lock);
@@ -67,11 +61,8 @@ asio::awaitable<update_result> order_service::update(std::string bakery_id, std:
 
 asio::awaitable<bool> order_service::remove(std::string bakery_id, std::string id) {
   auto had = co_await locks_.status(bakery_id, id);
-  co_await cache_.mark_changing(id);
   auto write = store_.remove(id, bakery_id);
-  auto [removed, failure] = co_await core::attempt(std::move(write));
-  co_await cache_.mark_changing(id);
-  if (failure) std::rethrow_exception(failure);
+  const bool removed = co_await cache_.changing(id, std::move(write));
   if (!removed) co_return false;
   co_await locks_.forget(std::move(bakery_id), std::move(id), std::move(had));
   co_return true;

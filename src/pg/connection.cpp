@@ -274,17 +274,8 @@ asio::awaitable<result> connection::run_prepared(const std::string& sql, const s
       fail("send prepare");
     }
     co_await flush(deadline);
-    std::optional<query_error> mismatch;
-    try {
-      (void)co_await answer(deadline);
-    } catch (const query_error& e) {
-      if (!is_session_mismatch(e)) throw;
-      mismatch = e;
-    }
-    if (mismatch) {
-      stop_preparing(*mismatch);
-      co_return co_await run_unnamed(sql, values, deadline);
-    }
+    const auto prepared = co_await answer_in_session(deadline);
+    if (!prepared) co_return co_await run_unnamed(sql, values, deadline);
     prepared_.insert(name);
   }
   if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
@@ -292,6 +283,12 @@ asio::awaitable<result> connection::run_prepared(const std::string& sql, const s
     fail("send query");
   }
   co_await flush(deadline);
+  auto executed = co_await answer_in_session(deadline);
+  if (!executed) co_return co_await run_unnamed(sql, values, deadline);
+  co_return std::move(*executed);
+}
+
+asio::awaitable<std::optional<result>> connection::answer_in_session(time_point deadline) {
   std::optional<query_error> mismatch;
   try {
     co_return co_await answer(deadline);
@@ -300,7 +297,7 @@ asio::awaitable<result> connection::run_prepared(const std::string& sql, const s
     mismatch = e;
   }
   stop_preparing(*mismatch);
-  co_return co_await run_unnamed(sql, values, deadline);
+  co_return std::nullopt;
 }
 
 asio::awaitable<result> connection::run_unnamed(const std::string& sql, const std::vector<const char*>& values,

@@ -125,6 +125,9 @@ class connection {
                                       time_point deadline);
   // Drains a statement's results; throws what the server rejected.
   asio::awaitable<result> answer(time_point deadline);
+  // As answer(), but a name the session lacks or holds for another
+  // statement stops preparing and gives nullopt: run the statement unnamed.
+  asio::awaitable<std::optional<result>> answer_in_session(time_point deadline);
   void stop_preparing(const query_error& why);
   asio::awaitable<void> run_script(std::string sql, time_point deadline);
   asio::awaitable<ready> wait(bool want_read, bool want_write, time_point deadline);

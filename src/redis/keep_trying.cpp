@@ -29,9 +29,18 @@ asio::awaitable<void> send_until(service& redis, std::vector<std::string> comman
 
 }  // namespace
 
-void keep_trying(const asio::any_io_executor& ex, service& redis, std::vector<std::string> command,
-                 std::chrono::steady_clock::time_point until) {
+asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, std::vector<std::string> command,
+                                                                std::chrono::steady_clock::time_point until) {
+  std::optional<std::string> failure;
+  try {
+    co_await redis.command(command);
+    co_return failure;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  const auto ex = co_await asio::this_coro::executor;
   asio::co_spawn(ex, send_until(redis, std::move(command), until), asio::detached);
+  co_return failure;
 }
 
 }  // namespace bakewind::redis

@@ -1,21 +1,26 @@
 #pragma once
-// A write that PostgreSQL already holds and Redis must get too: tried again
-// in the background until Redis takes it or it no longer matters.
+// A write that PostgreSQL already holds and Redis must get too: sent now,
+// and when Redis does not take it, tried again in the background until it
+// does or the write no longer matters.
 
 #include "redis/service.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace bakewind::redis {
 
-/// Sends `command` on `ex` every 250 ms until a reply comes (an error reply
-/// counts: retrying would not change it) or `until` passes. Returns at once.
-/// `redis` must outlive the loop of `ex`.
-void keep_trying(const boost::asio::any_io_executor& ex, service& redis, std::vector<std::string> command,
-                 std::chrono::steady_clock::time_point until);
+/// Sends `command` and waits for its reply. When it fails (no reply, or an
+/// error reply such as OOM or READONLY, which may clear), sends it again
+/// every 250 ms in the background on the caller's executor until it succeeds
+/// or `until` passes, and returns at once what went wrong, for the caller to
+/// log; nullopt when Redis took it the first time. Never throws for Redis.
+/// `redis` must outlive that executor's loop.
+boost::asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, std::vector<std::string> command,
+                                                                       std::chrono::steady_clock::time_point until);
 
 }  // namespace bakewind::redis
