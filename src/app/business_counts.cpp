@@ -78,7 +78,7 @@ asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& red
   try {
     pg::result r = co_await pg.query(
         "SELECT (SELECT count(*) FROM order_locks WHERE expires_at > now()), "
-        "(SELECT count(*) FROM revoked_tokens WHERE expires_at > now())");
+        "(SELECT count(*) FROM revoked_tokens WHERE expires_at > now() AND NOT refresh)");
     active_locks_ = to_int(r.value(0, 0));
     revoked_tokens_ = to_int(r.value(0, 1));
   } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <array>
 #include <charconv>
 
 namespace bakewind::auth {
@@ -24,9 +25,10 @@ namespace {
 // marker of this version and the first check after an upgrade refills it in
 // the new layout, instead of trusting keys that no longer exist under the
 // names it reads: ":v2" since the keys are tagged by user id, ":v3" since
-// ids are written compactly under auth:revoked: (auth/revocation_keys.hpp).
-constexpr std::string_view ready_marker = "auth:revocation:ready:v3";
-constexpr std::string_view previous_marker = "auth:revocation:ready:v2";
+// ids are written compactly under auth:revoked: (auth/revocation_keys.hpp),
+// ":v4" since used and revoked refresh tokens are among them (migration 0003).
+constexpr std::string_view ready_marker = "auth:revocation:ready:v4";
+constexpr std::array<std::string_view, 2> previous_markers{"auth:revocation:ready:v3", "auth:revocation:ready:v2"};
 constexpr std::size_t refill_batch = 1000;
 
 long long to_number(const std::string& text) {
@@ -117,12 +119,17 @@ asio::awaitable<void> revocation::redis_write(std::string key, std::string value
   if (failure) core::log_warn("revocation not yet in redis, retrying in the background", {{"error", *failure}});
 }
 
-asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s) {
-  const auto params = pg::params(jti, user_id, expires_s);
+asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s,
+                                         token_type type) {
+  const auto params = pg::params(jti, user_id, expires_s, type == token_type::refresh);
   co_await pg_.query(
-      "INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2::uuid, to_timestamp($3::bigint)) "
-      "ON CONFLICT (jti) DO NOTHING",
+      "INSERT INTO revoked_tokens (jti, user_id, expires_at, refresh) "
+      "VALUES ($1, $2::uuid, to_timestamp($3::bigint), $4::boolean) ON CONFLICT (jti) DO NOTHING",
       params);
+  co_await remember(std::move(jti), std::move(user_id), expires_s);
+}
+
+asio::awaitable<void> revocation::remember(std::string jti, std::string user_id, long long expires_s) {
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   co_await redis_write(revoked_token_key(user_id, jti), user_id, expires_s - now_s);
@@ -192,9 +199,9 @@ asio::awaitable<void> revocation::refill() {
   }
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(std::chrono::system_clock::now()));
-  // The older layout's marker goes: a build rolled back to would otherwise
-  // trust keys that missed every revocation made since (it refills instead).
-  co_await redis_.drop_marker(std::string(previous_marker));
+  // Older builds' markers go: a build rolled back to would otherwise trust
+  // keys that missed every revocation made since (it refills instead).
+  for (const auto previous : previous_markers) co_await redis_.drop_marker(std::string(previous));
   core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
 }
 

@@ -4,8 +4,8 @@
 // answers the per-request check in one round trip:
 //   MGET auth:revoked:{<user>}:<jti> auth:nbf:{<user>} <marker>
 // (names in auth/revocation_keys.hpp) where the marker is
-// auth:revocation:ready:v3 on one node, and in a cluster the copy of it in
-// the user's slot (auth:revocation:ready:v3:{<tag>}), so that all three keys
+// auth:revocation:ready:v4 on one node, and in a cluster the copy of it in
+// the user's slot (auth:revocation:ready:v4:{<tag>}), so that all three keys
 // meet on one node. A missing marker means Redis (or that node) lost its
 // data (restart without persistence, FLUSHALL, failover to an empty node):
 // answers come from PostgreSQL until a refill has copied the record back and
@@ -14,6 +14,7 @@
 // replica or a server restarted from older data may lack a revocation it
 // acknowledged): never a revoked token accepted.
 
+#include "auth/jwt.hpp"
 #include "core/config.hpp"
 #include "observability/metric_types.hpp"
 #include "pg/pool.hpp"
@@ -58,7 +59,14 @@ class revocation {
   boost::asio::awaitable<bool> is_revoked(std::string jti, std::string user_id, long long issued_ms);
 
   /// Revokes one token until `expires_s` (its exp): PostgreSQL first, then Redis.
-  boost::asio::awaitable<void> revoke(std::string jti, std::string user_id, long long expires_s);
+  /// Refresh tokens are recorded as such (kept out of the revokedTokens count).
+  boost::asio::awaitable<void> revoke(std::string jti, std::string user_id, long long expires_s,
+                                      token_type type = token_type::access);
+
+  /// Puts into Redis a revocation the record already holds (written by the
+  /// caller inside its own transaction); retried in the background when
+  /// Redis cannot take it now.
+  boost::asio::awaitable<void> remember(std::string jti, std::string user_id, long long expires_s);
 
   /// Rejects every token of `user_id` issued at or before `cutoff_ms`:
   /// PostgreSQL first, then Redis.
@@ -68,7 +76,7 @@ class revocation {
   /// sets the marker. Safe to run on several instances at once.
   boost::asio::awaitable<void> refill();
 
-  /// When Redis has no `auth:revocation:ready:v3` marker (in a cluster: a
+  /// When Redis has no `auth:revocation:ready:v4` marker (in a cluster: a
   /// master lost its data), starts the refill (see
   /// lock_service::ensure_ready for why). Never throws.
   boost::asio::awaitable<void> ensure_ready();

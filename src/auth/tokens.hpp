@@ -51,7 +51,9 @@ class token_service {
   /// ours; revoked: logged out, cut off, or reused, which revokes its family).
   boost::asio::awaitable<std::pair<refresh_check, token_pair>> refresh(std::string refresh_token);
 
-  /// Whether `refresh_token` is a live, unused, unrevoked refresh token of `user_id`.
+  /// Whether `refresh_token` is a live, unused, unrevoked refresh token of
+  /// `user_id`: the revocation check (Redis, or the record when Redis cannot
+  /// vouch), as for an access token.
   boost::asio::awaitable<bool> is_live_refresh_token(std::string refresh_token, std::string user_id);
 
   /// Revokes the caller's access token, and `refresh_token` too when it is

@@ -464,7 +464,7 @@ inline std::string revoked_key(const std::string& user_id, const std::string& jt
 inline std::string cutoff_key(const std::string& user_id) { return "auth:nbf:{" + compact_uuid(user_id) + "}"; }
 
 /// README "Redis keys": the revocation marker of a single node.
-inline constexpr const char* k_revocation_marker = "auth:revocation:ready:v3";
+inline constexpr const char* k_revocation_marker = "auth:revocation:ready:v4";
 
 /// One RESP reply, flattened: `type` is the first byte ('+', '-', ':', '$', '*').
 struct resp_reply {

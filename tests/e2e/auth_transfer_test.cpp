@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <latch>
 #include <regex>
 #include <thread>
@@ -272,6 +273,72 @@ TEST(auth_leaks, no_response_body_and_no_log_line_contains_a_password_hash_refre
   const auto log = s.svc.process().output();
   EXPECT_NE(log.find("/api/v1/auth/transfer/claim"), std::string::npos) << "the access log is there to be searched";
   EXPECT_TRUE(free_of(log, log_secrets));
+}
+
+// The transfer's refresh-token check is the revocation check, answered by
+// Redis: every way a refresh token dies puts it there at once.
+TEST(auth_transfer, a_refresh_token_rotated_logged_out_or_of_a_reused_family_is_revoked_in_redis) {
+  setup s("transfer_redis");
+  auto jti_of = [](const std::string& token) { return std::string(jwt_payload(token).at("jti").as_string()); };
+  auto in_redis = [&](const std::string& token) {
+    const auto key = revoked_key(s.owner.id, jti_of(token));
+    const auto ttl = redis_command(s.redis.port(), {"TTL", key}).integer;
+    const auto exp = jwt_payload(token).at("exp").to_number<double>();
+    // Kept until the token's own expiry, and no longer.
+    return ttl > 0 && std::abs(static_cast<double>(ttl) - (exp - now_epoch())) < 5;
+  };
+
+  // Rotated: the presented token is used up.
+  const auto first = login(s.port(), s.owner.email, s.owner.password);
+  const auto rotated = refresh(s.port(), first.refresh);
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const auto next = std::string(json_of(rotated).at("refreshToken").as_string());
+  EXPECT_TRUE(in_redis(first.refresh));
+  EXPECT_FALSE(in_redis(next));
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, first.refresh), "Invalid refresh token"));
+  EXPECT_EQ(transfer(s.port(), s.owner.access, next).status, 201);
+
+  // Reused: the whole family goes, the live successor too.
+  EXPECT_TRUE(is_revoked(refresh(s.port(), first.refresh)));
+  EXPECT_TRUE(in_redis(next)) << "the family's live token";
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, next), "Invalid refresh token"));
+
+  // Logged out with its refresh token.
+  const auto second = login(s.port(), s.owner.email, s.owner.password);
+  ASSERT_EQ(authed(s.port(), "POST", "/api/v1/auth/logout", second.access,
+                   core::to_json(boost::json::object{{"refreshToken", second.refresh}}))
+                .status,
+            204);
+  EXPECT_TRUE(in_redis(second.refresh));
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, second.refresh), "Invalid refresh token"));
+
+  // Redis is what answers: a revocation only Redis holds refuses a live token,
+  // and the token is accepted again once it is gone.
+  const auto forged = revoked_key(s.owner.id, jti_of(s.owner.refresh));
+  ASSERT_EQ(redis_command(s.redis.port(), {"SET", forged, s.owner.id, "EX", "60"}).text, "OK");
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, s.owner.refresh), "Invalid refresh token"));
+  ASSERT_EQ(redis_command(s.redis.port(), {"DEL", forged}).integer, 1);
+  EXPECT_EQ(transfer(s.port(), s.owner.access, s.owner.refresh).status, 201);
+}
+
+// What a build before refresh tokens were recorded left: its marker, and no
+// key for a refresh token it rotated. The service must not trust it.
+TEST(auth_transfer, a_redis_filled_before_refresh_tokens_were_recorded_is_refilled_first) {
+  setup s("transfer_upgrade");
+  const auto first = login(s.port(), s.owner.email, s.owner.password);
+  ASSERT_EQ(refresh(s.port(), first.refresh).status, 200);
+  ASSERT_EQ(redis_command(s.redis.port(), {"FLUSHALL"}).text, "OK");
+  ASSERT_EQ(redis_command(s.redis.port(), {"SET", "auth:revocation:ready:v3", "2024-01-01T00:00:00.000Z"}).text, "OK");
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, first.refresh), "Invalid refresh token"));
+  for (int i = 0; i < 50 && redis_command(s.redis.port(), {"EXISTS", k_revocation_marker}).integer == 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(redis_command(s.redis.port(), {"EXISTS", k_revocation_marker}).integer, 1) << "refilled";
+  const auto jti = std::string(jwt_payload(first.refresh).at("jti").as_string());
+  EXPECT_EQ(redis_command(s.redis.port(), {"EXISTS", revoked_key(s.owner.id, jti)}).integer, 1);
+  EXPECT_TRUE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v3"}).null) << "the older marker left";
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, first.refresh), "Invalid refresh token"));
+  EXPECT_EQ(transfer(s.port(), s.owner.access, s.owner.refresh).status, 201);
 }
 
 }  // namespace

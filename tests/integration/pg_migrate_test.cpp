@@ -90,5 +90,33 @@ TEST_F(migrate_test, a_failing_migration_is_rolled_back_and_the_earlier_ones_sta
   EXPECT_EQ(run(pg::migrate(pool, fixed)), 1u);
 }
 
+TEST_F(migrate_test, refresh_tokens_used_or_revoked_before_0003_are_recorded_as_revoked_by_it) {
+  pg::pool pool(io_.get_executor(), url_, 2, 10s);
+  const auto all = pg::bundled_migrations();
+  ASSERT_GE(all.size(), 3u);
+  ASSERT_EQ(all[2].name, "0003_refresh_revocations");
+  EXPECT_EQ(run(pg::migrate(pool, all.subspan(0, 2))), 2u);
+  test::sql(url_, "INSERT INTO bakeries (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'Crumb')");
+  test::sql(url_,
+            "INSERT INTO users (id, bakery_id, email, password_hash, name, role) VALUES "
+            "('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'a@b.c', 'h', 'n', "
+            "'owner')");
+  const std::string user = "'00000000-0000-4000-8000-000000000002'";
+  const std::string family = "'00000000-0000-4000-8000-000000000003'";
+  test::sql(url_, "INSERT INTO refresh_tokens (jti, family_id, user_id, expires_at, used_at, revoked_at) VALUES "
+                  "('live', " + family + ", " + user + ", now() + interval '1 day', NULL, NULL), "
+                  "('used', " + family + ", " + user + ", now() + interval '1 day', now(), NULL), "
+                  "('revoked', " + family + ", " + user + ", now() + interval '1 day', NULL, now()), "
+                  "('used_expired', " + family + ", " + user + ", now() - interval '1 day', now(), NULL)");
+  test::sql(url_, "INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ('access', " + user +
+                      ", now() + interval '1 hour')");
+
+  EXPECT_EQ(run(pg::migrate(pool)), all.size() - 2);
+  const auto rows = test::sql(url_, "SELECT jti, refresh::text, expires_at > now() FROM revoked_tokens ORDER BY jti");
+  const std::vector<std::vector<std::string>> expected{
+      {"access", "false", "t"}, {"revoked", "true", "t"}, {"used", "true", "t"}};
+  EXPECT_EQ(rows, expected);
+}
+
 }  // namespace
 }  // namespace bakewind::pg_test

@@ -118,14 +118,22 @@ asio::awaitable<void> worker(redis::service& svc, traffic_counts& t, int id) {
       switch (i % 4) {
         case 0: {
           const auto v = co_await svc.get("pre:" + std::to_string(n));
-          (v == "v" + std::to_string(n) ? t.ok : t.wrong)++;
+          if (v == "v" + std::to_string(n)) {
+            ++t.ok;
+          } else {
+            t.failed(t.wrong, "GET pre:" + std::to_string(n) + " answered " + v.value_or("(nil)"));
+          }
           break;
         }
         case 1: {
           const std::string tag = "{pair" + std::to_string(n % 500) + "}";
           const std::vector<std::string> mget{"MGET", tag + ":a", tag + ":b"};
           const auto r = co_await svc.command(mget, redis::retry::idempotent);
-          (r.elements.size() == 2 && r.elements[0].text == "a" && r.elements[1].text == "b" ? t.ok : t.wrong)++;
+          if (r.elements.size() == 2 && r.elements[0].text == "a" && r.elements[1].text == "b") {
+            ++t.ok;
+          } else {
+            t.failed(t.wrong, "MGET " + tag + " answered " + r.text);
+          }
           break;
         }
         case 2: {
@@ -133,7 +141,11 @@ asio::awaitable<void> worker(redis::service& svc, traffic_counts& t, int id) {
           const std::vector<std::string> keys{tag + ":a", tag + ":b"};
           const std::vector<std::string> none;
           const auto r = co_await svc.eval(pair_script, keys, none, redis::retry::idempotent);
-          (r.elements.size() == 2 && r.elements[1].text == "b" ? t.ok : t.wrong)++;
+          if (r.elements.size() == 2 && r.elements[1].text == "b") {
+            ++t.ok;
+          } else {
+            t.failed(t.wrong, "script over " + tag + " answered " + r.text);
+          }
           break;
         }
         default: {
@@ -143,10 +155,10 @@ asio::awaitable<void> worker(redis::service& svc, traffic_counts& t, int id) {
           ++t.ok;
         }
       }
-    } catch (const core::unavailable_error&) {
-      ++t.unavailable;
-    } catch (const redis::server_error&) {
-      ++t.server_errors;
+    } catch (const core::unavailable_error& e) {
+      t.failed(t.unavailable, std::string("step ") + std::to_string(i % 4) + ": " + e.what());
+    } catch (const redis::server_error& e) {
+      t.failed(t.server_errors, std::string("step ") + std::to_string(i % 4) + ": " + e.what());
     }
   }
   --t.running;
@@ -210,7 +222,7 @@ TEST(cluster_migration, a_reshard_under_traffic_surfaces_no_error) {
       static_cast<unsigned long long>(client.figures().asked.load()),
       static_cast<unsigned long long>(client.figures().retried.load()), static_cast<unsigned long long>(t.unavailable),
       static_cast<unsigned long long>(t.server_errors), static_cast<unsigned long long>(t.wrong));
-  EXPECT_EQ(t.errors(), 0U);
+  EXPECT_EQ(t.errors(), 0U) << "the first: " << t.first_error;
   EXPECT_GT(client.figures().moved.load(), 0U) << "the traffic did meet moved slots";
   // Every INCR that answered counted once, and none that failed counted.
   for (const auto& [counter, n] : t.increments) {

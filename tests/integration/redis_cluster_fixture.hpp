@@ -45,8 +45,15 @@ struct traffic_counts {
   std::uint64_t server_errors = 0;  ///< error replies (MOVED, ASK, TRYAGAIN leaking through would count here)
   std::uint64_t wrong = 0;          ///< a reply other than the value written
   std::map<std::string, long long> increments;  ///< INCRs that succeeded, by key
+  std::string first_error;                      ///< what the first failure said, to tell why a run failed
   bool stop = false;
   int running = 0;
+
+  /// Counts a failure in `bucket` and keeps the first one's text.
+  void failed(std::uint64_t& bucket, std::string what) {
+    ++bucket;
+    if (first_error.empty()) first_error = std::move(what);
+  }
 
   std::uint64_t errors() const { return unavailable + server_errors + wrong; }
 };

@@ -85,10 +85,20 @@ std::string redis_cli(std::uint16_t port, const std::vector<std::string>& args, 
 redis_cluster::redis_cluster(redis_cluster_options options) : options_(options) {
   const int total = options_.masters * (1 + options_.replicas_per_master);
   for (int i = 0; i < total; ++i) {
-    // The bus port is chosen too: the default (port + 10000) may be taken or past 65535.
-    servers_.push_back(std::make_unique<redis_server>(std::vector<std::string>{
-        "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
-        std::to_string(options_.node_timeout_ms), "--cluster-port", std::to_string(free_port())}));
+    // The bus port is chosen too: the default (port + 10000) may be taken or
+    // past 65535. A port found free may be taken again before the node binds
+    // it (by another process's connection, or drawn twice, bus and client):
+    // the node then exits at once, and gets two new ports.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        servers_.push_back(std::make_unique<redis_server>(std::vector<std::string>{
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+            std::to_string(options_.node_timeout_ms), "--cluster-port", std::to_string(free_port())}));
+        break;
+      } catch (const std::runtime_error&) {
+        if (attempt == 5) throw;
+      }
+    }
   }
   child_options create;
   create.argv = {"redis-cli", "--cluster", "create"};

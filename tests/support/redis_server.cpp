@@ -56,7 +56,17 @@ redis_server::redis_server(std::vector<std::string> extra_args)
 
 redis_server::redis_server(redis_server_options options)
     : dir_("bakewind-redis"), port_(free_port()), extra_args_(std::move(options.extra_args)), tls_(options.tls) {
-  start();
+  // A port found free may be taken before redis-server binds it (another
+  // process's connection drew it): then another port, a few times.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 5 || log().find("Address already in use") == std::string::npos) throw;
+      port_ = free_port();
+    }
+  }
 }
 
 redis_server::~redis_server() { stop(); }
