@@ -23,4 +23,8 @@ std::string iso8601_ms(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::string iso8601_ms(long long epoch_ms) {
+  return iso8601_ms(std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms)));
+}
+
 }  // namespace bakewind::core

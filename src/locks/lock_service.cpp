@@ -47,7 +47,7 @@ long long now_ms() {
 }
 
 std::string iso(long long ms) {
-  return core::iso8601_ms(system_clock::time_point(std::chrono::milliseconds(ms)));
+  return core::iso8601_ms(ms);
 }
 
 lock_info make_lock(const std::string& order_id, const holder& who, long long now, long long expires) {
@@ -220,6 +220,7 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   const holder* fresh_grant = fast.known && fast.verdict == 1 ? &who : nullptr;
   auto granted = co_await decided(std::move(asked), order_id, who.bakery_id, fresh_grant);
   if (granted) {
+    granted->user_name = who.user_name;  // the row is the caller's now
     const bool reacquired = granted->acquired_at != wanted.acquired_at;
     if (!redis_granted || reacquired) co_await mirror(*granted);
     co_await events_.publish(who.bakery_id, lock_event(reacquired ? "order.lock_renewed" : "order.locked", *granted));
@@ -257,6 +258,7 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
   auto asked = store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
   auto renewed = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr);
   if (renewed) {
+    renewed->user_name = who.user_name;  // the row is the caller's
     if (!(fast.known && fast.verdict == 2)) co_await mirror(*renewed);
     co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed));
     stats_.renewed.inc();

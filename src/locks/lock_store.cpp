@@ -1,26 +1,40 @@
 #include "locks/lock_store.hpp"
 
+#include "core/clock.hpp"
+
 namespace bakewind::locks {
 
 namespace asio = boost::asio;
 
 namespace {
 
-// The lockInfo columns of a row `l` of order_locks, with the holder's name.
-#define BW_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-constexpr const char* lock_columns =
-    "l.order_id::text, l.bakery_id::text, l.user_id::text, "
-    "(SELECT name FROM users WHERE id = l.user_id), l.session_id, " BW_ISO("l.acquired_at") ", " BW_ISO(
-        "l.expires_at") ", " BW_ISO("l.last_activity_at") ", "
-    "round(extract(epoch FROM l.expires_at) * 1000)::bigint";
-#undef BW_ISO
+// The columns of a row `l` of order_locks, times as ms since the epoch
+// (formatted here, not by to_char in every statement). `Named` adds the
+// holder's name; the writes leave it out (empty), as the caller knows it.
+#define BW_LOCK_COLUMNS(name)                                                                            \
+  "l.order_id::text, l.bakery_id::text, l.user_id::text, " name                                          \
+  ", l.session_id, round(extract(epoch FROM l.acquired_at) * 1000)::bigint, "                            \
+  "round(extract(epoch FROM l.expires_at) * 1000)::bigint, round(extract(epoch FROM l.last_activity_at) " \
+  "* 1000)::bigint"
+constexpr const char* named_columns = BW_LOCK_COLUMNS("(SELECT name FROM users WHERE id = l.user_id)");
+constexpr const char* unnamed_columns = BW_LOCK_COLUMNS("''");
+#undef BW_LOCK_COLUMNS
+
+long long number_at(const pg::result& r, std::size_t row, std::size_t column) {
+  return std::stoll(std::string(r.value(row, column)));
+}
 
 lock_info lock_from(const pg::result& r, std::size_t row) {
   lock_info l;
-  std::string* fields[] = {&l.order_id,   &l.bakery_id,   &l.user_id,    &l.user_name,
-                           &l.session_id, &l.acquired_at, &l.expires_at, &l.last_activity_at};
-  for (std::size_t c = 0; c < 8; ++c) fields[c]->assign(r.value(row, c));
-  l.expires_ms = std::stoll(std::string(r.value(row, 8)));
+  l.order_id.assign(r.value(row, 0));
+  l.bakery_id.assign(r.value(row, 1));
+  l.user_id.assign(r.value(row, 2));
+  l.user_name.assign(r.value(row, 3));
+  l.session_id.assign(r.value(row, 4));
+  l.acquired_at = core::iso8601_ms(number_at(r, row, 5));
+  l.expires_ms = number_at(r, row, 6);
+  l.expires_at = core::iso8601_ms(l.expires_ms);
+  l.last_activity_at = core::iso8601_ms(number_at(r, row, 7));
   return l;
 }
 
@@ -54,7 +68,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::try_acquire(std::string or
       "last_activity_at = EXCLUDED.last_activity_at "
       "WHERE l.expires_at <= now() OR (l.user_id = EXCLUDED.user_id AND l.session_id = EXCLUDED.session_id) "
       "RETURNING " +
-      std::string(lock_columns);
+      std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id, now_ms, expires_ms);
   pg::result r = co_await pg_.query(sql, params);
   co_return first(r);
@@ -68,7 +82,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::renew(std::string order_id
       "last_activity_at = to_timestamp($5::bigint / 1000.0) "
       "WHERE l.order_id = $1::uuid AND l.bakery_id = $2::uuid AND l.user_id = $3::uuid AND l.session_id = $4 "
       "AND l.expires_at > now() RETURNING " +
-      std::string(lock_columns);
+      std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id, now_ms, expires_ms);
   pg::result r = co_await pg_.query(sql, params);
   co_return first(r);
@@ -79,14 +93,14 @@ asio::awaitable<std::optional<lock_info>> lock_store::release(std::string order_
   const std::string sql =
       "DELETE FROM order_locks l WHERE l.order_id = $1::uuid AND l.bakery_id = $2::uuid "
       "AND l.expires_at > now() AND ($3 = '' OR (l.user_id::text = $3 AND l.session_id = $4)) RETURNING " +
-      std::string(lock_columns);
+      std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id);
   pg::result r = co_await pg_.query(sql, params);
   co_return first(r);
 }
 
 asio::awaitable<std::optional<lock_info>> lock_store::live(std::string order_id, std::string bakery_id) {
-  const std::string sql = "SELECT " + std::string(lock_columns) +
+  const std::string sql = "SELECT " + std::string(named_columns) +
                           " FROM order_locks l WHERE l.order_id = $1::uuid AND l.bakery_id = $2::uuid "
                           "AND l.expires_at > now()";
   const auto params = pg::params(order_id, bakery_id);
@@ -95,7 +109,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::live(std::string order_id,
 }
 
 asio::awaitable<std::vector<lock_info>> lock_store::live_in(std::string bakery_id) {
-  const std::string sql = "SELECT " + std::string(lock_columns) +
+  const std::string sql = "SELECT " + std::string(named_columns) +
                           " FROM order_locks l WHERE ($1 = '' OR l.bakery_id::text = $1) AND l.expires_at > now() "
                           "ORDER BY l.acquired_at, l.order_id";
   const auto params = pg::params(bakery_id);
@@ -111,7 +125,7 @@ asio::awaitable<bool> lock_store::order_exists(std::string order_id, std::string
 
 asio::awaitable<std::vector<lock_info>> lock_store::delete_expired() {
   const std::string sql =
-      "DELETE FROM order_locks l WHERE l.expires_at <= now() RETURNING " + std::string(lock_columns);
+      "DELETE FROM order_locks l WHERE l.expires_at <= now() RETURNING " + std::string(named_columns);
   pg::result r = co_await pg_.query(sql);
   co_return all(r);
 }

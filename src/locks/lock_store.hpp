@@ -20,7 +20,8 @@ class lock_store {
 
   /// Takes the order's lock when it is free, expired, or already this
   /// holder's (keeping acquiredAt then); the lock row, or nullopt when another
-  /// live holder has it or the order is not in the bakery.
+  /// live holder has it or the order is not in the bakery. The writes
+  /// (try_acquire, renew, release) leave user_name empty: the caller knows it.
   boost::asio::awaitable<std::optional<lock_info>> try_acquire(std::string order_id, std::string bakery_id,
                                                                std::string user_id, std::string session_id,
                                                                long long now_ms, long long expires_ms);
