@@ -4,8 +4,10 @@
 # reference (JWT_KEYOBJECT=true), each driven by the anchor's wrk benchmark
 # with the same settings while the other is stopped; then the ratios against
 # the goals of issue 9. Also measured: the raw ceiling (GET /health/live, a
-# route that touches nothing), `me` at 1,024 connections, idle and loaded
-# RSS, and Redis memory per revoked token for both.
+# route that touches nothing), `me` at 1,024 connections, `me` at a fixed
+# offered rate (OPEN_RATE, 10,000 req/s: open loop, bench/open_loop.cpp) at 64
+# and 1,024 connections, idle and loaded RSS, and Redis memory per revoked
+# token for both.
 #
 #   bench/compare.sh                          # every scenario, REPEAT=3 (about 6 min)
 #   SCENARIOS="me claim" REPEAT=1 bench/compare.sh
@@ -30,6 +32,7 @@ ANCHORS=${ANCHORS:-$ROOT/../shared/anchors}
 PORT=${BENCH_PORT:-8181}
 REF_URL=http://127.0.0.1:3100
 export SCENARIOS=${SCENARIOS:-"me order_get lock_cycle claim"} REPEAT=${REPEAT:-3}
+OPEN_RATE=${OPEN_RATE:-10000}
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$ROOT/bench/results
 mkdir -p "$RESULTS"
@@ -50,16 +53,28 @@ trap cleanup EXIT
 
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 
-# register + logout through the API; prints the revoked access token.
-revoked_token() {
-  local base=$1 email body token
-  email="bench-revoked-$RANDOM$RANDOM@example.com"
+# register through the API; prints the new owner's access token.
+new_token() {
+  local base=$1 email body
+  email="bench-$RANDOM$RANDOM@example.com"
   body=$(curl -fs -H 'Content-Type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"bench-password-1\",\"name\":\"Bench\",\"bakeryName\":\"Bench\"}" \
     "$base/api/v1/auth/register")
-  token=$(node -e 'console.log(JSON.parse(process.argv[1]).accessToken)' "$body")
+  node -e 'console.log(JSON.parse(process.argv[1]).accessToken)' "$body"
+}
+
+# register + logout through the API; prints the revoked access token.
+revoked_token() {
+  local base=$1 token
+  token=$(new_token "$base")
   curl -fs -o /dev/null -X POST -H "Authorization: Bearer $token" "$base/api/v1/auth/logout"
   printf '%s' "$token"
+}
+
+# GET /auth/me at OPEN_RATE requests per second over $2 connections, open
+# loop (bench/open_loop.cpp): one JSON object, or null if it could not run.
+open_loop() {
+  "$ROOT/build/bench/open_loop" "$PORT" "$2" "$OPEN_RATE" 10 2 "$1" 2>/dev/null || true
 }
 
 # wrk on a route that does no work: how fast this machine answers HTTP at all.
@@ -71,7 +86,7 @@ ceiling() {
 }
 
 bw_deps
-bw_build bakewind
+bw_build bakewind open_loop
 bw_require_binary
 
 # ---------------------------------------------------------------- BakeWind
@@ -107,6 +122,11 @@ loaded_rss=$(rss_kib "$serve_pid")
 bw_log "BakeWind: me at 1024 connections"
 CONNS=1024 THREADS=2 SCENARIOS=me REPEAT=1 OUT=$RESULTS/compare-$STAMP-bakewind-c1024.json \
   bash "$ANCHORS/bench/bench.sh" "http://127.0.0.1:$PORT"
+
+bw_log "BakeWind: me at a fixed $OPEN_RATE req/s (open loop), 64 and 1024 connections"
+live=$(new_token "http://127.0.0.1:$PORT")
+open_c64=$(open_loop "$live" 64)
+open_c1024=$(open_loop "$live" 1024)
 cleanup
 
 # --------------------------------------------------------------- reference
@@ -122,6 +142,7 @@ ref_started=0
 cat >"$FACTS" <<EOF
 {"idle_rss_kib": $idle_rss, "loaded_rss_kib": $loaded_rss, "ceiling": $ceiling_json,
  "revoked_key_bytes": {"bakewind": ${our_bytes:-0}, "nestref": ${ref_bytes:-0}},
+ "open_loop": {"rate": $OPEN_RATE, "c64": ${open_c64:-null}, "c1024": ${open_c1024:-null}},
  "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')", "cores": $(nproc)}
 EOF
 

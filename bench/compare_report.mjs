@@ -40,6 +40,17 @@ if (w) {
   console.log(`\nme at 1024 connections: ${w.rps.toFixed(0)} req/s, p99 ${w.p99_ms.toFixed(2)} ms, errors ${errors}  (goal: 0 errors, p99 < 10 ms): ${met(ok)}`);
 }
 
+// Latency at a fixed offered rate: what a closed-loop wrk at saturation
+// cannot show (its latency is whatever the queue makes it). Information,
+// not one of the goals' verdicts.
+const open = facts.open_loop;
+if (open) {
+  const line = (r) =>
+    r ? `p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms, achieved ${r.achieved} req/s, errors ${r.non_2xx + r.failures}` : "did not run";
+  console.log(`me at a fixed ${open.rate} req/s (open loop), 64 connections: ${line(open.c64)}`);
+  console.log(`me at a fixed ${open.rate} req/s (open loop), 1024 connections: ${line(open.c1024)}`);
+}
+
 const bytes = facts.revoked_key_bytes;
 const third = bytes.nestref / 3;
 const bytesOk = bytes.bakewind > 0 && bytes.bakewind <= third;
