@@ -93,7 +93,7 @@ asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std
     if (used.rows() == 1) {
       user u{std::string(used.value(0, 1)), std::string(used.value(0, 2)), std::string(used.value(0, 3)),
              std::string(used.value(0, 4)), std::string(used.value(0, 5)), std::string(used.value(0, 6))};
-      recorded_revocation self{jti, u.id, std::stoll(std::string(used.value(0, 7)))};
+      recorded_revocation self{jti, u.id, used.integer(0, 7)};
       co_return rotation{refresh_check::ok, std::move(u), std::string(used.value(0, 0)), {std::move(self)}};
     }
     const auto jti_param = pg::params(jti);
@@ -114,8 +114,8 @@ asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std
           "RETURNING jti, user_id::text, extract(epoch FROM expires_at)::bigint",
           family);
       for (std::size_t i = 0; i < revoked.rows(); ++i) {
-        out.revoked.push_back({std::string(revoked.value(i, 0)), std::string(revoked.value(i, 1)),
-                               std::stoll(std::string(revoked.value(i, 2)))});
+        out.revoked.push_back(
+            {std::string(revoked.value(i, 0)), std::string(revoked.value(i, 1)), revoked.integer(i, 2)});
       }
     }
     co_return out;

@@ -20,10 +20,6 @@ constexpr const char* named_columns = BW_LOCK_COLUMNS("(SELECT name FROM users W
 constexpr const char* unnamed_columns = BW_LOCK_COLUMNS("''");
 #undef BW_LOCK_COLUMNS
 
-long long number_at(const pg::result& r, std::size_t row, std::size_t column) {
-  return std::stoll(std::string(r.value(row, column)));
-}
-
 lock_info lock_from(const pg::result& r, std::size_t row) {
   lock_info l;
   l.order_id.assign(r.value(row, 0));
@@ -31,10 +27,10 @@ lock_info lock_from(const pg::result& r, std::size_t row) {
   l.user_id.assign(r.value(row, 2));
   l.user_name.assign(r.value(row, 3));
   l.session_id.assign(r.value(row, 4));
-  l.acquired_at = core::iso8601_ms(number_at(r, row, 5));
-  l.expires_ms = number_at(r, row, 6);
+  l.acquired_at = core::iso8601_ms(r.integer(row, 5));
+  l.expires_ms = r.integer(row, 6);
   l.expires_at = core::iso8601_ms(l.expires_ms);
-  l.last_activity_at = core::iso8601_ms(number_at(r, row, 7));
+  l.last_activity_at = core::iso8601_ms(r.integer(row, 7));
   return l;
 }
 

@@ -22,15 +22,15 @@ order order_from(const pg::result& r, std::size_t row) {
   o.bakery_id.assign(r.value(row, 1));
   o.customer_name.assign(r.value(row, 2));
   o.items = items_from_json(r.value(row, 3));
-  o.total_cents = std::stoll(std::string(r.value(row, 4)));
+  o.total_cents = r.integer(row, 4);
   o.status.assign(r.value(row, 5));
   if (const auto due = r.optional_value(row, 6)) o.due_at.emplace(*due);
   o.notes.assign(r.value(row, 7));
-  o.version = std::stoll(std::string(r.value(row, 8)));
+  o.version = r.integer(row, 8);
   o.created_by.assign(r.value(row, 9));
   o.created_at.assign(r.value(row, 10));
   o.updated_at.assign(r.value(row, 11));
-  o.created_ms = std::stoll(std::string(r.value(row, 12)));
+  o.created_ms = r.integer(row, 12);
   return o;
 }
 

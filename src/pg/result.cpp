@@ -53,6 +53,16 @@ std::optional<std::string_view> result::optional_value(std::size_t row, std::siz
   return value(row, col);
 }
 
+long long result::integer(std::size_t row, std::size_t col) const {
+  const std::string_view text = value(row, col);
+  long long n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw std::invalid_argument("not an integer: column " + std::to_string(col));
+  }
+  return n;
+}
+
 std::size_t result::affected_rows() const noexcept {
   if (!raw_) return 0;
   const char* text = PQcmdTuples(raw_.get());

@@ -34,6 +34,9 @@ class result {
   bool is_null(std::size_t row, std::size_t col) const;
   /// The field, or nullopt for SQL NULL.
   std::optional<std::string_view> optional_value(std::size_t row, std::size_t col) const;
+  /// The field as a 64-bit integer (an int or bigint column); throws
+  /// std::invalid_argument when its text is not one (SQL NULL included).
+  long long integer(std::size_t row, std::size_t col) const;
   /// Rows touched by INSERT/UPDATE/DELETE/SELECT/MOVE/FETCH/COPY (PQcmdTuples); 0 otherwise.
   std::size_t affected_rows() const noexcept;
   /// The command tag, e.g. "INSERT 0 1"; empty for an empty result.

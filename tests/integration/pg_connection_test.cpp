@@ -201,6 +201,20 @@ TEST_F(connection_test, result_accessors_check_their_bounds) {
   }());
 }
 
+TEST_F(connection_test, integer_reads_whole_integers_and_refuses_anything_else) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    pg::result r = co_await c->query("SELECT 9007199254740993::bigint, -7, NULL::bigint, 'x', '12ab', 1.5", {}, in(5s));
+    EXPECT_EQ(r.integer(0, 0), 9007199254740993LL);
+    EXPECT_EQ(r.integer(0, 1), -7);
+    EXPECT_THROW(r.integer(0, 2), std::invalid_argument) << "NULL";
+    EXPECT_THROW(r.integer(0, 3), std::invalid_argument);
+    EXPECT_THROW(r.integer(0, 4), std::invalid_argument) << "trailing text";
+    EXPECT_THROW(r.integer(0, 5), std::invalid_argument);
+    EXPECT_THROW(r.integer(1, 0), std::out_of_range);
+  }());
+}
+
 TEST_F(connection_test, notices_go_to_the_log_not_to_the_caller) {
   run([&]() -> asio::awaitable<void> {
     std::unique_ptr<pg::connection> c = co_await open(io_, url_);
