@@ -7,10 +7,9 @@
 //
 //   abuse_client PORT SLOW WS SECONDS ACCESS_TOKEN
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "loopback.hpp"
+
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,20 +24,6 @@
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool send_all(int fd, const std::string& bytes) {
   std::size_t sent = 0;
@@ -60,7 +45,7 @@ bool peer_closed(int fd) {
 }
 
 int open_slow(std::uint16_t port) {
-  const int fd = connect_to(port);
+  const int fd = bakewind::bench::connect_loopback(port);
   if (fd >= 0 && !send_all(fd, "GET /api/v1/auth/me HTTP/1.1\r\nHost: 127.0.0.1\r\n")) {
     ::close(fd);
     return -1;
@@ -69,7 +54,7 @@ int open_slow(std::uint16_t port) {
 }
 
 int open_ws(std::uint16_t port, const std::string& token) {
-  const int fd = connect_to(port);
+  const int fd = bakewind::bench::connect_loopback(port);
   if (fd < 0) return -1;
   const std::string upgrade = "GET /api/v1/ws?access_token=" + token +
                               " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -101,10 +86,7 @@ int main(int argc, char** argv) {
   const auto seconds = std::chrono::seconds(std::atoi(argv[4]));
   const std::string token = argv[5];
 
-  rlimit limit{};
-  ::getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &limit);
+  bakewind::bench::raise_descriptor_limit();
 
   std::vector<int> ws;
   int ws_failed = 0;

@@ -13,11 +13,11 @@
 // percentiles (ms) of the requests due after the warm-up, non-2xx replies
 // and connection failures.
 
-#include <arpa/inet.h>
+#include "loopback.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,32 +40,23 @@ using std::chrono::nanoseconds;
 
 struct connection {
   int fd = -1;
-  bool busy = false;                    // a request is out, its answer not complete
-  clock_type::time_point due;           // when the request out was due
+  bool busy = false;                           // a request is out, its answer not complete
+  clock_type::time_point due;                  // when the request out was due
   std::deque<clock_type::time_point> waiting;  // due requests not yet sent
-  std::string in;                       // bytes of the answer so far
+  std::string in;                              // bytes of the answer so far
 };
 
 struct figures {
   std::vector<std::uint32_t> latency_us;  // of requests due after the warm-up
-  std::uint64_t answered = 0;
   std::uint64_t non_2xx = 0;
   std::uint64_t failures = 0;
 };
 
+// A connection that sends each small request at once (no Nagle delay).
 int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  const int fd = bakewind::bench::connect_loopback(port);
   const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
 }
 
@@ -108,14 +99,10 @@ int main(int argc, char** argv) {
   const double seconds = std::atof(argv[4]);
   const double warmup = std::atof(argv[5]);
   const std::string path = argc > 7 ? argv[7] : "/api/v1/auth/me";
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + argv[6] +
-                              "\r\n\r\n";
+  const std::string request =
+      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + argv[6] + "\r\n\r\n";
 
-  rlimit files{};
-  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &files);
-  }
+  bakewind::bench::raise_descriptor_limit();
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   std::vector<connection> all(static_cast<std::size_t>(conns));
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -198,11 +185,10 @@ int main(int argc, char** argv) {
         c.in.erase(0, length);
         c.busy = false;
         --pending;
-        ++out.answered;
         if (status < 200 || status > 299) ++out.non_2xx;
         if (c.due >= measured_from) {
-          out.latency_us.push_back(static_cast<std::uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(done - c.due).count()));
+          out.latency_us.push_back(
+              static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - c.due).count()));
         }
         send_next(c);
       }
