@@ -424,6 +424,11 @@ inline boost::json::object jwt_payload(const std::string& token) {
   return core::parse_json(b64url_decode(split_jwt(token).payload)).value().as_object();
 }
 
+/// The `jti` claim of a token.
+inline std::string jti_of(const std::string& token) {
+  return std::string(jwt_payload(token).at("jti").as_string());
+}
+
 inline std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -161,7 +161,7 @@ TEST(auth_logout, revocation_is_stored_by_jti_in_redis_and_postgres) {
   service s(service_env(db, redis.url()));
   const auto a = register_owner(s.port(), "keys");
   ASSERT_EQ(logout(s.port(), a.access, a.refresh).status, 204);
-  const auto jti = std::string(jwt_payload(a.access).at("jti").as_string());
+  const auto jti = jti_of(a.access);
   const auto key = revoked_key(a.id, jti);  // tagged by user (README "Redis keys")
   const auto value = redis_command(redis.port(), {"GET", key});
   EXPECT_FALSE(value.null) << key << " missing";
@@ -185,7 +185,7 @@ TEST(auth_logout, a_revoked_token_takes_at_most_157_bytes_of_redis_in_its_users_
 
   const auto revoked = redis_command(redis.port(), {"KEYS", "auth:revoked:*"});
   ASSERT_EQ(revoked.items.size(), 2U) << "one key per revoked token: the access token and its refresh token";
-  const auto jti = std::string(jwt_payload(a.access).at("jti").as_string());
+  const auto jti = jti_of(a.access);
   const auto key = revoked_key(a.id, jti);
   EXPECT_NE(std::find(revoked.items.begin(), revoked.items.end(), key), revoked.items.end()) << key;
   EXPECT_EQ(redis_command(redis.port(), {"GET", key}).text, a.id) << "the value is the user id";
@@ -381,7 +381,7 @@ TEST(auth_redis_faults, redis_restarted_empty_still_rejects_revoked_tokens) {
   EXPECT_TRUE(is_revoked(refresh(s.port(), s.revoked.refresh)));
   EXPECT_EQ(refresh(s.port(), s.valid.refresh).status, 200);
   // The blacklist was refilled from PostgreSQL.
-  const auto jti = std::string(jwt_payload(s.revoked.access).at("jti").as_string());
+  const auto jti = jti_of(s.revoked.access);
   EXPECT_FALSE(redis_command(s.redis.port(), {"GET", revoked_key(s.owner.id, jti)}).null) << "refilled";
   EXPECT_FALSE(redis_command(s.redis.port(), {"GET", cutoff_key(other.id)}).null) << "refilled";
   EXPECT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null) << "one marker on one node";
@@ -429,7 +429,7 @@ TEST(auth_redis_faults, redis_back_with_older_data_still_rejects_a_token_revoked
   ASSERT_TRUE(is_revoked(me(s.port(), later.access)));
   s.redis.stop();
   s.redis.start();  // loads the RDB: the marker, not the revocation
-  const auto jti = std::string(jwt_payload(later.access).at("jti").as_string());
+  const auto jti = jti_of(later.access);
   const auto key = revoked_key(s.owner.id, jti);
   ASSERT_TRUE(redis_command(s.redis.port(), {"GET", key}).null) << "the test needs Redis without the revocation";
   ASSERT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null)
@@ -449,7 +449,7 @@ TEST(auth_redis_faults, a_redis_holding_only_the_older_builds_keys_and_marker_is
   // The same server as before (no run_id change): only the marker version
   // tells the service that Redis does not hold what it reads.
   faulty s("fault_upgrade");
-  const auto jti = std::string(jwt_payload(s.revoked.access).at("jti").as_string());
+  const auto jti = jti_of(s.revoked.access);
   ASSERT_EQ(redis_command(s.redis.port(), {"FLUSHALL"}).text, "OK");
   const std::string old_key = "blacklist:token:{" + s.owner.id + "}:" + jti;
   ASSERT_EQ(redis_command(s.redis.port(), {"SET", old_key, s.owner.id, "EX", "900"}).text, "OK");

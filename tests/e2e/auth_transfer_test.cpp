@@ -279,7 +279,6 @@ TEST(auth_leaks, no_response_body_and_no_log_line_contains_a_password_hash_refre
 // Redis: every way a refresh token dies puts it there at once.
 TEST(auth_transfer, a_refresh_token_rotated_logged_out_or_of_a_reused_family_is_revoked_in_redis) {
   setup s("transfer_redis");
-  auto jti_of = [](const std::string& token) { return std::string(jwt_payload(token).at("jti").as_string()); };
   auto in_redis = [&](const std::string& token) {
     const auto key = revoked_key(s.owner.id, jti_of(token));
     const auto ttl = redis_command(s.redis.port(), {"TTL", key}).integer;
@@ -334,7 +333,7 @@ TEST(auth_transfer, a_redis_filled_before_refresh_tokens_were_recorded_is_refill
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(redis_command(s.redis.port(), {"EXISTS", k_revocation_marker}).integer, 1) << "refilled";
-  const auto jti = std::string(jwt_payload(first.refresh).at("jti").as_string());
+  const auto jti = jti_of(first.refresh);
   EXPECT_EQ(redis_command(s.redis.port(), {"EXISTS", revoked_key(s.owner.id, jti)}).integer, 1);
   EXPECT_TRUE(redis_command(s.redis.port(), {"GET", "auth:revocation:ready:v3"}).null) << "the older marker left";
   EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, first.refresh), "Invalid refresh token"));

@@ -89,7 +89,7 @@ TEST_F(cluster_e2e, register_login_me_and_a_logged_out_token_is_refused) {
   EXPECT_EQ(me(port(), owner.access).status, 200) << "the other session lives on";
 
   // The revocation sits in its user's slot, on the master serving it.
-  const auto jti = std::string(jwt_payload(again.access).at("jti").as_string());
+  const auto jti = jti_of(again.access);
   const auto key = revoked_key(owner.id, jti);
   EXPECT_EQ(d.cluster.keyslot(key), d.cluster.keyslot(cutoff_key(owner.id)));
   EXPECT_EQ(redis_cli(d.master_of(key), {"GET", key}), owner.id) << key;
@@ -150,7 +150,7 @@ TEST_F(cluster_e2e, a_master_that_lost_its_data_is_noticed_for_its_slots_and_ref
   const auto gone = login(port(), owner.email, owner.password);
   ASSERT_EQ(logout(port(), gone.access, gone.refresh).status, 204);
   ASSERT_EQ(d.wait_for_markers(k_revocation_marker), 16384U);
-  const auto jti = std::string(jwt_payload(gone.access).at("jti").as_string());
+  const auto jti = jti_of(gone.access);
   const auto key = revoked_key(owner.id, jti);
   const auto master = d.master_of(key);
   ASSERT_EQ(redis_cli(master, {"FLUSHALL"}), "OK");  // its keys and its slots' markers are gone
