@@ -31,10 +31,6 @@ std::string names_of(const std::vector<node_address>& nodes) {
   return out;
 }
 
-asio::awaitable<void> close_client(std::unique_ptr<client> c) {
-  co_await c->close();
-}
-
 }  // namespace
 
 cluster_state::cluster_state(asio::any_io_executor ex, options o, cluster_options c)
@@ -219,9 +215,21 @@ void cluster_state::retire_idle(cluster_clock::time_point now) {
     gone_connects += s.connects.load();
     gone_reconnects += s.reconnects.load();
     gone_errors += s.errors.load();
-    asio::co_spawn(executor, close_client(std::move(it->link)), asio::detached);
+    figures.retired.fetch_add(1, std::memory_order_relaxed);
+    quitting.push_back(std::move(it->link));
+    asio::co_spawn(executor, quit(quitting.back().get()), asio::detached);
     it = retired.erase(it);
   }
+}
+
+asio::awaitable<void> cluster_state::quit(client* c) {
+  // `quitting` owns the client, not this coroutine: a coroutine owning it
+  // would be held by that client's own queue while it waits for the QUIT
+  // answer, a cycle nothing breaks when the loop stops first (the client,
+  // its socket and this frame were leaked). shut_down drops `quitting`.
+  auto self = shared_from_this();
+  co_await c->close();
+  std::erase_if(quitting, [c](const std::unique_ptr<client>& q) { return q.get() == c; });
 }
 
 void cluster_state::sync_stats() {
@@ -266,6 +274,7 @@ void cluster_state::shut_down() {
   clients.clear();
   probes.clear();
   retired.clear();
+  quitting.clear();
 }
 
 }  // namespace bakewind::redis::detail

@@ -2,12 +2,15 @@
 // Cluster: each command reaches the master of its slot (checked with
 // CLUSTER KEYSLOT / CLUSTER NODES through redis-cli), scripts and MGET with
 // tagged keys run, keys across slots are refused before anything is sent,
-// pipelines, per-slot markers, SCAN over every master, pub/sub from any node.
+// pipelines, per-slot markers, SCAN over every master, pub/sub from any node,
+// and nothing of a client outlives it.
 
 #include "redis/cluster_subscriber.hpp"
 #include "redis/key_slot.hpp"
 #include "redis_cluster_fixture.hpp"
 
+#include <csignal>
+#include <filesystem>
 #include <set>
 
 namespace bakewind::redis_test {
@@ -190,6 +193,43 @@ TEST_F(cluster_test, a_subscriber_on_one_node_hears_what_is_published_on_another
       io_, [&] { return heard.size() > before; }, 2s));
   EXPECT_EQ(heard.back(), "through the client");
   sub.close();
+}
+
+/// How many descriptors this process holds open.
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_F(cluster_test, a_probe_closed_while_its_node_hangs_ends_with_the_cluster) {
+  // The seed (a replica) is asked for the map by a probe, which is closed
+  // (QUIT) two command deadlines later. With the node hung, QUIT is still
+  // unanswered when the cluster and its loop are torn down: everything of
+  // the probe must go with them. It once outlived them (its socket open,
+  // memory LeakSanitizer reported), held only by its own waiting QUIT.
+  std::uint16_t replica = 0;
+  for (const auto& n : cluster_->nodes()) {
+    if (!n.master && !n.failed) replica = n.port;
+  }
+  ASSERT_NE(replica, 0);
+  const int pid = cluster_->node(replica).pid();
+  ASSERT_GT(pid, 0);
+  const auto before = open_descriptors();
+  struct resume_node {
+    int pid;
+    ~resume_node() { ::kill(pid, SIGCONT); }
+  } resume{pid};
+  {
+    asio::io_context io;
+    redis::cluster c{io.get_executor(), node_options(*cluster_, 250ms), seeds_of(*cluster_, {replica})};
+    redis::service svc{c};
+    test::run(io, svc.set(key("k"), "v"));
+    ASSERT_EQ(c.figures().refreshes.load(), 1U) << "the map was read through the seed's probe";
+    ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+    ASSERT_TRUE(run_until(io, [&] { return c.figures().retired.load() > 0; }, 5s)) << "the probe was never closed";
+  }
+  EXPECT_EQ(open_descriptors(), before) << "a socket of the cluster client outlived it";
 }
 
 TEST(cluster_unreachable, a_command_fails_by_its_deadline_when_no_seed_answers) {

@@ -63,6 +63,8 @@ struct cluster_state : std::enable_shared_from_this<cluster_state> {
   void resume_parked();
   boost::asio::awaitable<void> maintain();
   void retire_idle(cluster_clock::time_point now);
+  /// Closes `c`, one of `quitting`, politely (QUIT) and then drops it.
+  boost::asio::awaitable<void> quit(client* c);
   void sync_stats();
   void shut_down();
 
@@ -79,6 +81,7 @@ struct cluster_state : std::enable_shared_from_this<cluster_state> {
     std::unique_ptr<client> link;
   };
   std::vector<retired_client> retired;  ///< no longer masters: closed once what they carry has ended
+  std::vector<std::unique_ptr<client>> quitting;  ///< retired ones being closed: ended by shut_down if QUIT hangs
   std::vector<request_ptr> parked;      ///< waiting for the first map
   bool started = false;
   bool closing = false;
