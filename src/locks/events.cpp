@@ -10,14 +10,20 @@ namespace asio = boost::asio;
 
 // A message is "<bakeryId> <event JSON>": instances split it without parsing
 // the JSON, and fan out the text as it is.
+std::string event_bus::message(std::string_view bakery_id, const boost::json::object& event) {
+  std::string text(bakery_id);
+  text += ' ';
+  text += boost::json::serialize(event);
+  return text;
+}
+
+void event_bus::dropped(std::string_view why) { core::log_warn("event not published", {{"error", std::string(why)}}); }
+
 asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event) {
-  std::string message = bakery_id;
-  message += ' ';
-  message += boost::json::serialize(event);
   try {
-    co_await redis_.publish(events_channel, message);
+    co_await redis_.publish(events_channel, message(bakery_id, event));
   } catch (const std::exception& e) {
-    core::log_warn("event not published", {{"error", e.what()}});
+    dropped(e.what());
   }
 }
 

@@ -24,6 +24,13 @@ class event_bus {
   /// Publishes `event` (which has "type" and "at") for `bakery_id`'s clients.
   boost::asio::awaitable<void> publish(std::string bakery_id, boost::json::object event);
 
+  /// The message `publish` sends, for a caller that publishes it itself
+  /// (inside a script, with the write it announces).
+  static std::string message(std::string_view bakery_id, const boost::json::object& event);
+
+  /// Logs an event that could not be published, and why.
+  static void dropped(std::string_view why);
+
  private:
   redis::service& redis_;
 };

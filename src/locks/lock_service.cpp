@@ -122,10 +122,16 @@ asio::awaitable<void> lock_service::mirror(const lock_info& l) {
 }
 
 asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& bakery_id,
-                                             const std::string& user_id, const std::string& session_id) {
-  const std::vector<std::string> args{user_id, session_id};
+                                             const std::string& user_id, const std::string& session_id,
+                                             std::string announce) {
+  std::vector<std::string> args{user_id, session_id};
+  if (!announce.empty()) {
+    args.emplace_back(events_channel);
+    args.push_back(std::move(announce));
+  }
   const redis_view done = co_await run_script(scripts::release(), order_id, bakery_id, args);
   if (done.known) co_return;
+  if (args.size() > 2) event_bus::dropped("redis did not run the release script");
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, order_id, bakery_id);
 }
@@ -284,9 +290,10 @@ asio::awaitable<change_result> lock_service::release(std::string order_id, holde
   // Only that holder's entry goes from Redis, never a newer holder's.
   const std::string redis_user = released ? released->user_id : who.user_id;
   const std::string redis_session = released ? released->session_id : who.session_id;
-  co_await unmirror(order_id, who.bakery_id, redis_user, redis_session);
+  std::string announce;
+  if (released) announce = event_bus::message(who.bakery_id, unlock_event(*released, force ? "forced" : "released"));
+  co_await unmirror(order_id, who.bakery_id, redis_user, redis_session, std::move(announce));
   if (released) {
-    co_await events_.publish(who.bakery_id, unlock_event(*released, force ? "forced" : "released"));
     (force ? stats_.forced : stats_.released).inc();
     co_return change_result{change_outcome::done, released};
   }
@@ -369,20 +376,16 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
 }
 
 asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had) {
-  const std::vector<std::string> none;
-  const redis_view dropped = co_await run_script(scripts::drop(), order_id, bakery_id, none);
-  if (!dropped.known) {
-    const auto ex = co_await asio::this_coro::executor;
-    resync_later(ex, order_id, bakery_id);
-  }
-  if (had) co_await events_.publish(std::move(bakery_id), unlock_event(*had, "deleted"));
+  std::string announce;
+  if (had) announce = event_bus::message(bakery_id, unlock_event(*had, "deleted"));
+  co_await unmirror(order_id, bakery_id, "", "", std::move(announce));  // "": whoever holds it
 }
 
 asio::awaitable<std::size_t> lock_service::sweep_expired() {
   auto expired = co_await store_.delete_expired();
   for (const auto& l : expired) {
-    co_await unmirror(l.order_id, l.bakery_id, l.user_id, l.session_id);
-    co_await events_.publish(l.bakery_id, unlock_event(l, "expired"));
+    co_await unmirror(l.order_id, l.bakery_id, l.user_id, l.session_id,
+                      event_bus::message(l.bakery_id, unlock_event(l, "expired")));
     stats_.expired.inc();
   }
   co_return expired.size();

@@ -139,8 +139,11 @@ class lock_service {
   boost::asio::awaitable<detail::redis_view> run_script(const redis::script& s, std::string order_id,
                                                         std::string bakery_id, std::vector<std::string> args);
   boost::asio::awaitable<void> mirror(const lock_info& l);
+  // Drops the holder's entry from Redis, and publishes `announce` (an
+  // event_bus message) in the same script when it is not empty.
   boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& bakery_id,
-                                        const std::string& user_id, const std::string& session_id);
+                                        const std::string& user_id, const std::string& session_id,
+                                        std::string announce = {});
   // Awaits a PostgreSQL write that decides the order's lock. When it gives
   // no answer (it may or may not have happened), drops the entry Redis
   // granted `redis_grant` (if set), repairs Redis from the record later,

@@ -40,19 +40,17 @@ end)") + refresh_if_ours);
 
 const redis::script& release() {
   static const redis::script s(R"(local cur = redis.call('GET', KEYS[1])
-if not cur then return 0 end
-if ARGV[1] == '' then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], KEYS[1])
-  return 1
+local gone = 0
+if cur then
+  local ok, obj = pcall(cjson.decode, cur)
+  if ARGV[1] == '' or (ok and type(obj) == 'table' and obj.userId == ARGV[1] and obj.sessionId == ARGV[2]) then
+    redis.call('DEL', KEYS[1])
+    redis.call('SREM', KEYS[2], KEYS[1])
+    gone = 1
+  end
 end
-local ok, obj = pcall(cjson.decode, cur)
-if ok and type(obj) == 'table' and obj.userId == ARGV[1] and obj.sessionId == ARGV[2] then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], KEYS[1])
-  return 1
-end
-return 0)");
+if ARGV[4] then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return gone)");
   return s;
 }
 

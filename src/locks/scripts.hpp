@@ -17,8 +17,10 @@ const redis::script& acquire();
 /// As acquire, but a free key stays free: {-1}.
 const redis::script& renew();
 
-/// KEYS[1] lock key. ARGV: userId, sessionId ("" and "": anyone's).
-/// Deletes it only when it is that holder's; 1 when deleted.
+/// KEYS[1] lock key. ARGV: userId, sessionId ("" and "": anyone's), and
+/// optionally channel, message. Deletes it only when it is that holder's
+/// (1 when deleted, else 0), then publishes the message if there is one
+/// (the release's event: one round trip instead of two).
 const redis::script& release();
 
 /// KEYS[1] lock key. ARGV: value, ttl ms. Sets it (a repair from PostgreSQL).
