@@ -124,14 +124,15 @@ asio::awaitable<void> lock_service::mirror(const lock_info& l) {
 asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& bakery_id,
                                              const std::string& user_id, const std::string& session_id,
                                              std::string announce) {
+  const bool announcing = !announce.empty();
   std::vector<std::string> args{user_id, session_id};
-  if (!announce.empty()) {
+  if (announcing) {
     args.emplace_back(events_channel);
     args.push_back(std::move(announce));
   }
   const redis_view done = co_await run_script(scripts::release(), order_id, bakery_id, args);
   if (done.known) co_return;
-  if (args.size() > 2) event_bus::dropped("redis did not run the release script");
+  if (announcing) event_bus::dropped("redis did not run the release script");
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, order_id, bakery_id);
 }
