@@ -17,7 +17,9 @@ std::string event_bus::message(std::string_view bakery_id, const boost::json::ob
   return text;
 }
 
-void event_bus::dropped(std::string_view why) { core::log_warn("event not published", {{"error", std::string(why)}}); }
+void event_bus::dropped(std::string_view why) {
+  core::log_warn("event not published", {{"error", std::string(why)}});
+}
 
 asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event) {
   try {

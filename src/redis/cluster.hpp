@@ -49,7 +49,7 @@ struct cluster_figures {
   std::atomic<std::uint64_t> retried{0};    ///< commands re-sent after TRYAGAIN, CLUSTERDOWN or an unreachable node
   std::atomic<std::uint64_t> refreshes{0};  ///< slot maps read
   std::atomic<std::uint64_t> failed_refreshes{0};  ///< refreshes that found no node to answer
-  std::atomic<std::uint64_t> retired{0};  ///< clients closed: of nodes no longer masters, and map probes
+  std::atomic<std::uint64_t> retired{0};           ///< clients closed: of nodes no longer masters, and map probes
 };
 
 namespace detail {

@@ -227,7 +227,9 @@ TEST_F(cluster_test, a_probe_closed_while_its_node_hangs_ends_with_the_cluster) 
     test::run(io, svc.set(key("k"), "v"));
     ASSERT_EQ(c.figures().refreshes.load(), 1U) << "the map was read through the seed's probe";
     ASSERT_EQ(::kill(pid, SIGSTOP), 0);
-    ASSERT_TRUE(run_until(io, [&] { return c.figures().retired.load() > 0; }, 5s)) << "the probe was never closed";
+    ASSERT_TRUE(run_until(
+        io, [&] { return c.figures().retired.load() > 0; }, 5s))
+        << "the probe was never closed";
   }
   EXPECT_EQ(open_descriptors(), before) << "a socket of the cluster client outlived it";
 }
