@@ -118,7 +118,7 @@ child_process::child_process(child_options options) {
   }
 
   if (options.stdout_path.empty()) {
-    std::string pattern = "/tmp/bakewind-child-XXXXXX";
+    std::string pattern = (std::filesystem::temp_directory_path() / "bakewind-child-XXXXXX").string();
     const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
     if (fd < 0) throw_errno("mkostemp");
     ::close(fd);
@@ -126,12 +126,29 @@ child_process::child_process(child_options options) {
     owns_output_file_ = true;
   }
   stdout_path_ = options.stdout_path;
-  const int out = open_output(options.stdout_path);
-  const int err = options.stderr_path.empty() ? ::dup(out) : open_output(options.stderr_path);
-  if (options.stderr_path.empty()) ::fcntl(err, F_SETFD, FD_CLOEXEC);
+  // A constructor that throws runs no destructor: the file we made goes here.
+  try {
+    start(options, argv, argv_ptrs, env_ptrs, user);
+  } catch (...) {
+    std::error_code ignored;
+    if (owns_output_file_) std::filesystem::remove(stdout_path_, ignored);
+    throw;
+  }
+}
 
+void child_process::start(const child_options& options, const std::vector<std::string>& argv,
+                          std::vector<char*>& argv_ptrs, std::vector<char*>& env_ptrs, const passwd* user) {
+  const int out = open_output(options.stdout_path);
+  const int err = options.stderr_path.empty()
+                      ? ::fcntl(out, F_DUPFD_CLOEXEC, 0)
+                      : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int error_pipe[2];
-  if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw_errno("pipe2");
+  if (err < 0 || ::pipe2(error_pipe, O_CLOEXEC) != 0) {
+    const int e = errno;
+    ::close(out);
+    if (err >= 0) ::close(err);
+    throw std::system_error(e, std::generic_category(), err < 0 ? "open " + options.stderr_path.string() : "pipe2");
+  }
   const std::string dir = options.working_dir.string();
   const pid_t parent = ::getpid();
   pid_ = ::fork();

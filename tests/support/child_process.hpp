@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+struct passwd;
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -22,7 +24,8 @@ struct child_options {
   std::optional<std::string> run_as;
   /// Working directory; empty keeps ours.
   std::filesystem::path working_dir;
-  /// Where stdout goes (appended); empty: a temporary file, read with output().
+  /// Where stdout goes (appended); empty: a temporary file in TMPDIR (or /tmp),
+  /// read with output() and removed with the child_process.
   std::filesystem::path stdout_path;
   /// Where stderr goes (appended); empty: wherever stdout goes.
   std::filesystem::path stderr_path;
@@ -59,6 +62,10 @@ class child_process {
   const std::filesystem::path& output_path() const noexcept { return stdout_path_; }
 
  private:
+  // Opens the output files, forks and execs; throws when any of that fails.
+  void start(const child_options& options, const std::vector<std::string>& argv, std::vector<char*>& argv_ptrs,
+             std::vector<char*>& env_ptrs, const passwd* user);
+
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   std::filesystem::path stdout_path_;

@@ -54,8 +54,18 @@ TEST(child_process, is_signalled_and_reports_128_plus_the_signal) {
   EXPECT_EQ(child.wait_for_exit(5s), 128 + SIGTERM);
 }
 
-TEST(child_process, a_missing_program_throws) {
+TEST(child_process, a_missing_program_throws_and_leaves_no_output_file) {
+  temp_dir tmp("child-tmp");
+  const char* before = std::getenv("TMPDIR");
+  const std::optional<std::string> saved = before != nullptr ? std::optional<std::string>(before) : std::nullopt;
+  ::setenv("TMPDIR", tmp.path().c_str(), 1);
   EXPECT_THROW(child_process({.argv = {"/nonexistent/program"}}), std::system_error);
+  if (saved) {
+    ::setenv("TMPDIR", saved->c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
 }
 
 TEST(child_process, inherits_none_of_our_descriptors) {
