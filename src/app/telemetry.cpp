@@ -152,6 +152,8 @@ void register_live_and_counts(process_services& s) {
   s.metrics.add_counter("websocket_events_sent_total", "Live events sent to WebSocket clients", [&s] {
     return sum_loops(s, [](const event_loop& l) { return l.clients.events_sent(); });
   });
+  s.metrics.add_counter("live_events_dropped_total", "Live events that could not be published (Redis unavailable)",
+                        [] { return locks::event_bus::dropped_total(); });
   // A figure not counted yet has no sample (rather than a made-up 0).
   auto count = [&s](std::string name, std::string help, std::int64_t business_counts::figures::*field) {
     s.metrics.add(std::move(name), metric_type::gauge, std::move(help), [&s, field](family_writer& w) {

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+
 namespace bakewind::locks {
 
 namespace asio = boost::asio;
@@ -17,13 +19,38 @@ std::string event_bus::message(std::string_view bakery_id, const boost::json::ob
   return text;
 }
 
+namespace {
+
+// Process-wide: every loop's bus publishes through the same Redis, so one
+// outage is one episode however many loops and events run into it.
+std::atomic<bool> failing{false};
+std::atomic<std::uint64_t> dropped_events{0};
+
+}  // namespace
+
 void event_bus::dropped(std::string_view why) {
-  core::log_warn("event not published", {{"error", std::string(why)}});
+  dropped_events.fetch_add(1, std::memory_order_relaxed);
+  // Once per episode, not once per event: an outage under traffic would
+  // otherwise write a line for every lock request.
+  if (!failing.exchange(true)) {
+    core::log_warn("events not published (logged once until they are again)", {{"error", std::string(why)}});
+  } else {
+    core::log_debug("event not published", {{"error", std::string(why)}});
+  }
+}
+
+void event_bus::published() {
+  if (failing.exchange(false)) core::log_info("events published again", {});
+}
+
+std::uint64_t event_bus::dropped_total() {
+  return dropped_events.load(std::memory_order_relaxed);
 }
 
 asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event) {
   try {
     co_await redis_.publish(events_channel, message(bakery_id, event));
+    published();
   } catch (const std::exception& e) {
     dropped(e.what());
   }

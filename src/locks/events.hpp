@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace bakewind::locks {
@@ -16,7 +17,7 @@ namespace bakewind::locks {
 inline constexpr std::string_view events_channel = "bakewind:events";
 
 /// Publishes events of one loop. Never throws: an event that cannot be
-/// published is logged and dropped (the state change already happened).
+/// published is counted and dropped (the state change already happened).
 class event_bus {
  public:
   explicit event_bus(redis::service& redis) : redis_(redis) {}
@@ -28,8 +29,13 @@ class event_bus {
   /// (inside a script, with the write it announces).
   static std::string message(std::string_view bakery_id, const boost::json::object& event);
 
-  /// Logs an event that could not be published, and why.
+  /// Counts an event that could not be published; warns (with why) once
+  /// per episode of failures, not once per event.
   static void dropped(std::string_view why);
+  /// Notes an event published: ends an episode of failures (logged once).
+  static void published();
+  /// Events dropped since the process started, by every loop.
+  static std::uint64_t dropped_total();
 
  private:
   redis::service& redis_;

@@ -131,7 +131,10 @@ asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const 
     args.push_back(std::move(announce));
   }
   const redis_view done = co_await run_script(scripts::release(), order_id, bakery_id, args);
-  if (done.known) co_return;
+  if (done.known) {
+    if (announcing) event_bus::published();
+    co_return;
+  }
   if (announcing) event_bus::dropped("redis did not run the release script");
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, order_id, bakery_id);

@@ -111,6 +111,16 @@ TEST(service, readiness_follows_postgres_down_and_back_up) {
   EXPECT_EQ(check.at("status"), "down");
   EXPECT_FALSE(check.at("error").as_string().empty());
   EXPECT_EQ(http_call(s.port(), "GET", "/health/live").status, 200) << "liveness does not depend on PostgreSQL";
+  const auto health_asked = std::chrono::steady_clock::now();
+  const auto health = http_call(s.port(), "GET", "/health");
+  EXPECT_LT(std::chrono::steady_clock::now() - health_asked, 2s) << "/health must not hang on a dead database";
+  ASSERT_EQ(health.status, 503) << health.body;
+  const auto figures = json_of(health);
+  EXPECT_EQ(figures.at("status"), "error");
+  EXPECT_EQ(figures.at("checks").at("postgres").at("status"), "down");
+  EXPECT_EQ(figures.at("checks").at("redis").at("status"), "up");
+  EXPECT_EQ(figures.at("redis").at("connected"), boost::json::value(true)) << "Redis figures still reported";
+  EXPECT_TRUE(figures.contains("counts")) << "the last counts (or null), never a hang";
 
   pg.start();
   EXPECT_EQ(ready_status_within(s.port(), 10s), 200) << "the pool recovers without a restart";
