@@ -66,7 +66,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::try_acquire(std::string or
       "RETURNING " +
       std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id, now_ms, expires_ms);
-  pg::result r = co_await pg_.query(sql, params);
+  pg::result r = co_await writes_.query(order_id, sql, params);
   co_return first(r);
 }
 
@@ -80,7 +80,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::renew(std::string order_id
       "AND l.expires_at > now() RETURNING " +
       std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id, now_ms, expires_ms);
-  pg::result r = co_await pg_.query(sql, params);
+  pg::result r = co_await writes_.query(order_id, sql, params);
   co_return first(r);
 }
 
@@ -91,7 +91,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::release(std::string order_
       "AND l.expires_at > now() AND ($3 = '' OR (l.user_id::text = $3 AND l.session_id = $4)) RETURNING " +
       std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id);
-  pg::result r = co_await pg_.query(sql, params);
+  pg::result r = co_await writes_.query(order_id, sql, params);
   co_return first(r);
 }
 

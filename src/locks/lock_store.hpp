@@ -2,8 +2,11 @@
 // The lock arbiter in PostgreSQL: all SQL about order_locks. Each method is
 // one statement, so each decision is atomic. Timestamps come from the
 // caller (ms since the epoch) so that Redis and PostgreSQL agree on them.
+// The writes (acquire, renew, release) of concurrent requests commit
+// together (pg::batcher): one WAL flush for several lock writes.
 
 #include "locks/lock_info.hpp"
+#include "pg/batcher.hpp"
 #include "pg/pool.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -16,7 +19,14 @@ namespace bakewind::locks {
 
 class lock_store {
  public:
-  explicit lock_store(pg::pool& pg) : pg_(pg) {}
+  explicit lock_store(pg::pool& pg) : pg_(pg), writes_(pg, write_lanes, max_write_batch) {}
+
+  /// Lock writes in flight at once per loop, and the most in one transaction.
+  static constexpr std::size_t write_lanes = 2;
+  static constexpr std::size_t max_write_batch = 32;
+
+  /// Figures of the batched writes (batches of more than one, statements in them).
+  const pg::batcher& writes() const noexcept { return writes_; }
 
   /// Takes the order's lock when it is free, expired, or already this
   /// holder's (keeping acquiredAt then); the lock row, or nullopt when another
@@ -51,6 +61,7 @@ class lock_store {
 
  private:
   pg::pool& pg_;
+  pg::batcher writes_;
 };
 
 }  // namespace bakewind::locks

@@ -335,6 +335,105 @@ asio::awaitable<void> connection::run_script(std::string sql, time_point deadlin
   if (rejected) throw *rejected;
 }
 
+asio::awaitable<std::vector<result>> connection::pipeline(std::vector<statement> statements, time_point deadline) {
+  operation op(*this);
+  statement_timer timed(stats_);
+  if (in_transaction()) throw std::logic_error("pg::connection::pipeline inside a transaction block");
+  if (PQenterPipelineMode(conn_) == 0) fail("enter pipeline mode");
+  // Per statement: the name it is first prepared under here, if it is; the
+  // name counts as prepared at once, so that a second use in this pipeline
+  // goes by name, and is forgotten again if the server did not run the Parse.
+  std::vector<std::string> parsed(statements.size());
+  std::vector<std::vector<const char*>> values(statements.size());
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    for (const param& p : statements[i].params) values[i].push_back(p.c_str());
+    send_in_pipeline(statements[i], values[i], parsed[i]);
+  }
+  if (PQpipelineSync(conn_) == 0) fail("send pipeline sync");
+  co_await flush(deadline);
+
+  // Whatever the server rejected, every command's results (or its "aborted"
+  // marker) and the Sync's come back: read them all to stay in step with the
+  // protocol. The first rejection tells why. Prepared statements are not
+  // transactional: a Parse that ran before the error stays.
+  std::vector<result> results;
+  results.reserve(statements.size());
+  std::optional<query_error> rejected;
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (!parsed[i].empty()) {
+      std::optional<query_error> parse_rejected;
+      co_await next_in_pipeline(deadline, parse_rejected);
+      if (parse_rejected) {
+        prepared_.erase(parsed[i]);
+        if (!rejected) rejected = std::move(parse_rejected);
+      }
+    }
+    results.push_back(co_await next_in_pipeline(deadline, rejected));
+  }
+  while (PQisBusy(conn_) != 0) {
+    if (co_await wait(true, false, deadline) == ready::timeout) fail_timeout("pipeline");
+    if (PQconsumeInput(conn_) == 0) fail("receive");
+  }
+  pg_result* raw = PQgetResult(conn_);
+  const result sync(raw);
+  if (raw == nullptr || PQresultStatus(raw) != PGRES_PIPELINE_SYNC) fail("pipeline out of step");
+  if (PQexitPipelineMode(conn_) == 0) fail("leave pipeline mode");
+  op.complete();
+  timed.answered();
+  if (rejected) throw *rejected;
+  co_return results;
+}
+
+void connection::send_in_pipeline(const statement& s, const std::vector<const char*>& values, std::string& parsed) {
+  const int n = static_cast<int>(values.size());
+  if (prepare_) {
+    std::string name = statement_name(s.sql);
+    if (!prepared_.contains(name) && prepared_.size() < max_prepared) {
+      if (PQsendPrepare(conn_, name.c_str(), s.sql.c_str(), n, nullptr) == 0) fail("send prepare");
+      prepared_.insert(name);
+      parsed = name;
+    }
+    if (prepared_.contains(name)) {
+      if (PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0) == 0) fail("send query");
+      return;
+    }
+  }
+  if (PQsendQueryParams(conn_, s.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0) == 0) {
+    fail("send query");
+  }
+}
+
+asio::awaitable<result> connection::next_in_pipeline(time_point deadline, std::optional<query_error>& rejected) {
+  result last;
+  for (;;) {
+    while (PQisBusy(conn_) != 0) {
+      if (co_await wait(true, false, deadline) == ready::timeout) fail_timeout("pipeline");
+      if (PQconsumeInput(conn_) == 0) fail("receive");
+    }
+    pg_result* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    result current(raw);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_FATAL_ERROR) {
+      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+      const std::string error_state = state != nullptr ? state : "";
+      if (is_connection_failure(error_state) || PQstatus(conn_) != CONNECTION_OK) {
+        broken_ = true;
+        throw core::unavailable_error("postgres", trimmed(PQresultErrorMessage(raw)));
+      }
+      if (!rejected) {
+        const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
+        rejected.emplace(error_state, constraint != nullptr ? constraint : "", trimmed(PQresultErrorMessage(raw)));
+      }
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      if (!rejected) rejected.emplace("25P02", "", "pipeline aborted by an earlier error");
+    } else {
+      last = std::move(current);
+    }
+  }
+  co_return last;
+}
+
 asio::awaitable<connection::ready> connection::wait(bool want_read, bool want_write, time_point deadline) {
   using namespace asio::experimental::awaitable_operators;
   using descriptor = asio::posix::stream_descriptor;

@@ -36,6 +36,12 @@ using time_point = std::chrono::steady_clock::time_point;
 /// same name in every process ("bw_" and 16 hex digits of a 64-bit FNV-1a).
 std::string statement_name(std::string_view sql);
 
+/// One statement with its `$1..$n` parameters, for connection::pipeline.
+struct statement {
+  std::string sql;
+  std::vector<param> params;
+};
+
 /// One libpq connection in non-blocking mode, bound to one executor. Not
 /// thread-safe, and runs one statement at a time (a second concurrent call
 /// throws std::logic_error). Errors: a statement the server rejects throws
@@ -68,6 +74,15 @@ class connection {
   asio::awaitable<result> query(std::string_view sql, std::initializer_list<param> params, time_point deadline);
   /// As above, with the deadline now + default_timeout(); `query(sql)` for no parameters.
   asio::awaitable<result> query(std::string_view sql, std::initializer_list<param> params = {});
+
+  /// Runs `statements` as ONE transaction in one round trip (libpq pipeline
+  /// mode, a single Sync): either all of them took effect, and their results
+  /// come back in order, or none did. Prepared by name like lone statements
+  /// when preparing is on. Must be called outside a transaction block.
+  /// Throws query_error when the server rejected one (nothing took effect;
+  /// the connection stays usable) or core::unavailable_error (outcome
+  /// unknown; the connection is broken).
+  asio::awaitable<std::vector<result>> pipeline(std::vector<statement> statements, time_point deadline);
 
   /// Runs any number of `;`-separated statements without parameters
   /// (PQsendQuery), e.g. a migration file; the first error throws query_error.
@@ -130,6 +145,11 @@ class connection {
   asio::awaitable<std::optional<result>> answer_in_session(time_point deadline);
   void stop_preparing(const query_error& why);
   asio::awaitable<void> run_script(std::string sql, time_point deadline);
+  // Sends one statement of a pipeline: by name (after a Parse when the name
+  // is new here: `parsed` gets it, one more result to read) or unnamed.
+  void send_in_pipeline(const statement& s, const std::vector<const char*>& values, std::string& parsed);
+  // Reads one pipelined command's results up to its terminating null.
+  asio::awaitable<result> next_in_pipeline(time_point deadline, std::optional<query_error>& rejected);
   asio::awaitable<ready> wait(bool want_read, bool want_write, time_point deadline);
   asio::awaitable<void> flush(time_point deadline);
   // Drains every result; a rejected statement lands in `rejected`, I/O failures throw.

@@ -1,0 +1,135 @@
+#include "pg/batcher.hpp"
+
+#include "core/error.hpp"
+#include "core/tasks.hpp"
+#include "pg/errors.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+
+namespace bakewind::pg {
+
+namespace asio = boost::asio;
+
+/// One caller's statement, waiting for its batch to run it.
+struct batcher::waiting {
+  waiting(const asio::any_io_executor& ex, std::string k, statement s, time_point d)
+      : key(std::move(k)), stmt(std::move(s)), deadline(d), wake(ex, time_point::max()) {}
+  std::string key;
+  statement stmt;
+  time_point deadline;
+  std::optional<result> answer;
+  std::exception_ptr failure;
+  bool done = false;
+  asio::steady_timer wake;
+
+  void finish() {
+    done = true;
+    wake.cancel();
+  }
+};
+
+batcher::batcher(pool& pool, std::size_t lanes, std::size_t max_batch)
+    : pool_(pool), lanes_(std::max<std::size_t>(lanes, 1)), max_batch_(std::max<std::size_t>(max_batch, 1)) {}
+
+batcher::~batcher() {
+  *alive_ = false;
+}
+
+asio::awaitable<result> batcher::query(std::string key, std::string_view sql, std::span<const param> params) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto w = std::make_shared<waiting>(ex, std::move(key),
+                                     statement{std::string(sql), std::vector<param>(params.begin(), params.end())},
+                                     std::chrono::steady_clock::now() + pool_.timeout());
+  queue_.push_back(w);
+  if (busy_lanes_ < lanes_) {
+    ++busy_lanes_;
+    core::spawn_logged(ex, run_lane(), "postgres write batch");
+  }
+  // The lane finishes every statement it takes, by its deadline at the latest.
+  if (!w->done) co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (w->failure) std::rethrow_exception(w->failure);
+  co_return std::move(*w->answer);
+}
+
+asio::awaitable<void> batcher::run_lane() {
+  const auto alive = alive_;
+  while (*alive && !queue_.empty()) {
+    std::vector<waiting_ptr> batch;
+    const auto now = std::chrono::steady_clock::now();
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      waiting_ptr w = std::move(queue_.front());
+      queue_.pop_front();
+      if (w->deadline <= now) {
+        w->failure =
+            std::make_exception_ptr(core::unavailable_error("postgres", "timed out waiting for a write batch"));
+        w->finish();
+        continue;
+      }
+      batch.push_back(std::move(w));
+    }
+    if (batch.size() == 1) {
+      co_await run_alone(batch.front());
+    } else if (!batch.empty()) {
+      co_await run_batch(std::move(batch));
+    }
+  }
+  if (*alive) --busy_lanes_;
+}
+
+asio::awaitable<void> batcher::run_alone(const waiting_ptr& w) {
+  try {
+    w->answer = co_await pool_.query(w->stmt.sql, w->stmt.params);
+  } catch (...) {
+    w->failure = std::current_exception();
+  }
+  w->finish();
+}
+
+asio::awaitable<void> batcher::run_batch(std::vector<waiting_ptr> batch) {
+  std::stable_sort(batch.begin(), batch.end(),
+                   [](const waiting_ptr& a, const waiting_ptr& b) { return a->key < b->key; });
+  // The earliest caller's deadline bounds the whole batch: nobody waits longer than it was promised.
+  time_point deadline = time_point::max();
+  std::vector<statement> statements;
+  statements.reserve(batch.size());
+  for (const waiting_ptr& w : batch) {
+    deadline = std::min(deadline, w->deadline);
+    statements.push_back(w->stmt);
+  }
+  ++batches_;
+  batched_statements_ += batch.size();
+  std::exception_ptr failure;
+  bool rejected = false;
+  try {
+    pooled_connection conn = co_await pool_.acquire(deadline);
+    std::vector<result> results = co_await conn->pipeline(std::move(statements), deadline);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->answer = std::move(results[i]);
+      batch[i]->finish();
+    }
+    co_return;
+  } catch (const query_error&) {
+    rejected = true;
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (rejected) {
+    // Nothing of the batch took effect: each statement again on its own, so
+    // that only the one at fault fails.
+    for (const waiting_ptr& w : batch) co_await run_alone(w);
+    co_return;
+  }
+  for (const waiting_ptr& w : batch) {
+    w->failure = failure;
+    w->finish();
+  }
+}
+
+}  // namespace bakewind::pg
