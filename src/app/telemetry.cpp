@@ -111,6 +111,12 @@ void register_locks(process_services& s) {
          {{"ok", &stats::renewed}, {"lost", &stats::renew_lost}});
   family("order_lock_releases_total", "Order locks released, by the holder or forced by a manager", "kind",
          {{"holder", &stats::released}, {"forced", &stats::forced}});
+  s.metrics.add_counter(
+      "order_lock_write_batches_total", "PostgreSQL transactions that committed several lock writes together",
+      [&s] { return sum_loops(s, [](const event_loop& l) { return l.locks.write_batches().batches(); }); });
+  s.metrics.add_counter("order_lock_batched_writes_total", "Lock writes committed together with others", [&s] {
+    return sum_loops(s, [](const event_loop& l) { return l.locks.write_batches().batched_statements(); });
+  });
   s.metrics.add_counter("order_lock_expiries_total", "Order locks that expired and were announced", [&s] {
     return sum_loops(s, [](const event_loop& l) { return l.locks.stats().expired.value(); });
   });

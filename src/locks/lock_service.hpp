@@ -129,6 +129,8 @@ class lock_service {
 
   /// What the service did so far.
   const lock_stats& stats() const noexcept { return stats_; }
+  /// Figures of the lock writes committed together (readable from any thread).
+  const pg::batcher& write_batches() const noexcept { return store_.writes(); }
 
   /// Whether the order exists in the bakery (for a 404 on a free lock).
   boost::asio::awaitable<bool> order_exists(std::string order_id, std::string bakery_id) {

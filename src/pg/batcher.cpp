@@ -17,16 +17,23 @@ namespace bakewind::pg {
 
 namespace asio = boost::asio;
 
+namespace {
+
+constexpr auto wake_margin = std::chrono::milliseconds(250);
+
+}  // namespace
+
 /// One caller's statement, waiting for its batch to run it.
 struct batcher::waiting {
   waiting(const asio::any_io_executor& ex, std::string k, statement s, time_point d)
-      : key(std::move(k)), stmt(std::move(s)), deadline(d), wake(ex, time_point::max()) {}
+      : key(std::move(k)), stmt(std::move(s)), deadline(d), wake(ex) {}
   std::string key;
   statement stmt;
   time_point deadline;
   std::optional<result> answer;
   std::exception_ptr failure;
   bool done = false;
+  bool abandoned = false;  // its caller stopped waiting: do not run it any more
   asio::steady_timer wake;
 
   void finish() {
@@ -52,8 +59,17 @@ asio::awaitable<result> batcher::query(std::string key, std::string_view sql, st
     ++busy_lanes_;
     core::spawn_logged(ex, run_lane(), "postgres write batch");
   }
-  // The lane finishes every statement it takes, by its deadline at the latest.
-  if (!w->done) co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  // A lane finishes every statement it takes by the statement's deadline;
+  // the margin only covers the loop's own delay in resuming us. A wait cut
+  // short (the timer, or the request cancelled) leaves the outcome unknown.
+  if (!w->done) {
+    w->wake.expires_at(w->deadline + wake_margin);
+    co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (!w->done) {
+    w->abandoned = true;
+    throw core::unavailable_error("postgres", "no answer from a write batch in time");
+  }
   if (w->failure) std::rethrow_exception(w->failure);
   co_return std::move(*w->answer);
 }
@@ -66,6 +82,7 @@ asio::awaitable<void> batcher::run_lane() {
     while (!queue_.empty() && batch.size() < max_batch_) {
       waiting_ptr w = std::move(queue_.front());
       queue_.pop_front();
+      if (w->abandoned) continue;
       if (w->deadline <= now) {
         w->failure =
             std::make_exception_ptr(core::unavailable_error("postgres", "timed out waiting for a write batch"));
@@ -85,7 +102,8 @@ asio::awaitable<void> batcher::run_lane() {
 
 asio::awaitable<void> batcher::run_alone(const waiting_ptr& w) {
   try {
-    w->answer = co_await pool_.query(w->stmt.sql, w->stmt.params);
+    pooled_connection conn = co_await pool_.acquire(w->deadline);
+    w->answer = co_await conn->query(w->stmt.sql, w->stmt.params, w->deadline);
   } catch (...) {
     w->failure = std::current_exception();
   }
@@ -103,8 +121,8 @@ asio::awaitable<void> batcher::run_batch(std::vector<waiting_ptr> batch) {
     deadline = std::min(deadline, w->deadline);
     statements.push_back(w->stmt);
   }
-  ++batches_;
-  batched_statements_ += batch.size();
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  batched_statements_.fetch_add(batch.size(), std::memory_order_relaxed);
   std::exception_ptr failure;
   bool rejected = false;
   try {

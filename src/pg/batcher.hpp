@@ -9,7 +9,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <span>
@@ -42,9 +44,10 @@ class batcher {
   /// core::unavailable_error (outcome unknown).
   boost::asio::awaitable<result> query(std::string key, std::string_view sql, std::span<const param> params);
 
-  /// Batches run with more than one statement, and the statements in them.
-  std::size_t batches() const noexcept { return batches_; }
-  std::size_t batched_statements() const noexcept { return batched_statements_; }
+  /// Batches run with more than one statement, and the statements in them;
+  /// readable from any thread.
+  std::uint64_t batches() const noexcept { return batches_.load(std::memory_order_relaxed); }
+  std::uint64_t batched_statements() const noexcept { return batched_statements_.load(std::memory_order_relaxed); }
 
  private:
   struct waiting;
@@ -59,8 +62,8 @@ class batcher {
   std::size_t max_batch_;
   std::size_t busy_lanes_ = 0;
   std::deque<waiting_ptr> queue_;
-  std::size_t batches_ = 0;
-  std::size_t batched_statements_ = 0;
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> batched_statements_{0};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

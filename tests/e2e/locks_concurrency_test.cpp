@@ -69,5 +69,39 @@ TEST(locks_concurrency, a_released_order_is_raced_again_with_one_winner) {
   }
 }
 
+// The value of an unlabelled counter in GET /metrics; -1 when missing.
+double counter(std::uint16_t port, const std::string& name) {
+  const auto scraped = http_call(port, "GET", "/metrics");
+  const auto at = scraped.body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(scraped.body.substr(at + name.size() + 2));
+}
+
+TEST(locks_concurrency, acquisitions_of_different_orders_at_once_commit_together_and_each_wins_its_own) {
+  // One loop, two write lanes: a hundred acquisitions at once must share
+  // transactions (lock_store's batches), and each caller still gets its own
+  // order, recorded under its own name in both stores.
+  auto& c = the_crowd();
+  service s(instance::env(c.db, shared_redis().url(), 300, {{"THREADS", "1"}}));
+  std::vector<std::string> orders;
+  for (std::size_t i = 0; i < c.users.size(); ++i) orders.push_back(create_order(c.db, c.users[0]));
+  const auto r = race({s.port()}, c.users, orders);
+  ASSERT_EQ(r.count(201), static_cast<int>(c.users.size())) << r.summary();
+  for (std::size_t i = 0; i < c.users.size(); ++i) {
+    const auto session = "s-" + std::to_string(i);
+    EXPECT_TRUE(is_lock_reply(http_reply{201, {}, r.body[i]}, 201, orders[i], c.users[i], session));
+    const auto row = pg_lock(c.db, orders[i]);
+    ASSERT_TRUE(row.has_value()) << i;
+    EXPECT_EQ(row->first, c.users[i].id);
+    EXPECT_EQ(row->second, session);
+  }
+  EXPECT_GT(counter(s.port(), "order_lock_batched_writes_total"), 1) << "concurrent lock writes went together";
+  EXPECT_GT(counter(s.port(), "order_lock_write_batches_total"), 0);
+  for (std::size_t i = 0; i < c.users.size(); ++i) {
+    ASSERT_EQ(release(s.port(), c.users[i], orders[i], "s-" + std::to_string(i)).status, 204) << i;
+    EXPECT_FALSE(pg_lock(c.db, orders[i]).has_value()) << i;
+  }
+}
+
 }  // namespace
 }  // namespace bakewind::test::locks_e2e

@@ -266,11 +266,12 @@ struct race_result {
   }
 };
 
-/// Every user in `users` tries POST .../lock on `order` at once (session
-/// "s-<i>"), one thread and one fresh connection per user, connected before a
-/// common start; user i goes to ports[i % ports.size()].
+/// Every user in `users` tries POST .../lock at once, user i on
+/// orders[i % orders.size()] (session "s-<i>"), one thread and one fresh
+/// connection per user, connected before a common start; user i goes to
+/// ports[i % ports.size()].
 inline race_result race(const std::vector<std::uint16_t>& ports, const std::vector<account>& users,
-                        const std::string& order) {
+                        const std::vector<std::string>& orders) {
   const auto n = users.size();
   race_result out;
   out.status.assign(n, 0);
@@ -291,9 +292,10 @@ inline race_result race(const std::vector<std::uint16_t>& ports, const std::vect
       go.wait();
       if (!c) return;
       const auto body = session_body("s-" + std::to_string(i));
-      const std::string req =
-          "POST " + lock_path(order) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + bearer(users[i].access) +
-          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      const std::string req = "POST " + lock_path(orders[i % orders.size()]) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                              bearer(users[i].access) +
+                              "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                              "\r\n\r\n" + body;
       if (!c->send(req)) {
         out.body[i] = "send failed";
         return;
@@ -311,6 +313,12 @@ inline race_result race(const std::vector<std::uint16_t>& ports, const std::vect
   go.count_down();
   for (auto& t : threads) t.join();
   return out;
+}
+
+/// Every user in `users` tries POST .../lock on `order` at once (as above).
+inline race_result race(const std::vector<std::uint16_t>& ports, const std::vector<account>& users,
+                        const std::string& order) {
+  return race(ports, users, std::vector<std::string>{order});
 }
 
 /// The race went right: one 201, the rest 409 naming the winner, no 5xx.
