@@ -3,6 +3,7 @@
 // session survives a transaction: migrations, concurrent queries and
 // transactions, and each transaction's statements staying on one server.
 
+#include "pg/batcher.hpp"
 #include "pg/migrate.hpp"
 #include "pg_fixture.hpp"
 #include "support/pgbouncer_server.hpp"
@@ -49,6 +50,10 @@ class pgbouncer_test : public pg_test {
 
   test::pgbouncer_server bouncer_;
   std::string through_;  // this test's database, through PgBouncer
+
+  // 64 concurrent inserts through a batcher on a pool through PgBouncer:
+  // every answer right, some of them batched, all rows there.
+  void write_batches(bool preparing);
 };
 
 std::size_t migrate_on_own_loop(const std::string& url, std::span<const pg::migration> all) {
@@ -173,6 +178,33 @@ TEST_F(pgbouncer_test, each_transaction_keeps_its_statements_together_while_the_
   EXPECT_EQ(test::sql_value(url_, "SELECT count(DISTINCT tag) FROM t"), std::to_string(committed));
   EXPECT_LE(server_pids.size(), static_cast<std::size_t>(server_connections));
   EXPECT_EQ(pool.in_use(), 0u);
+}
+
+// Write batches are pipelines: one transaction, Parse/Bind/Execute for each
+// statement and one Sync, which PgBouncer keeps on one server connection.
+void pgbouncer_test::write_batches(bool preparing) {
+  pg::pool pool(io_.get_executor(), through_, 8, 20s);
+  pool.prepare_statements(preparing);
+  run(pool.query("CREATE TABLE w (k int PRIMARY KEY, v text NOT NULL)"));
+  pg::batcher batches(pool, 2, 32);
+  int answered = 0;
+  run_all(64, [&](int i) -> asio::awaitable<void> {
+    const std::vector<pg::param> args = pg::params(i, "v" + std::to_string(i));
+    pg::result r = co_await batches.query(std::to_string(i), "INSERT INTO w VALUES ($1::int, $2) RETURNING v", args);
+    if (r.value(0, 0) != "v" + std::to_string(i)) throw std::runtime_error("wrong answer for " + std::to_string(i));
+    ++answered;
+  });
+  EXPECT_EQ(answered, 64);
+  EXPECT_GT(batches.batched_statements(), 1u) << "some went together";
+  EXPECT_EQ(test::sql_value(url_, "SELECT count(*) FROM w"), "64");
+}
+
+TEST_F(pgbouncer_test, write_batches_run_through_it_with_every_answer_right) {
+  write_batches(false);
+}
+
+TEST_F(pgbouncer_test, write_batches_left_preparing_statements_still_get_every_answer_right) {
+  write_batches(true);
 }
 
 }  // namespace
