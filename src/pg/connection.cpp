@@ -360,20 +360,18 @@ asio::awaitable<std::vector<result>> connection::pipeline(std::vector<statement>
   results.reserve(statements.size());
   std::optional<query_error> rejected;
   for (std::size_t i = 0; i < statements.size(); ++i) {
+    std::optional<query_error> parse_rejected, run_rejected;
     if (!parsed[i].empty()) {
-      std::optional<query_error> parse_rejected;
-      co_await next_in_pipeline(deadline, parse_rejected);
-      if (parse_rejected) {
-        prepared_.erase(parsed[i]);
-        if (!rejected) rejected = std::move(parse_rejected);
-      }
+      co_await collect(deadline, parse_rejected);
+      if (parse_rejected) prepared_.erase(parsed[i]);
     }
-    results.push_back(co_await next_in_pipeline(deadline, rejected));
+    result answer = co_await collect(deadline, run_rejected);
+    results.push_back(std::move(answer));
+    for (std::optional<query_error>* r : {&parse_rejected, &run_rejected}) {
+      if (*r && !rejected) rejected = std::move(*r);
+    }
   }
-  while (PQisBusy(conn_) != 0) {
-    if (co_await wait(true, false, deadline) == ready::timeout) fail_timeout("pipeline");
-    if (PQconsumeInput(conn_) == 0) fail("receive");
-  }
+  co_await until_result(deadline);
   pg_result* raw = PQgetResult(conn_);
   const result sync(raw);
   if (raw == nullptr || PQresultStatus(raw) != PGRES_PIPELINE_SYNC) fail("pipeline out of step");
@@ -401,37 +399,6 @@ void connection::send_in_pipeline(const statement& s, const std::vector<const ch
   if (PQsendQueryParams(conn_, s.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0) == 0) {
     fail("send query");
   }
-}
-
-asio::awaitable<result> connection::next_in_pipeline(time_point deadline, std::optional<query_error>& rejected) {
-  result last;
-  for (;;) {
-    while (PQisBusy(conn_) != 0) {
-      if (co_await wait(true, false, deadline) == ready::timeout) fail_timeout("pipeline");
-      if (PQconsumeInput(conn_) == 0) fail("receive");
-    }
-    pg_result* raw = PQgetResult(conn_);
-    if (raw == nullptr) break;
-    result current(raw);
-    const ExecStatusType status = PQresultStatus(raw);
-    if (status == PGRES_FATAL_ERROR) {
-      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-      const std::string error_state = state != nullptr ? state : "";
-      if (is_connection_failure(error_state) || PQstatus(conn_) != CONNECTION_OK) {
-        broken_ = true;
-        throw core::unavailable_error("postgres", trimmed(PQresultErrorMessage(raw)));
-      }
-      if (!rejected) {
-        const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
-        rejected.emplace(error_state, constraint != nullptr ? constraint : "", trimmed(PQresultErrorMessage(raw)));
-      }
-    } else if (status == PGRES_PIPELINE_ABORTED) {
-      if (!rejected) rejected.emplace("25P02", "", "pipeline aborted by an earlier error");
-    } else {
-      last = std::move(current);
-    }
-  }
-  co_return last;
 }
 
 asio::awaitable<connection::ready> connection::wait(bool want_read, bool want_write, time_point deadline) {
@@ -480,16 +447,20 @@ asio::awaitable<void> connection::flush(time_point deadline) {
   }
 }
 
+asio::awaitable<void> connection::until_result(time_point deadline) {
+  while (PQisBusy(conn_) != 0) {
+    const ready r = co_await wait(true, false, deadline);
+    if (r == ready::timeout) fail_timeout("query");
+    if (PQconsumeInput(conn_) == 0) fail("receive");
+  }
+}
+
 asio::awaitable<result> connection::collect(time_point deadline, std::optional<query_error>& rejected) {
   result last;
   std::string error_state, error_constraint, error_message;
   bool failed = false;
   for (;;) {
-    while (PQisBusy(conn_) != 0) {
-      const ready r = co_await wait(true, false, deadline);
-      if (r == ready::timeout) fail_timeout("query");
-      if (PQconsumeInput(conn_) == 0) fail("receive");
-    }
+    if (PQisBusy(conn_) != 0) co_await until_result(deadline);
     pg_result* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
     result current(raw);
@@ -502,6 +473,13 @@ asio::awaitable<result> connection::collect(time_point deadline, std::optional<q
         error_state = state != nullptr ? state : "";
         error_constraint = constraint != nullptr ? constraint : "";
         error_message = trimmed(PQresultErrorMessage(raw));
+      }
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      // Skipped after an earlier command of its pipeline failed.
+      if (!failed) {
+        failed = true;
+        error_state = "25P02";
+        error_message = "pipeline aborted by an earlier error";
       }
     } else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
       broken_ = true;

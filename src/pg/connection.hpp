@@ -148,11 +148,12 @@ class connection {
   // Sends one statement of a pipeline: by name (after a Parse when the name
   // is new here: `parsed` gets it, one more result to read) or unnamed.
   void send_in_pipeline(const statement& s, const std::vector<const char*>& values, std::string& parsed);
-  // Reads one pipelined command's results up to its terminating null.
-  asio::awaitable<result> next_in_pipeline(time_point deadline, std::optional<query_error>& rejected);
   asio::awaitable<ready> wait(bool want_read, bool want_write, time_point deadline);
   asio::awaitable<void> flush(time_point deadline);
-  // Drains every result; a rejected statement lands in `rejected`, I/O failures throw.
+  // Reads from the server until libpq holds the next result (or its end).
+  asio::awaitable<void> until_result(time_point deadline);
+  // Drains every result of one command (in a pipeline: up to its null); a
+  // rejected or pipeline-aborted one lands in `rejected`, I/O failures throw.
   asio::awaitable<result> collect(time_point deadline, std::optional<query_error>& rejected);
   void wrap_socket();
   [[noreturn]] void fail(std::string_view what);
