@@ -40,7 +40,9 @@ void event_bus::dropped(std::string_view why) {
 }
 
 void event_bus::published() {
-  if (failing.exchange(false)) core::log_info("events published again", {});
+  // A plain load first: this runs for every event, and the exchange (a
+  // write) would bounce the flag between the loops' cores for nothing.
+  if (failing.load(std::memory_order_relaxed) && failing.exchange(false)) core::log_info("events published again", {});
 }
 
 std::uint64_t event_bus::dropped_total() {

@@ -2,7 +2,7 @@
 // concurrent acquisitions of one free order exactly one wins, on one instance
 // and across two instances sharing Redis and PostgreSQL.
 
-#include "locks_helpers.hpp"
+#include "observability_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -69,14 +69,6 @@ TEST(locks_concurrency, a_released_order_is_raced_again_with_one_winner) {
   }
 }
 
-// The value of an unlabelled counter in GET /metrics; -1 when missing.
-double counter(std::uint16_t port, const std::string& name) {
-  const auto scraped = http_call(port, "GET", "/metrics");
-  const auto at = scraped.body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(scraped.body.substr(at + name.size() + 2));
-}
-
 TEST(locks_concurrency, acquisitions_of_different_orders_at_once_commit_together_and_each_wins_its_own) {
   // One loop, two write lanes: a hundred acquisitions at once must share
   // transactions (lock_store's batches), and each caller still gets its own
@@ -95,8 +87,10 @@ TEST(locks_concurrency, acquisitions_of_different_orders_at_once_commit_together
     EXPECT_EQ(row->first, c.users[i].id);
     EXPECT_EQ(row->second, session);
   }
-  EXPECT_GT(counter(s.port(), "order_lock_batched_writes_total"), 1) << "concurrent lock writes went together";
-  EXPECT_GT(counter(s.port(), "order_lock_write_batches_total"), 0);
+  const auto figures = observability_e2e::metrics_now(s.port());
+  EXPECT_GT(observability_e2e::sample(figures, "order_lock_batched_writes_total"), 1)
+      << "concurrent lock writes went together";
+  EXPECT_GT(observability_e2e::sample(figures, "order_lock_write_batches_total"), 0);
   for (std::size_t i = 0; i < c.users.size(); ++i) {
     ASSERT_EQ(release(s.port(), c.users[i], orders[i], "s-" + std::to_string(i)).status, 204) << i;
     EXPECT_FALSE(pg_lock(c.db, orders[i]).has_value()) << i;

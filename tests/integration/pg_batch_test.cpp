@@ -33,6 +33,12 @@ asio::awaitable<std::string> rows_of(pg::connection& c) {
   co_return std::string(r.value(0, 0));
 }
 
+// The one value `sql` gives, read through the pool.
+asio::awaitable<std::string> value_of(pg::pool& pool, std::string sql) {
+  pg::result r = co_await pool.query(sql);
+  co_return std::string(r.value(0, 0));
+}
+
 pg::statement insert(int k) {
   return {insert_row, pg::params(k, "v" + std::to_string(k))};
 }
@@ -117,11 +123,7 @@ TEST_F(batch_test, concurrent_writes_share_one_transaction_and_each_caller_gets_
   // nineteen wait for it and go together.
   EXPECT_EQ(b.batches(), 1u);
   EXPECT_GE(b.batched_statements(), 19u);
-  const std::string rows = run([&]() -> asio::awaitable<std::string> {
-    pg::result r = co_await pool.query("SELECT count(*) FROM t");
-    co_return std::string(r.value(0, 0));
-  }());
-  EXPECT_EQ(rows, "20");
+  EXPECT_EQ(run(value_of(pool, "SELECT count(*) FROM t")), "20");
 }
 
 TEST_F(batch_test, a_rejected_write_fails_only_its_caller_and_the_others_of_its_batch_commit) {
@@ -137,11 +139,7 @@ TEST_F(batch_test, a_rejected_write_fails_only_its_caller_and_the_others_of_its_
     EXPECT_EQ(replies[static_cast<std::size_t>(k - 1)], k == 5 ? "error 23505" : "v" + std::to_string(k)) << k;
   }
   EXPECT_EQ(b.batches(), 1u) << "tried together first";
-  const std::string rows = run([&]() -> asio::awaitable<std::string> {
-    pg::result r = co_await pool.query("SELECT string_agg(v, ',' ORDER BY k) FROM t");
-    co_return std::string(r.value(0, 0));
-  }());
-  EXPECT_EQ(rows, "v1,v2,v3,v4,taken,v6,v7,v8");
+  EXPECT_EQ(run(value_of(pool, "SELECT string_agg(v, ',' ORDER BY k) FROM t")), "v1,v2,v3,v4,taken,v6,v7,v8");
 }
 
 TEST_F(batch_test, writes_queued_behind_a_stuck_one_give_up_by_their_deadline) {
