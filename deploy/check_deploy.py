@@ -141,9 +141,10 @@ def check_compose(path):
 
 # deps.sh packages that the image's build stage does not need: tests,
 # benchmarks, local servers and tools.
-NOT_FOR_BUILD = {"googletest", "libgtest-dev", "libgmock-dev", "libbenchmark-dev", "redis-server",
-                 "postgresql-15", "postgresql-client-15", "curl", "wrk", "prometheus", "haproxy",
-                 "pgbouncer", "chromium"}
+# ccache only speeds builds up; ca-certificates and procps are for the
+# scripts.
+NOT_FOR_BUILD = {"googletest", "libgtest-dev", "libgmock-dev", "redis-server", "postgresql-15",
+                 "postgresql-client-15", "ca-certificates", "curl", "procps", "ccache"}
 
 
 def instructions(path):

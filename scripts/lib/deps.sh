@@ -1,23 +1,54 @@
 # shellcheck shell=bash
-# bw_deps: install the Debian 12 packages BakeWind needs, only those missing,
-# and web/'s npm packages (bw_web_deps). Quiet when everything is already installed.
+# bw_deps [--run]: install the Debian 12 packages BakeWind needs, only those
+# missing, then web/'s npm packages (bw_web_deps). With --run, only what
+# scripts/run needs (build, local Redis and PostgreSQL, Node.js); without it,
+# the test tools too. Quiet when everything is already installed.
 # fuzz/run installs its own shorter list with bw_deb_deps.
 
+# Building and serving: the compiler and libraries, and the local servers.
+# ccache only makes builds faster (CMakeLists.txt uses it when present).
 BW_DEB_PACKAGES=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libhiredis-dev libpq-dev libsodium-dev libjwt-dev
   libspdlog-dev libfmt-dev
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  googletest libgtest-dev libgmock-dev
   redis-server postgresql-15 postgresql-client-15
-  curl wrk prometheus
-  haproxy pgbouncer
-  chromium
+  ca-certificates curl procps
 )
 
+# What the tests and benchmarks use on top: the servers of the multi-instance
+# tests, promtool, python3 (deploy checks, cluster_smoke), Chromium and fonts
+# for the browser tests and their screenshots, wrk.
+BW_DEB_TEST_PACKAGES=(
+  libbenchmark-dev wrk prometheus haproxy pgbouncer python3 iproute2
+  chromium fonts-liberation fonts-dejavu-core
+)
+
+# Node.js: Debian's (18 on Debian 12) when the machine has none; a newer one
+# already installed (with its own npm) is kept.
+BW_NODE_MAJOR_MIN=18
+
+# shellcheck disable=SC2120 # --run is optional
 bw_deps() {
+  local packages=("${BW_DEB_PACKAGES[@]}")
+  if [[ ${1:-} != --run ]]; then packages+=("${BW_DEB_TEST_PACKAGES[@]}"); fi
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+  bw_deb_deps "${packages[@]}"
+  bw_node_check
   bw_web_deps
-  bw_deb_deps "${BW_DEB_PACKAGES[@]}"
+}
+
+# bw_node_check: stop with what to do when the Node.js on the PATH is older
+# than the npm packages of web/ support.
+bw_node_check() {
+  local version major
+  version=$(node --version 2>/dev/null || true)
+  major=${version#v}
+  major=${major%%.*}
+  [[ $major =~ ^[0-9]+$ ]] && ((major >= BW_NODE_MAJOR_MIN)) ||
+    bw_die "Node.js ${version:-(none)} is too old: web/ needs Node.js $BW_NODE_MAJOR_MIN or newer (Debian 12's nodejs package is 18)"
 }
 
 # bw_deb_deps PACKAGE...: install those of the given Debian packages that are
@@ -95,16 +126,13 @@ bw_stop_system_pg_clusters() {
 # bw_web_deps: `npm ci` in web/ (swagger-ui-dist, served by GET /api/docs)
 # when web/node_modules is missing or older than web/package-lock.json.
 # npm writes node_modules/.package-lock.json on every install: that file's
-# age is the age of the install. Quiet when up to date. Node.js is not a
-# Debian package here (the machines have it; Debian's npm would conflict
-# with it), so a missing npm stops with what to do.
+# age is the age of the install. Quiet when up to date. bw_deps has made
+# sure that npm is there.
 bw_web_deps() {
   local web="$ROOT/web"
   local stamp="$web/node_modules/.package-lock.json"
   [[ -f $web/package-lock.json ]] || return 0
   if [[ -f $stamp && ! $web/package-lock.json -nt $stamp ]]; then return 0; fi
-  command -v npm >/dev/null 2>&1 ||
-    bw_die "npm not found: install Node.js 18 or newer with npm, then run this again (it runs 'npm ci' in web/ for the API docs page)"
 
   bw_log "installing web/ npm packages (npm ci)"
   local log rc=0

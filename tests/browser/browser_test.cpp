@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using auth_e2e::env_list;
 
-const fs::path web_dir = BAKEWIND_WEB_DIR;
+const fs::path web_dir = fs::path(source_dir()) / "web";
 const fs::path chromium = "/usr/bin/chromium";
 
 TEST(browser, web_apps_in_chromium) {
@@ -68,7 +68,7 @@ TEST(browser, web_apps_in_chromium) {
 
   child_process suite(child_options{
       .argv = {"node", "--test", "--test-reporter=spec",
-               std::string(BAKEWIND_SOURCE_DIR) + "/tests/browser/web.test.mjs"},
+               source_dir() + "/tests/browser/web.test.mjs"},
       .env = {{"BW_API_URL", "http://localhost:" + std::to_string(api.port())},
               {"BW_SITE_URL", site},
               {"BW_ADMIN_URL", admin},

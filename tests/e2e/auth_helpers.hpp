@@ -77,6 +77,16 @@ inline env_list service_env(const std::string& database_url, const std::string& 
   return env;
 }
 
+/// A migrated database and a service on it and the shared Redis, with `extra`
+/// settings.
+struct instance {
+  explicit instance(const std::string& prefix, env_list extra = {})
+      : db(migrated_database(prefix)), svc(service_env(db, shared_redis().url(), std::move(extra))) {}
+  std::uint16_t port() const { return svc.port(); }
+  std::string db;
+  service svc;
+};
+
 // ---------------------------------------------------------------------- HTTP
 
 inline boost::json::object json_of(const http_reply& r) {

@@ -14,15 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A migrated database and a service on the shared Redis.
-struct instance {
-  explicit instance(const std::string& prefix, env_list extra = {})
-      : db(migrated_database(prefix)), svc(service_env(db, shared_redis().url(), std::move(extra))) {}
-  std::uint16_t port() const { return svc.port(); }
-  std::string db;
-  service svc;
-};
-
 // ------------------------------------------------------------------ register
 
 TEST(auth_register, creates_bakery_and_owner_and_answers_201_with_user_and_tokens) {

@@ -16,14 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct instance {
-  explicit instance(const std::string& prefix, env_list extra = {})
-      : db(migrated_database(prefix)), svc(service_env(db, shared_redis().url(), std::move(extra))) {}
-  std::uint16_t port() const { return svc.port(); }
-  std::string db;
-  service svc;
-};
-
 http_reply logout(std::uint16_t port, const std::string& access, const std::string& refresh_token = {}) {
   const auto body =
       refresh_token.empty() ? std::string() : core::to_json(boost::json::object{{"refreshToken", refresh_token}});

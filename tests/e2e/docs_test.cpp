@@ -7,6 +7,7 @@
 #include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/temp_dir.hpp"
+#include "web_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The web/ folder the binary uses by default (WEB_DIR unset).
-const fs::path web_dir = BAKEWIND_WEB_DIR;
+const fs::path web_dir = fs::path(source_dir()) / "web";
 const fs::path swagger_dir = web_dir / "node_modules" / "swagger-ui-dist";
 
 std::vector<std::pair<std::string, std::string>> env_without_stores() {
@@ -30,19 +31,6 @@ std::vector<std::pair<std::string, std::string>> env_without_stores() {
 service& docs_service() {
   static service s(env_without_stores());
   return s;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-void expect_nest_404(const http_reply& r, const std::string& target) {
-  EXPECT_EQ(r.status, 404) << target;
-  const auto body = core::parse_json(r.body);
-  ASSERT_TRUE(body && body->is_object()) << r.body;
-  EXPECT_EQ(body->as_object().at("statusCode"), 404) << r.body;
-  EXPECT_EQ(body->as_object().at("error"), "Not Found") << r.body;
-  EXPECT_EQ(body->as_object().at("message"), boost::json::value("Cannot GET " + target)) << r.body;
 }
 
 TEST(docs, openapi_json_is_an_openapi_3_1_document) {
@@ -58,7 +46,7 @@ TEST(docs, openapi_json_is_an_openapi_3_1_document) {
     EXPECT_TRUE(paths.contains(path)) << path;
   }
   // The binary carries exactly the committed file.
-  EXPECT_EQ(r.body, read_file(fs::path(BAKEWIND_SOURCE_DIR) / "docs" / "openapi.json"));
+  EXPECT_EQ(r.body, read_file(fs::path(source_dir()) / "docs" / "openapi.json"));
 }
 
 TEST(docs, docs_page_is_html_that_loads_its_assets_from_the_service) {

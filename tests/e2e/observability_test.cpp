@@ -180,7 +180,7 @@ TEST(observability, metrics_pass_promtool_and_expose_every_metric_the_dashboards
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "") << "promtool lint findings:\n" << out;
   const auto [deploy_code, deploy_out] =
-      shell(std::string(BAKEWIND_SOURCE_DIR) + "/deploy/check-monitoring --metrics " + file.string());
+      shell(source_dir() + "/deploy/check-monitoring --metrics " + file.string());
   EXPECT_EQ(deploy_code, 0) << deploy_out;
 
   const auto m = samples_of(r.body);

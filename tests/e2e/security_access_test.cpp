@@ -14,8 +14,6 @@
 namespace bakewind::test::security_e2e {
 namespace {
 
-world& w() { return the_world(); }
-
 const char* k_missing_order = "00000000-0000-4000-8000-000000000000";
 
 std::string order_count() { return sql_value(w().db, "SELECT count(*) FROM orders"); }

@@ -66,9 +66,10 @@ struct world {
   std::string a_order, b_order;
 };
 
-inline world& the_world() {
-  static world w;
-  return w;
+/// The world every security test shares, made on first use.
+inline world& w() {
+  static world the;
+  return the;
 }
 
 // ------------------------------------------------------------------- routes
@@ -82,7 +83,7 @@ struct route {
 
 /// Every route of docs/openapi.json that takes a bearer token.
 inline std::vector<route> authenticated_routes() {
-  std::ifstream in(std::string(BAKEWIND_SOURCE_DIR) + "/docs/openapi.json");
+  std::ifstream in(source_dir() + "/docs/openapi.json");
   std::stringstream text;
   text << in.rdbuf();
   const auto doc = core::parse_json(text.str());

@@ -9,8 +9,6 @@
 namespace bakewind::test::security_e2e {
 namespace {
 
-world& w() { return the_world(); }
-
 /// Strings that would break a query or a script built by concatenation.
 const std::vector<std::string>& payloads() {
   static const std::vector<std::string> p{

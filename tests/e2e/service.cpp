@@ -8,7 +8,11 @@
 
 namespace bakewind::test {
 
+// The paths CMake knows are compiled into this one file only, so that the
+// test files that use them are the same in every checkout (ccache).
 std::string bakewind_binary() { return BAKEWIND_BINARY; }
+
+std::string source_dir() { return BAKEWIND_SOURCE_DIR; }
 
 std::pair<int, std::string> run_bakewind(std::vector<std::string> args,
                                          std::vector<std::pair<std::string, std::string>> env) {

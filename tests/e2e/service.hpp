@@ -14,6 +14,9 @@ namespace bakewind::test {
 /// Path of the binary under test (set by CMake).
 std::string bakewind_binary();
 
+/// This checkout's root (set by CMake), where docs/, deploy/ and web/ are.
+std::string source_dir();
+
 /// Runs `bakewind args...` to completion (at most 60 s) with `env`; returns
 /// its exit code and everything it printed.
 std::pair<int, std::string> run_bakewind(std::vector<std::string> args,

@@ -9,14 +9,6 @@
 namespace bakewind::test::auth_e2e {
 namespace {
 
-struct instance {
-  explicit instance(const std::string& prefix, env_list extra = {})
-      : db(migrated_database(prefix)), svc(service_env(db, shared_redis().url(), std::move(extra))) {}
-  std::uint16_t port() const { return svc.port(); }
-  std::string db;
-  service svc;
-};
-
 std::string user_body(const std::string& email, const std::string& password, const std::string& name,
                       const boost::json::value& role) {
   return core::to_json(boost::json::object{{"email", email}, {"password", password}, {"name", name}, {"role", role}});

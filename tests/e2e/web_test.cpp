@@ -8,6 +8,7 @@
 #include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/temp_dir.hpp"
+#include "web_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,10 +23,6 @@ namespace fs = std::filesystem;
 void write(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());
   std::ofstream(file, std::ios::binary) << text;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // One service over a made-up WEB_DIR, shared by the tests below.
@@ -63,13 +60,6 @@ web_fixture& web() {
   return f;
 }
 
-void expect_nest_404(const http_reply& r, const std::string& target) {
-  EXPECT_EQ(r.status, 404) << target << " " << r.body;
-  const auto body = core::parse_json(r.body);
-  ASSERT_TRUE(body && body->is_object()) << target << " " << r.body;
-  EXPECT_EQ(body->as_object().at("error"), "Not Found") << r.body;
-}
-
 TEST(web_apps, each_port_serves_its_own_folder_with_types_and_revalidation) {
   const auto site = http_call(web().site_port, "GET", "/");
   ASSERT_EQ(site.status, 200) << site.body;
@@ -86,7 +76,7 @@ TEST(web_apps, each_port_serves_its_own_folder_with_types_and_revalidation) {
   EXPECT_EQ(http_call(web().admin_port, "GET", "/js/app.js").header("content-type"), "text/javascript; charset=utf-8");
   EXPECT_EQ(http_call(web().admin_port, "GET", "/admin.css").header("content-type"), "text/css; charset=utf-8");
   EXPECT_EQ(http_call(web().admin_port, "GET", "/logo.svg").header("content-type"), "image/svg+xml");
-  expect_nest_404(http_call(web().site_port, "GET", "/admin.css"), "/admin.css on the site");
+  expect_nest_404(http_call(web().site_port, "GET", "/admin.css"), "/admin.css");  // the dashboard's file, asked of the site
 
   const auto again =
       http_call(web().admin_port, "GET", "/admin.css", "",

@@ -3,6 +3,7 @@
 // test, a local io_context and a way to run coroutines on it.
 
 #include "pg/connection.hpp"
+#include "pg/migrate.hpp"
 #include "pg/pool.hpp"
 #include "support/postgres_server.hpp"
 #include "support/run.hpp"
@@ -12,6 +13,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <span>
 #include <string>
 
 namespace bakewind::pg_test {
@@ -36,6 +39,16 @@ class pg_test : public ::testing::Test {
   asio::io_context io_;
   std::string url_;
 };
+
+using test::sleep_for;
+
+/// Migrates the database at `url` with `all` on an io_context of its own
+/// (so that it can run on a thread of its own); returns how many it applied.
+inline std::size_t migrate_on_own_loop(const std::string& url, std::span<const pg::migration> all) {
+  asio::io_context io;
+  pg::pool pool(io.get_executor(), url, 2, std::chrono::seconds(20));
+  return test::run(io, pg::migrate(pool, all));
+}
 
 /// Milliseconds since `start`.
 inline long long ms_since(std::chrono::steady_clock::time_point start) {

@@ -12,12 +12,6 @@ namespace {
 
 using migrate_test = pg_test;
 
-std::size_t migrate_on_own_loop(const std::string& url, std::span<const pg::migration> all) {
-  asio::io_context io;
-  pg::pool pool(io.get_executor(), url, 2, 10s);
-  return test::run(io, pg::migrate(pool, all));
-}
-
 TEST_F(migrate_test, bundled_migrations_are_embedded_in_version_order) {
   const auto all = pg::bundled_migrations();
   ASSERT_FALSE(all.empty());

@@ -56,16 +56,6 @@ class pgbouncer_test : public pg_test {
   void write_batches(bool preparing);
 };
 
-std::size_t migrate_on_own_loop(const std::string& url, std::span<const pg::migration> all) {
-  asio::io_context io;
-  pg::pool pool(io.get_executor(), url, 2, 20s);
-  return test::run(io, pg::migrate(pool, all));
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 TEST_F(pgbouncer_test, the_bundled_migrations_apply_through_it_and_leave_no_lock_behind) {
   pg::pool pool(io_.get_executor(), through_, 2, 20s);

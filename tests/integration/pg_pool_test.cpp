@@ -17,10 +17,6 @@ namespace {
 
 using pool_test = pg_test;
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 TEST_F(pool_test, query_runs_and_the_connection_is_reused) {
   pg::pool pool(io_.get_executor(), url_, 4, 5s);

@@ -37,11 +37,7 @@ inline long long ms_since(clock::time_point start) {
 /// Client options for `server`, with the defaults of production.
 inline redis::options options_for(const test::redis_server& server) { return redis::parse_url(server.url()); }
 
-/// Suspends the calling coroutine for `d`.
-inline asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::use_awaitable);
-}
+using test::sleep_for;
 
 /// Runs redis-cli against 127.0.0.1:`port` and returns its output without the
 /// last newline (raw mode: one line per reply element). `auth` goes before the

@@ -1,6 +1,7 @@
 #include "support/pgbouncer_server.hpp"
 
 #include "support/net.hpp"
+#include "support/postgres_server.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -15,11 +16,6 @@ namespace bakewind::test {
 
 namespace {
 
-std::optional<std::string> server_user() {
-  if (::geteuid() == 0) return std::string("postgres");
-  return std::nullopt;
-}
-
 void write_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file);
   out << text;
@@ -29,7 +25,7 @@ void write_file(const std::filesystem::path& file, const std::string& text) {
 }  // namespace
 
 pgbouncer_server::pgbouncer_server(std::uint16_t backend_port, int server_connections)
-    : dir_("bakewind-pgbouncer", server_user()), port_(free_port()) {
+    : dir_("bakewind-pgbouncer", pg_server_user()), port_(free_port()) {
   const std::filesystem::path ini = dir_.path() / "pgbouncer.ini";
   const std::filesystem::path users = dir_.path() / "userlist.txt";
   write_file(users, "\"postgres\" \"\"\n");
@@ -55,7 +51,7 @@ pgbouncer_server::pgbouncer_server(std::uint16_t backend_port, int server_connec
   const char* binary = std::getenv("BAKEWIND_PGBOUNCER");
   child_options options;
   options.argv = {binary != nullptr ? binary : "/usr/sbin/pgbouncer", ini.string()};
-  options.run_as = server_user();
+  options.run_as = pg_server_user();
   options.stdout_path = dir_.path() / "pgbouncer.log";
   process_.emplace(std::move(options));
 

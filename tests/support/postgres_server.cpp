@@ -14,17 +14,13 @@
 
 namespace bakewind::test {
 
-namespace {
-
-std::optional<std::string> server_user() {
+std::optional<std::string> pg_server_user() {
   if (::geteuid() == 0) return std::string("postgres");
   return std::nullopt;
 }
 
-}  // namespace
-
 postgres_server::postgres_server()
-    : dir_("bakewind-pg", server_user()), port_(free_port()), user_(server_user()) {
+    : dir_("bakewind-pg", pg_server_user()), port_(free_port()), user_(pg_server_user()) {
   child_options init;
   init.argv = {bin("initdb"), "-D", (dir_.path() / "data").string(), "-A", "trust", "-U", "postgres", "--no-sync",
                "-E", "UTF8", "--locale=C", "--no-instructions"};

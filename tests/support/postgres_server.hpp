@@ -12,6 +12,10 @@
 
 namespace bakewind::test {
 
+/// The user PostgreSQL's servers (and PgBouncer) run as: `postgres` when the
+/// tests run as root (PostgreSQL refuses root), else none (this user).
+std::optional<std::string> pg_server_user();
+
 /// A throwaway PostgreSQL cluster: initdb (trust auth, superuser "postgres",
 /// no fsync) in a fresh folder, then `postgres` on 127.0.0.1 and a free port.
 /// Runs as the `postgres` user when the tests run as root (PostgreSQL

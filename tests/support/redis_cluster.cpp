@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<std::string> lines_of(const std::string& text) {
+std::vector<std::string> non_empty_lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
@@ -58,7 +58,7 @@ bool contains(const std::string& text, const std::string& what) {
 
 // The master of `slot` in the CLUSTER NODES of the node on `port`; 0 when none.
 std::uint16_t master_seen_by(std::uint16_t port, int slot) {
-  for (const auto& line : lines_of(redis_cli(port, {"CLUSTER", "NODES"}))) {
+  for (const auto& line : non_empty_lines(redis_cli(port, {"CLUSTER", "NODES"}))) {
     const auto n = parse_node_line(line);
     if (!n.master || n.failed) continue;
     for (const auto& [first, last] : n.slots) {
@@ -141,7 +141,7 @@ std::uint16_t redis_cluster::any_live_port() {
 
 std::vector<cluster_node_info> redis_cluster::nodes() {
   std::vector<cluster_node_info> out;
-  for (const auto& line : lines_of(redis_cli(any_live_port(), {"CLUSTER", "NODES"}))) {
+  for (const auto& line : non_empty_lines(redis_cli(any_live_port(), {"CLUSTER", "NODES"}))) {
     out.push_back(parse_node_line(line));
   }
   return out;
@@ -223,7 +223,7 @@ void redis_cluster::begin_migration(int slot, std::uint16_t to) {
 std::size_t redis_cluster::migrate_keys(int slot, std::uint16_t to, std::size_t count) {
   const auto from = master_of(slot);
   const auto keys =
-      lines_of(redis_cli(from, {"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(count)}));
+      non_empty_lines(redis_cli(from, {"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(count)}));
   if (keys.empty()) return 0;
   std::vector<std::string> migrate{"MIGRATE", "127.0.0.1", std::to_string(to), "", "0", "5000", "KEYS"};
   migrate.insert(migrate.end(), keys.begin(), keys.end());

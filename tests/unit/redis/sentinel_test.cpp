@@ -4,29 +4,14 @@
 
 #include "redis/resp.hpp"
 #include "redis/sentinel.hpp"
+#include "replies.hpp"
 
 #include <gtest/gtest.h>
 
 namespace bakewind::redis {
 namespace {
 
-reply text(std::string t, reply::kind k = reply::kind::string) {
-  reply r;
-  r.type = k;
-  r.text = std::move(t);
-  return r;
-}
-
-reply array(std::vector<reply> elements) {
-  reply r;
-  r.type = reply::kind::array;
-  r.elements = std::move(elements);
-  return r;
-}
-
-reply error(std::string t) { return text(std::move(t), reply::kind::error); }
-reply ok() { return text("OK", reply::kind::status); }
-reply nil() { return reply{}; }
+using namespace replies;
 
 // Parses RESP bytes, as they come from a server.
 reply parsed(std::string_view bytes) {
@@ -105,7 +90,7 @@ TEST(read_lookup, nil_means_the_sentinel_does_not_know_the_name) {
 TEST(read_lookup, refused_auth_names_the_variable_and_not_the_server_text) {
   const auto o = sentinel_options(data_options(), {"h", 1});
   const auto found =
-      read_lookup({error("WRONGPASS invalid username-password pair"), error("NOAUTH x"), error("NOAUTH y")}, o);
+      read_lookup({error_reply("WRONGPASS invalid username-password pair"), error_reply("NOAUTH x"), error_reply("NOAUTH y")}, o);
   EXPECT_FALSE(found.address);
   EXPECT_EQ(found.failure, "Sentinel authentication failed (WRONGPASS): check REDIS_SENTINEL_PASSWORD");
 }
@@ -114,7 +99,7 @@ TEST(read_lookup, noauth_without_a_password_asks_for_one) {
   auto data = data_options();
   data.sentinel_password.clear();
   const auto o = sentinel_options(data, {"h", 1});
-  const auto found = read_lookup({error("NOAUTH Authentication required."), error("NOAUTH Authentication required.")}, o);
+  const auto found = read_lookup({error_reply("NOAUTH Authentication required."), error_reply("NOAUTH Authentication required.")}, o);
   EXPECT_EQ(found.failure, "Sentinel requires a password (NOAUTH): set REDIS_SENTINEL_PASSWORD");
 }
 
@@ -122,7 +107,7 @@ TEST(read_lookup, a_failed_client_setname_does_not_matter) {
   auto data = data_options();
   data.sentinel_password.clear();
   const auto o = sentinel_options(data, {"h", 1});
-  const auto found = read_lookup({error("ERR unknown command"), array({text("::1"), text("7000")})}, o);
+  const auto found = read_lookup({error_reply("ERR unknown command"), array({text("::1"), text("7000")})}, o);
   ASSERT_TRUE(found.address.has_value()) << found.failure;
   EXPECT_EQ(found.address->host, "::1");
 }
@@ -130,7 +115,7 @@ TEST(read_lookup, a_failed_client_setname_does_not_matter) {
 TEST(read_lookup, too_few_replies_or_another_error_fail) {
   const auto o = sentinel_options(data_options(), {"h", 1});
   EXPECT_FALSE(read_lookup({ok()}, o).failure.empty());
-  EXPECT_EQ(read_lookup({ok(), ok(), error("ERR no such command")}, o).failure, "Sentinel refused the lookup (ERR)");
+  EXPECT_EQ(read_lookup({ok(), ok(), error_reply("ERR no such command")}, o).failure, "Sentinel refused the lookup (ERR)");
 }
 
 TEST(parse_master_address, malformed_answers_are_refused) {
@@ -152,13 +137,13 @@ TEST(role_failure, only_a_master_is_written_to) {
   EXPECT_EQ(role_failure(parsed("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:9538\r\n$9\r\nconnected\r\n:3167038\r\n")),
             "ROLE is slave, not master");
   EXPECT_EQ(role_failure(parsed("*2\r\n$8\r\nsentinel\r\n*1\r\n$8\r\nmymaster\r\n")), "ROLE is sentinel, not master");
-  EXPECT_EQ(role_failure(error("ERR unknown command 'ROLE'")), "ROLE failed (ERR)");
+  EXPECT_EQ(role_failure(error_reply("ERR unknown command 'ROLE'")), "ROLE failed (ERR)");
   EXPECT_EQ(role_failure(array({})), "ROLE gave a malformed reply");
   EXPECT_EQ(role_failure(text("master")), "ROLE gave a malformed reply");
 }
 
 TEST(role_failure, an_acl_user_without_role_is_accepted) {
-  EXPECT_EQ(role_failure(error("NOPERM this user has no permissions to run the 'role' command")), "");
+  EXPECT_EQ(role_failure(error_reply("NOPERM this user has no permissions to run the 'role' command")), "");
 }
 
 TEST(parse_switch_master, reads_name_and_both_addresses) {

@@ -2,32 +2,14 @@
 // writes them, and MOVED / ASK error texts, without a server.
 
 #include "redis/slot_map.hpp"
+#include "replies.hpp"
 
 #include <gtest/gtest.h>
 
 namespace bakewind::redis {
 namespace {
 
-reply integer(long long v) {
-  reply r;
-  r.type = reply::kind::integer;
-  r.integer = v;
-  return r;
-}
-
-reply text(std::string s) {
-  reply r;
-  r.type = reply::kind::string;
-  r.text = std::move(s);
-  return r;
-}
-
-reply array(std::vector<reply> elements) {
-  reply r;
-  r.type = reply::kind::array;
-  r.elements = std::move(elements);
-  return r;
-}
+using namespace replies;
 
 // [host, port, id, {metadata}] as CLUSTER SLOTS lists a node.
 reply node(std::string host, long long port) {
