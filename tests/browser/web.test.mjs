@@ -9,9 +9,15 @@
 // The tests run in order and share the bakery they create.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+
+// The service listens on 127.0.0.1 (HOST) and the URLs say "localhost",
+// which Debian resolves to ::1 first. Node 20 tries both addresses; Node 18
+// (Debian 12's) only the first, so it is told to take IPv4 first.
+dns.setDefaultResultOrder('ipv4first');
 
 const env = (name) => {
   const value = process.env[name];

@@ -1,5 +1,7 @@
 #include "deployment.hpp"
 
+#include <thread>
+
 namespace bakewind::test::chaos {
 
 namespace {
@@ -66,7 +68,16 @@ bool deployment::wait_ready(std::chrono::milliseconds limit) const {
   return false;
 }
 
-::testing::AssertionResult deployment::locks_agree(const fixture& f) const {
+::testing::AssertionResult deployment::locks_agree(const fixture& f, std::chrono::milliseconds limit) const {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto agreed = locks_agree_now(f);
+    if (agreed || std::chrono::steady_clock::now() >= give_up) return agreed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+::testing::AssertionResult deployment::locks_agree_now(const fixture& f) const {
   const auto& owner = f.users.front();
   for (const auto& order : f.orders) {
     const auto record = sql_value(direct_url_,
