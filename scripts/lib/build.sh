@@ -18,8 +18,8 @@ bw_build() {
     cmake -S "$ROOT" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
   fi
 
-  bw_log "building ${*:-everything} (-j $(bw_build_jobs))"
-  if ! cmake --build "$build_dir" --parallel "$(bw_build_jobs)" "${targets[@]}"; then
+  bw_log "building ${*:-everything} (-j $(nproc))"
+  if ! cmake --build "$build_dir" --parallel "$(nproc)" "${targets[@]}"; then
     end=$(date +%s)
     bw_die "build failed after $((end - start))s"
   fi

@@ -29,6 +29,3 @@ bw_pid_alive() {
   [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null
 }
 
-# How many compiles to run at once: two more than the cores, as ninja does by
-# default (a core is not left idle while another job reads files or links).
-bw_build_jobs() { echo $(($(nproc) + 2)); }
