@@ -94,7 +94,12 @@ bool same_holding(const std::optional<lock_info>& a, const std::optional<lock_in
 
 lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl,
                            redis::refill_mark& mark)
-    : redis_(redis), store_(pg), events_(events), ttl_(ttl), mark_(mark) {}
+    : redis_(redis),
+      store_(pg),
+      events_(events),
+      ttl_(ttl),
+      write_window_(pg.timeout() + std::chrono::seconds(1)),
+      mark_(mark) {}
 
 asio::awaitable<redis_view> lock_service::run_script(const redis::script& s, std::string order_id,
                                                      std::string bakery_id, std::vector<std::string> args) {
@@ -154,7 +159,11 @@ void lock_service::resync_later(const asio::any_io_executor& ex, std::string ord
 asio::awaitable<bool> lock_service::copy_from_record(const std::string& order_id, const std::string& bakery_id) {
   // Read, write, read again: a release or a new holder that raced the write
   // shows in the second read and is copied in turn, so a repair never
-  // resurrects a lock that PostgreSQL has let go.
+  // resurrects a lock that PostgreSQL has let go. With no holder on record,
+  // an entry granted within the write window stays: the acquire writes Redis
+  // first, and dropping its grant while PostgreSQL confirms it would let a
+  // second caller win Redis, and the losers be told the wrong holder. Not
+  // settled then (false): the caller looks again later.
   for (int round = 0; round < 5; ++round) {
     const auto before = co_await store_.live(order_id, bakery_id);
     redis_view done;
@@ -162,8 +171,11 @@ asio::awaitable<bool> lock_service::copy_from_record(const std::string& order_id
       const std::vector<std::string> args{to_redis_value(*before), std::to_string(before->expires_ms - now_ms())};
       done = co_await run_script(scripts::store(), order_id, bakery_id, args);
     } else {
-      const std::vector<std::string> none;
-      done = co_await run_script(scripts::drop(), order_id, bakery_id, none);
+      const long long young_after = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count() -
+                                    write_window_.count();
+      const std::vector<std::string> args{std::to_string(young_after)};
+      done = co_await run_script(scripts::drop_settled(), order_id, bakery_id, args);
+      if (done.known && done.verdict == 0) co_return false;
     }
     if (!done.known) co_return false;
     const auto after = co_await store_.live(order_id, bakery_id);
@@ -426,13 +438,34 @@ asio::awaitable<void> lock_service::refill() {
   std::map<std::string, std::pair<std::optional<lock_info>, std::optional<lock_info>>> by_order;
   for (const auto& l : live) by_order[l.order_id].first = l;
   for (const auto& l : again) by_order[l.order_id].second = l;
+  std::map<std::string, std::string> unsettled;  // order id -> bakery id
   for (const auto& [order_id, states] : by_order) {
     in_redis.erase(order_id);
     if (same_holding(states.first, states.second)) continue;
     const auto& any = states.second ? *states.second : *states.first;
-    co_await copy_from_record(order_id, any.bakery_id);
+    const bool settled = co_await copy_from_record(order_id, any.bakery_id);
+    if (!settled) unsettled.emplace(order_id, any.bakery_id);
   }
-  for (const auto& [order_id, bakery_id] : in_redis) co_await copy_from_record(order_id, bakery_id);
+  for (const auto& [order_id, bakery_id] : in_redis) {
+    const bool settled = co_await copy_from_record(order_id, bakery_id);
+    if (!settled) unsettled.emplace(order_id, bakery_id);
+  }
+  // Entries left as possible grants in flight are decided within the write
+  // window: look again until then, so that the marker vouches only for what
+  // the record holds. What is still open after it (granted again meanwhile)
+  // is left to a background repair.
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  const auto settle_by = std::chrono::steady_clock::now() + write_window_;
+  while (!unsettled.empty() && std::chrono::steady_clock::now() < settle_by) {
+    pause.expires_after(std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::use_awaitable);
+    for (auto it = unsettled.begin(); it != unsettled.end();) {
+      const bool settled = co_await copy_from_record(it->first, it->second);
+      it = settled ? unsettled.erase(it) : std::next(it);
+    }
+  }
+  const auto ex = co_await asio::this_coro::executor;
+  for (const auto& [order_id, bakery_id] : unsettled) resync_later(ex, order_id, bakery_id);
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(system_clock::now()));
   core::log_info("lock refill done",

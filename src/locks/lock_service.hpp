@@ -163,6 +163,10 @@ class lock_service {
   lock_store store_;
   event_bus& events_;
   std::chrono::seconds ttl_;
+  // How long after a grant its PostgreSQL statement may still be running
+  // (every write ends by its deadline, the pool's timeout): a repair leaves a
+  // Redis entry that young alone, as it may be a grant being confirmed.
+  std::chrono::milliseconds write_window_;
   redis::refill_mark& mark_;
   // Orders with a repair running, and whether it must copy once more.
   std::map<std::string, bool> resyncing_;

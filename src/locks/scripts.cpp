@@ -68,6 +68,20 @@ return 1)");
   return s;
 }
 
+const redis::script& drop_settled() {
+  static const redis::script s(R"(local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, obj = pcall(cjson.decode, cur)
+  if ok and type(obj) == 'table' and tonumber(obj.expiresMs) and tonumber(obj.expiresMs) > tonumber(ARGV[1]) then
+    return 0
+  end
+  redis.call('DEL', KEYS[1])
+end
+redis.call('SREM', KEYS[2], KEYS[1])
+return 1)");
+  return s;
+}
+
 const redis::script& list() {
   static const redis::script s(R"(if not redis.call('GET', KEYS[2]) then return false end
 local out = {}

@@ -30,6 +30,13 @@ const redis::script& store();
 /// PostgreSQL holds no lock for it).
 const redis::script& drop();
 
+/// KEYS[1] lock key, KEYS[2] bakery set. ARGV: a time in ms since the epoch.
+/// Deletes the entry (PostgreSQL holds no lock for it) unless it expires
+/// after that time, i.e. it was granted or renewed so recently that the
+/// statement confirming it may still be running: then keeps it and answers
+/// 0 (else 1).
+const redis::script& drop_settled();
+
 /// KEYS[1] bakery set, KEYS[2] the ready marker. The bakery's live lock
 /// values; nil when the marker is missing (Redis lost its data).
 const redis::script& list();

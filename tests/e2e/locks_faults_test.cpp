@@ -403,6 +403,36 @@ TEST(locks_redis_stale, a_release_lost_by_an_older_redis_leaves_the_order_free) 
       << "the released order is free for the next user";
 }
 
+// An acquire writes Redis before PostgreSQL confirms the grant. A refill
+// that runs meanwhile (a new process, a server change, here a deleted
+// marker) finds an entry the record does not hold yet: dropping it at once
+// let a second caller win Redis while PostgreSQL confirmed the first, and
+// the losers were told the wrong holder. It stays while its statement may
+// still run (PG_TIMEOUT_MS + 1 s: 2 s here), and goes once that is over if
+// the record still does not hold it.
+TEST(locks_redis_stale, a_refill_leaves_a_grant_being_confirmed_and_drops_it_once_its_window_is_over) {
+  own_redis w("locks_refill_in_flight", 30);
+  const auto order = create_order(w.db, w.owner);
+  w.warm_up(order);
+  const auto granted_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(acquire(w.port(), w.owner, order, "tab-a").status, 201);
+  // As if its statement had not committed yet: the row goes, the entry stays.
+  sql(w.db, "DELETE FROM order_locks WHERE order_id = '" + order + "'");
+  ASSERT_EQ(redis_command(w.redis.port(), {"DEL", "locks:ready:v2"}).integer, 1);
+  lock_status(w.port(), w.other, order);  // finds the marker gone: the refill starts
+  std::this_thread::sleep_until(granted_at + 1s);
+  EXPECT_TRUE(redis_lock(w.redis.port(), order).has_value()) << "a grant 1 s old dropped by the refill";
+  bool repaired = false;
+  for (int i = 0; i < 60 && !repaired; ++i) {
+    std::this_thread::sleep_for(50ms);
+    repaired = !redis_lock(w.redis.port(), order) &&
+               redis_command(w.redis.port(), {"EXISTS", "locks:ready:v2"}).integer == 1;
+  }
+  EXPECT_TRUE(repaired) << "4 s after the grant: the entry the record does not hold is still there, or no marker";
+  EXPECT_TRUE(is_lock_reply(acquire(w.port(), w.other, order, "tab-b"), 201, order, w.other, "tab-b"))
+      << "the order is free for the next user";
+}
+
 TEST(locks_redis_faults, redis_flushed_while_running_never_double_grants_and_is_repaired) {
   own_redis w("locks_flush", 30);
   const auto order = create_order(w.db, w.owner);
