@@ -21,7 +21,7 @@ BW_DEB_PACKAGES=(
 # tests, promtool, python3 (deploy checks, cluster_smoke), Chromium and fonts
 # for the browser tests and their screenshots, wrk.
 BW_DEB_TEST_PACKAGES=(
-  libbenchmark-dev wrk prometheus haproxy pgbouncer python3 iproute2
+  wrk prometheus haproxy pgbouncer python3 iproute2
   chromium fonts-liberation fonts-dejavu-core
 )
 
