@@ -438,14 +438,15 @@ asio::awaitable<void> lock_service::refill() {
   std::map<std::string, std::pair<std::optional<lock_info>, std::optional<lock_info>>> by_order;
   for (const auto& l : live) by_order[l.order_id].first = l;
   for (const auto& l : again) by_order[l.order_id].second = l;
-  std::map<std::string, std::string> unsettled;  // order id -> bakery id
+  // in_redis becomes the orders to copy one by one: those only Redis has
+  // (stale), and those whose holder changed between the two reads.
+  for (const auto& [order_id, states] : by_order) in_redis.erase(order_id);
+  const std::size_t stale = in_redis.size();
   for (const auto& [order_id, states] : by_order) {
-    in_redis.erase(order_id);
     if (same_holding(states.first, states.second)) continue;
-    const auto& any = states.second ? *states.second : *states.first;
-    const bool settled = co_await copy_from_record(order_id, any.bakery_id);
-    if (!settled) unsettled.emplace(order_id, any.bakery_id);
+    in_redis.emplace(order_id, (states.second ? *states.second : *states.first).bakery_id);
   }
+  std::map<std::string, std::string> unsettled;  // order id -> bakery id
   for (const auto& [order_id, bakery_id] : in_redis) {
     const bool settled = co_await copy_from_record(order_id, bakery_id);
     if (!settled) unsettled.emplace(order_id, bakery_id);
@@ -469,7 +470,7 @@ asio::awaitable<void> lock_service::refill() {
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(system_clock::now()));
   core::log_info("lock refill done",
-                 {{"locks", static_cast<std::uint64_t>(again.size())}, {"stale", static_cast<std::uint64_t>(in_redis.size())}});
+                 {{"locks", static_cast<std::uint64_t>(again.size())}, {"stale", static_cast<std::uint64_t>(stale)}});
 }
 
 }  // namespace bakewind::locks

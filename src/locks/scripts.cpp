@@ -61,13 +61,6 @@ return 1)");
   return s;
 }
 
-const redis::script& drop() {
-  static const redis::script s(R"(redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], KEYS[1])
-return 1)");
-  return s;
-}
-
 const redis::script& drop_settled() {
   static const redis::script s(R"(local cur = redis.call('GET', KEYS[1])
 if cur then

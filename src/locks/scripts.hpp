@@ -26,10 +26,6 @@ const redis::script& release();
 /// KEYS[1] lock key. ARGV: value, ttl ms. Sets it (a repair from PostgreSQL).
 const redis::script& store();
 
-/// KEYS[1] lock key. Deletes it whoever holds it (its order is gone, or
-/// PostgreSQL holds no lock for it).
-const redis::script& drop();
-
 /// KEYS[1] lock key, KEYS[2] bakery set. ARGV: a time in ms since the epoch.
 /// Deletes the entry (PostgreSQL holds no lock for it) unless it expires
 /// after that time, i.e. it was granted or renewed so recently that the
