@@ -65,10 +65,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # 9 ports (haproxy and its stats, 3 instances, PostgreSQL, PgBouncer, the
-# website and the dashboard of the first instance), and 6 Redis Cluster node ports whose port + 10000 (cluster bus)
-# is free too, all distinct.
+# website and the dashboard of the first instance), and 6 Redis Cluster node
+# ports whose port + 10000 (cluster bus) is free too, all distinct. All below
+# the kernel's range for outgoing connections: the cluster's own clients (the
+# nodes' bus links, PgBouncer, the instances) take source ports from that
+# range, and one took a chosen port before an instance could bind it.
 read -r -a ports < <(python3 - <<'EOF'
 import random, socket
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    end = int(f.read().split()[0])
 def free(p):
     s = socket.socket()
     try:
@@ -81,7 +86,7 @@ def free(p):
 taken, out = set(), []
 def pick(bus):
     while True:
-        p = random.randint(20000, 45000)
+        p = random.randint(10000, end - 1 - (10000 if bus else 0))
         group = {p, p + 10000} if bus else {p}
         if not group & taken and all(free(q) for q in group):
             taken.update(group)

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <system_error>
 
 namespace bakewind::test {
@@ -36,6 +37,21 @@ TEST(free_port, gives_a_port_nobody_listens_on) {
   const std::uint16_t port = free_port();
   EXPECT_GT(port, 0);
   EXPECT_FALSE(port_accepts(port));
+}
+
+// Outgoing connections take their source ports from the kernel's ephemeral
+// range; a port handed out there can be taken before the server binds it.
+TEST(free_port, stays_below_the_range_for_outgoing_connections_and_never_repeats) {
+  unsigned first_ephemeral = 0;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> first_ephemeral;
+  ASSERT_GT(first_ephemeral, 11000u);
+  std::set<std::uint16_t> seen;
+  for (int i = 0; i < 500; ++i) {
+    const std::uint16_t port = free_port();
+    EXPECT_GE(port, 10000);
+    EXPECT_LT(port, first_ephemeral);
+    EXPECT_TRUE(seen.insert(port).second) << "port " << port << " handed out twice";
+  }
 }
 
 TEST(child_process, reports_exit_code_output_and_environment) {
