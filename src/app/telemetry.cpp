@@ -94,9 +94,10 @@ void register_locks(process_services& s) {
                      std::vector<std::pair<std::string_view, field>> series) {
     s.metrics.add(std::move(name), metric_type::counter, std::move(help),
                   [&s, label, series = std::move(series)](family_writer& w) {
-                    for (const auto& [value, member] : series) {
+                    for (const auto& one : series) {
+                      const field member = one.second;
                       const auto n = sum_loops(s, [&](const event_loop& l) { return (l.locks.stats().*member).value(); });
-                      w.sample({{label, value}}, n);
+                      w.sample({{label, one.first}}, n);
                     }
                   });
   };

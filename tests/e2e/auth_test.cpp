@@ -237,17 +237,18 @@ TEST(auth_login, unknown_email_and_wrong_password_take_about_the_same_time) {
     EXPECT_EQ(r.status, 401);
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
-  // Warm up, then the median of a few of each.
+  // Warm up, then the fastest of several of each, interleaved. Other work on
+  // the machine (suites run side by side) only ever adds time, so the
+  // fastest of each shows its own cost; a median of three was once blurred
+  // by that load.
   time_of(a.email, "warm-up-password");
-  std::vector<double> wrong, unknown;
-  for (int i = 0; i < 3; ++i) {
-    wrong.push_back(time_of(a.email, "wrong-password-" + std::to_string(i)));
-    unknown.push_back(time_of(unique_email("ghost"), "wrong-password-" + std::to_string(i)));
+  double wrong = 1e9, unknown = 1e9;
+  for (int i = 0; i < 7; ++i) {
+    wrong = std::min(wrong, time_of(a.email, "wrong-password-" + std::to_string(i)));
+    unknown = std::min(unknown, time_of(unique_email("ghost"), "wrong-password-" + std::to_string(i)));
   }
-  std::sort(wrong.begin(), wrong.end());
-  std::sort(unknown.begin(), unknown.end());
-  // An unknown email must still cost a hash: not 10x faster than a wrong password.
-  EXPECT_GT(unknown[1] * 4, wrong[1]) << "unknown " << unknown[1] << " ms, wrong password " << wrong[1] << " ms";
+  // An unknown email must still cost a hash: not 4x faster than a wrong password.
+  EXPECT_GT(unknown * 4, wrong) << "unknown " << unknown << " ms, wrong password " << wrong << " ms";
 }
 
 TEST(auth_login, missing_or_wrong_typed_fields_and_malformed_json_are_400) {
