@@ -18,8 +18,13 @@ const boost::json::value* body_fields::field(std::string_view name) const {
   return v != nullptr && !v->is_null() ? v : nullptr;
 }
 
+bool body_fields::is_null(std::string_view name) const {
+  const auto* v = object_->if_contains(name);
+  return v != nullptr && v->is_null();
+}
+
 std::optional<std::string> body_fields::optional_text(std::string_view name, std::size_t min, std::size_t max) {
-  if (field(name) == nullptr) return std::nullopt;
+  if (!has(name)) return std::nullopt;
   return text(name, min, max);
 }
 
@@ -76,7 +81,7 @@ std::string body_fields::one_of(std::string_view name, std::initializer_list<std
 
 std::optional<std::string> body_fields::optional_one_of(std::string_view name,
                                                         std::initializer_list<std::string_view> allowed) {
-  if (field(name) == nullptr) return std::nullopt;
+  if (!has(name)) return std::nullopt;
   return one_of(name, allowed);
 }
 

@@ -3,8 +3,9 @@
 // (class-validator, whitelist) does: every failing field adds a message, and
 // finish() answers 400 with all of them. Unknown fields are ignored; nothing
 // is coerced ("2" is not a number, 2.5 is not an integer). A field that is
-// null counts as absent (class-validator's @IsOptional), except where a
-// method says otherwise (nullable_date).
+// null has the wrong type ("notes must be a string"), unlike
+// class-validator's @IsOptional, which lets a null through to be stored;
+// only nullable fields (nullable_date) take null as a value.
 
 #include "http/request.hpp"
 
@@ -39,13 +40,18 @@ class body_fields {
   body_fields(const body_fields&) = delete;
   body_fields& operator=(const body_fields&) = delete;
 
-  /// True when the field is present and not null.
-  bool has(std::string_view name) const { return field(name) != nullptr; }
+  /// True when the field is present, null included (a null then fails the
+  /// type check of the method that reads it).
+  bool has(std::string_view name) const { return object_->contains(name); }
+
+  /// True when the field is present and null.
+  bool is_null(std::string_view name) const;
 
   /// A required string of `min`..`max` characters (code points), without NUL.
   std::string text(std::string_view name, std::size_t min, std::size_t max);
 
-  /// An optional string: nullopt when absent; validated like text() when present.
+  /// An optional string: nullopt when absent; validated like text() when
+  /// present (null is not a string).
   std::optional<std::string> optional_text(std::string_view name, std::size_t min, std::size_t max);
 
   /// A required email address of at most `max` characters.
@@ -54,7 +60,7 @@ class body_fields {
   /// A required string that is one of `allowed`.
   std::string one_of(std::string_view name, std::initializer_list<std::string_view> allowed);
 
-  /// An optional string that is one of `allowed` when present.
+  /// An optional string that is one of `allowed` when present (null is not).
   std::optional<std::string> optional_one_of(std::string_view name, std::initializer_list<std::string_view> allowed);
 
   /// A required integer in `min`..`max`. A JSON number with a fraction, a

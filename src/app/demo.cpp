@@ -5,6 +5,7 @@
 #include "app/app.hpp"
 #include "auth/passwords.hpp"
 #include "auth/users.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "pg/pool.hpp"
 
@@ -42,21 +43,22 @@ struct demo_order {
   int quantity;
   int unit_price_cents;
   std::string_view status;
+  int due_in_hours;  ///< from the hour the demo is loaded; past for delivered and cancelled
 };
 
 constexpr std::array<demo_order, 12> orders = {{
-    {"Café Lumière", "Sourdough loaf", 12, 650, "pending"},
-    {"Green Fork Bistro", "Baguette", 30, 280, "confirmed"},
-    {"Mrs. Patel", "Birthday cake", 1, 4500, "in_production"},
-    {"Hotel Aurora", "Croissant", 80, 220, "ready"},
-    {"Corner Deli", "Rye bread", 10, 520, "delivered"},
-    {"St. Mary School", "Cinnamon roll", 120, 180, "pending"},
-    {"Tom's Wedding", "Wedding cake", 1, 35000, "confirmed"},
-    {"Blue Door Café", "Focaccia", 6, 900, "pending"},
-    {"City Library", "Scone", 40, 250, "cancelled"},
-    {"Farmers Market", "Country loaf", 25, 700, "in_production"},
-    {"Ana Gomez", "Fruit tart", 2, 2400, "pending"},
-    {"Office Park", "Muffin", 60, 210, "ready"},
+    {"Café Lumière", "Sourdough loaf", 12, 650, "pending", 20},
+    {"Green Fork Bistro", "Baguette", 30, 280, "confirmed", 6},
+    {"Mrs. Patel", "Birthday cake", 1, 4500, "in_production", 4},
+    {"Hotel Aurora", "Croissant", 80, 220, "ready", 1},
+    {"Corner Deli", "Rye bread", 10, 520, "delivered", -3},
+    {"St. Mary School", "Cinnamon roll", 120, 180, "pending", 44},
+    {"Tom's Wedding", "Wedding cake", 1, 35000, "confirmed", 122},
+    {"Blue Door Café", "Focaccia", 6, 900, "pending", 26},
+    {"City Library", "Scone", 40, 250, "cancelled", -22},
+    {"Farmers Market", "Country loaf", 25, 700, "in_production", 3},
+    {"Ana Gomez", "Fruit tart", 2, 2400, "pending", 50},
+    {"Office Park", "Muffin", 60, 210, "ready", 2},
 }};
 
 asio::awaitable<bool> load(pg::pool& pool, auth::password_hasher& hasher) {
@@ -74,11 +76,14 @@ asio::awaitable<bool> load(pg::pool& pool, auth::password_hasher& hasher) {
   for (const auto& o : orders) {
     const boost::json::array items{
         boost::json::object{{"product", o.product}, {"quantity", o.quantity}, {"unitPriceCents", o.unit_price_cents}}};
-    const auto params = pg::params(owner->bakery_id, o.customer, boost::json::serialize(items),
-                                   static_cast<long long>(o.quantity) * o.unit_price_cents, o.status, owner->id);
+    const auto params = pg::params(owner->bakery_id, o.customer, core::to_json(items),
+                                   static_cast<long long>(o.quantity) * o.unit_price_cents, o.status, owner->id,
+                                   o.due_in_hours);
+    // Due on the hour, relative to now, so the "Due" column a newcomer looks
+    // at first reads like a working day whenever the demo is loaded.
     co_await pool.query(
-        "INSERT INTO orders (bakery_id, customer_name, items, total_cents, status, created_by) "
-        "VALUES ($1::uuid, $2, $3::jsonb, $4, $5, $6::uuid)",
+        "INSERT INTO orders (bakery_id, customer_name, items, total_cents, status, created_by, due_at) "
+        "VALUES ($1::uuid, $2, $3::jsonb, $4, $5, $6::uuid, date_trunc('hour', now()) + make_interval(hours => $7))",
         params);
   }
   co_return true;

@@ -77,7 +77,9 @@ std::string read_refresh_token(const request& req) {
 
 std::optional<std::string> read_optional_refresh_token(const request& req) {
   body_fields body(req);
-  auto token = body.optional_text("refreshToken", 0, long_token);
+  // A null is taken as none here: a logout is never refused over it, the
+  // access token is revoked either way.
+  auto token = body.is_null("refreshToken") ? std::nullopt : body.optional_text("refreshToken", 0, long_token);
   body.finish();
   return token;
 }

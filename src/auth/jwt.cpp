@@ -82,7 +82,7 @@ std::string jwt_codec::sign(const claims& c) const {
                                     {"jti", c.jti}, {"iat", c.iat}, {"exp", c.exp}};
   std::string token = signed_header();
   token += '.';
-  token += base64url_encode(boost::json::serialize(payload));
+  token += base64url_encode(core::to_json(payload));
   const auto signature = hmac_sha256(secrets_.front(), token);
   token += '.';
   token += base64url_encode(signature);

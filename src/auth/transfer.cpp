@@ -34,7 +34,7 @@ asio::awaitable<transfer_session> transfer_sessions::create(std::string access_t
                                   {"refreshToken", refresh_token},
                                   {"userId", user_id},
                                   {"createdAt", core::iso8601_ms(now)}};
-  const std::string payload = boost::json::serialize(value);
+  const std::string payload = core::to_json(value);
   // 256 random bits never collide in practice; NX makes sure of it anyway.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const std::string id = core::random_hex(32);

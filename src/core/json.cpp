@@ -1,9 +1,101 @@
 #include "core/json.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+
+#include <charconv>
+#include <cmath>
 
 namespace bakewind::core {
+namespace {
+
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + plain, s.size() - plain);
+  out.push_back('"');
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer n) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
+}
+
+// The shortest text that reads back as the same double, in plain notation
+// where JavaScript uses it (1e-6 <= |d| < 1e21): 26.295 and 1000000, not
+// 2.6295E1 (Boost.JSON) or 1e+06 (to_chars' shortest). JSON has no NaN or
+// infinity: null, as JSON.stringify writes them.
+void append_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  const double a = std::fabs(d);
+  const auto format = a == 0 || (a >= 1e-6 && a < 1e21) ? std::chars_format::fixed : std::chars_format::scientific;
+  char buf[64];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, d, format).ptr);
+}
+
+void append_value(std::string& out, const boost::json::value& v);
+
+void append_array(std::string& out, const boost::json::array& a) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& e : a) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_value(out, e);
+  }
+  out.push_back(']');
+}
+
+void append_object(std::string& out, const boost::json::object& o) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [key, e] : o) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_string(out, key);
+    out.push_back(':');
+    append_value(out, e);
+  }
+  out.push_back('}');
+}
+
+void append_value(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: out += "null"; break;
+    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case boost::json::kind::int64: append_integer(out, v.get_int64()); break;
+    case boost::json::kind::uint64: append_integer(out, v.get_uint64()); break;
+    case boost::json::kind::double_: append_double(out, v.get_double()); break;
+    case boost::json::kind::string: append_string(out, v.get_string()); break;
+    case boost::json::kind::array: append_array(out, v.get_array()); break;
+    case boost::json::kind::object: append_object(out, v.get_object()); break;
+  }
+}
+
+}  // namespace
 
 std::optional<boost::json::value> parse_json(std::string_view text) noexcept {
   boost::json::parse_options options;
@@ -18,8 +110,34 @@ std::optional<boost::json::value> parse_json(std::string_view text) noexcept {
   }
 }
 
+void append_json(std::string& out, const boost::json::value& v) {
+  append_value(out, v);
+}
+
+void append_json(std::string& out, const boost::json::object& o) {
+  append_object(out, o);
+}
+
+void append_json(std::string& out, const boost::json::array& a) {
+  append_array(out, a);
+}
+
 std::string to_json(const boost::json::value& v) {
-  return boost::json::serialize(v);
+  std::string out;
+  append_value(out, v);
+  return out;
+}
+
+std::string to_json(const boost::json::object& o) {
+  std::string out;
+  append_object(out, o);
+  return out;
+}
+
+std::string to_json(const boost::json::array& a) {
+  std::string out;
+  append_array(out, a);
+  return out;
 }
 
 }  // namespace bakewind::core

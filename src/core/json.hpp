@@ -1,6 +1,8 @@
 #pragma once
 // JSON helpers over Boost.JSON shared by every layer.
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <optional>
@@ -13,7 +15,18 @@ namespace bakewind::core {
 /// Nesting is bounded so that hostile input cannot exhaust the stack.
 std::optional<boost::json::value> parse_json(std::string_view text) noexcept;
 
-/// Compact serialisation.
+/// Compact serialisation, the way JavaScript's JSON.stringify writes it:
+/// numbers in the shortest form that reads back the same, plain where
+/// JavaScript uses plain notation (26.295, 0.121, 1e+21), never Boost.JSON's
+/// 2.6295E1; NaN and infinities as null; strings escaped as JSON requires
+/// (quote, backslash, control characters), UTF-8 passed through.
 std::string to_json(const boost::json::value& v);
+std::string to_json(const boost::json::object& o);  ///< without copying it into a value
+std::string to_json(const boost::json::array& a);   ///< without copying it into a value
+
+/// to_json appended to `out`.
+void append_json(std::string& out, const boost::json::value& v);
+void append_json(std::string& out, const boost::json::object& o);
+void append_json(std::string& out, const boost::json::array& a);
 
 }  // namespace bakewind::core

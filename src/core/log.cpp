@@ -1,11 +1,11 @@
 #include "core/log.hpp"
 
 #include "core/clock.hpp"
+#include "core/json.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 #include <array>
@@ -32,7 +32,7 @@ void append_text_value(std::string& out, const boost::json::value& v) {
     std::snprintf(buf, sizeof buf, "%.3f", v.get_double());
     out += buf;
   } else {
-    out += boost::json::serialize(v);
+    append_json(out, v);
   }
 }
 
@@ -67,7 +67,7 @@ void log(log_level level, std::string_view message, std::initializer_list<log_fi
     line["level"] = level_names[static_cast<int>(level)];
     line["msg"] = message;
     for (const auto& f : fields) line[f.key] = f.value;
-    logger->log(to_spdlog(level), boost::json::serialize(line));
+    logger->log(to_spdlog(level), to_json(line));
     return;
   }
   std::string text(message);

@@ -53,7 +53,7 @@ class connection {
       const auto ec = co_await read_request(parser);
       if (ec) {
         const unsigned status = status_for_read_error(ec);
-        if (status != 0) co_await reject(status);
+        if (status != 0) co_await reject(status, sent_request_id(parser.get()));
         break;
       }
       auto message = parser.release();
@@ -128,7 +128,7 @@ class connection {
     auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(accept), server_.options.ws_message_rate);
     entry_->stream = &ws->tcp();
     entry_->websocket = ws.get();
-    co_await ws->run(std::move(message));
+    co_await ws->run(std::move(message), req.request_id);
     entry_->websocket = nullptr;
     entry_->stream = &stream_;
     keep = false;
@@ -149,7 +149,7 @@ class connection {
     if (parsed) {
       res = co_await loop_.dispatch.handle(req);
     } else {
-      res = error_response(400, "Bad Request");
+      res = unreadable_request_response(400, sent_request_id(message));
       res.close = true;
       server_.metrics.observe(method::other, {}, 400, {});
     }
@@ -173,9 +173,9 @@ class connection {
 
   // Answers a request we could not read, then closes without resetting: the
   // client may still be sending, and a reset could destroy our answer.
-  asio::awaitable<void> reject(unsigned status) {
-    response res = read_error_response(status);
-    core::log_info("request rejected", {{"status", status}, {"remote", remote_}});
+  asio::awaitable<void> reject(unsigned status, std::optional<std::string_view> sent_id) {
+    response res = unreadable_request_response(status, sent_id);
+    core::log_info("request rejected", {{"status", status}, {"requestId", res.headers.back().second}, {"remote", remote_}});
     server_.metrics.observe(method::other, {}, static_cast<int>(status), {});
     const bool ok = co_await write(res, 11, false, false);
     if (!ok) co_return;

@@ -1,13 +1,13 @@
 #include "http/response.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "core/json.hpp"
 
 namespace bakewind::http {
 
 response json_response(unsigned status, const boost::json::value& value) {
   response r;
   r.status = status;
-  r.body = boost::json::serialize(value);
+  r.body = core::to_json(value);
   return r;
 }
 

@@ -26,13 +26,17 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 ws_connection::ws_connection(beast::tcp_stream stream, ws_accept callbacks, double message_rate)
     : ws_(std::move(stream)), callbacks_(std::move(callbacks)), message_rate_(message_rate) {}
 
-asio::awaitable<void> ws_connection::run(beast::http::request<beast::http::string_body> upgrade) {
+asio::awaitable<void> ws_connection::run(beast::http::request<beast::http::string_body> upgrade,
+                                         std::string request_id) {
   auto self = shared_from_this();
   // Beast's server defaults: 30 s for the handshake and the close, and pings
   // when idle so that a vanished client is noticed.
   ws_.next_layer().expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.read_message_max(64 * 1024);
+  // The 101 carries the request's id too, as every answer does.
+  ws_.set_option(websocket::stream_base::decorator(
+      [id = std::move(request_id)](websocket::response_type& res) { res.set("X-Request-Id", id); }));
   auto [aec] = co_await ws_.async_accept(upgrade, use_tuple);
   if (aec) co_return;
   open_ = true;

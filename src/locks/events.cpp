@@ -1,5 +1,6 @@
 #include "locks/events.hpp"
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 
 #include <boost/json.hpp>
@@ -15,7 +16,7 @@ namespace asio = boost::asio;
 std::string event_bus::message(std::string_view bakery_id, const boost::json::object& event) {
   std::string text(bakery_id);
   text += ' ';
-  text += boost::json::serialize(event);
+  core::append_json(text, event);
   return text;
 }
 

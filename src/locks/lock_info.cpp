@@ -20,7 +20,7 @@ std::string to_redis_value(const lock_info& l) {
   auto o = to_json(l);
   o["bakeryId"] = l.bakery_id;
   o["expiresMs"] = l.expires_ms;
-  return boost::json::serialize(o);
+  return core::to_json(o);
 }
 
 std::optional<lock_info> from_redis_value(std::string_view text) {

@@ -56,7 +56,7 @@ json::object to_json(const order& o) {
 }
 
 std::string items_json(const std::vector<item>& items) {
-  return json::serialize(items_array(items));
+  return core::to_json(items_array(items));
 }
 
 namespace {

@@ -1,10 +1,10 @@
 #include "orders/order_cache.hpp"
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "redis/keep_trying.hpp"
 #include "redis/script.hpp"
 
-#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <exception>
@@ -92,7 +92,7 @@ asio::awaitable<void> order_cache::keep(const order& o, const read_ticket& ticke
   fields["lock"] = nullptr;  // the lock is read live, never copied
   std::string copy = ticket.run_id;
   copy += '|';
-  copy += boost::json::serialize(fields);
+  core::append_json(copy, fields);
   const std::vector<std::string> keys{key_of(o.id)};
   const std::vector<std::string> args{ticket.run_id, std::move(copy),
                                       millis(std::chrono::duration_cast<std::chrono::milliseconds>(copy_ttl_))};

@@ -1,7 +1,7 @@
-// The browser suite of issue 8 as one ctest test: starts real Redis and
-// PostgreSQL (tests/support) and `bakewind serve` with the two web apps on
-// free ports, then runs tests/browser/web.test.mjs under Node, which drives
-// Debian's chromium through playwright-core (npm, in web/node_modules).
+// The browser suites as one ctest test: starts real Redis and PostgreSQL
+// (tests/support) and `bakewind serve` with the two web apps on free ports,
+// then runs tests/browser/web.test.mjs and pages.test.mjs under Node, which
+// drive Debian's chromium through playwright-core (npm, in web/node_modules).
 // Screenshots of the main screens land in <build>/screenshots (git-ignored).
 
 #include "../e2e/auth_helpers.hpp"
@@ -26,9 +26,14 @@ const fs::path chromium = "/usr/bin/chromium";
 
 TEST(browser, web_apps_in_chromium) {
   ASSERT_TRUE(fs::exists(chromium)) << chromium << " is missing: scripts/test installs the Debian package chromium";
-  ASSERT_TRUE(fs::exists(web_dir / "node_modules" / "playwright-core" / "package.json"))
-      << "playwright-core is missing: scripts/test runs npm ci in " << web_dir;
+  for (const char* package : {"playwright-core", "axe-core"}) {
+    ASSERT_TRUE(fs::exists(web_dir / "node_modules" / package / "package.json"))
+        << package << " is missing: scripts/test runs npm ci in " << web_dir;
+  }
 
+  // This run's screenshots only: none left over from an earlier (failed) run.
+  fs::remove_all(BAKEWIND_SCREENSHOTS_DIR);
+  fs::create_directories(BAKEWIND_SCREENSHOTS_DIR);
   const auto database = auth_e2e::migrated_database("browser");
   // Ports picked free may be taken by another test's socket before the
   // service binds them (ctest -j2): then pick again, up to three times.
@@ -66,23 +71,27 @@ TEST(browser, web_apps_in_chromium) {
   const auto short_site_port = short_instance.site_port;
   const auto short_admin_port = short_instance.admin_port;
 
-  child_process suite(child_options{
-      .argv = {"node", "--test", "--test-reporter=spec",
-               source_dir() + "/tests/browser/web.test.mjs"},
-      .env = {{"BW_API_URL", "http://localhost:" + std::to_string(api.port())},
-              {"BW_SITE_URL", site},
-              {"BW_ADMIN_URL", admin},
-              {"BW_SHORT_API_URL", "http://localhost:" + std::to_string(short_lived.port())},
-              {"BW_SHORT_SITE_URL", "http://localhost:" + std::to_string(short_site_port)},
-              {"BW_SHORT_ADMIN_URL", "http://localhost:" + std::to_string(short_admin_port)},
-              {"BW_WEB_DIR", web_dir.string()},
-              {"BW_SCREENSHOTS", BAKEWIND_SCREENSHOTS_DIR},
-              {"BW_CHROMIUM", chromium.string()}},
-  });
-  const auto code = suite.wait_for_exit(std::chrono::minutes(4));
-  std::cout << suite.output() << std::flush;
-  ASSERT_TRUE(code.has_value()) << "the browser suite did not finish in 4 minutes";
-  EXPECT_EQ(*code, 0) << "bakewind's output:\n" << api.process().output();
+  // The suites one after the other (each takes the machine's two cores):
+  // web.test.mjs, the flows of issue 8, then pages.test.mjs, every address at
+  // three widths with an accessibility audit (issue 17).
+  for (const char* file : {"web.test.mjs", "pages.test.mjs"}) {
+    child_process suite(child_options{
+        .argv = {"node", "--test", "--test-reporter=spec", source_dir() + "/tests/browser/" + file},
+        .env = {{"BW_API_URL", "http://localhost:" + std::to_string(api.port())},
+                {"BW_SITE_URL", site},
+                {"BW_ADMIN_URL", admin},
+                {"BW_SHORT_API_URL", "http://localhost:" + std::to_string(short_lived.port())},
+                {"BW_SHORT_SITE_URL", "http://localhost:" + std::to_string(short_site_port)},
+                {"BW_SHORT_ADMIN_URL", "http://localhost:" + std::to_string(short_admin_port)},
+                {"BW_WEB_DIR", web_dir.string()},
+                {"BW_SCREENSHOTS", BAKEWIND_SCREENSHOTS_DIR},
+                {"BW_CHROMIUM", chromium.string()}},
+    });
+    const auto code = suite.wait_for_exit(std::chrono::minutes(4));
+    std::cout << suite.output() << std::flush;
+    ASSERT_TRUE(code.has_value()) << file << " did not finish in 4 minutes";
+    EXPECT_EQ(*code, 0) << file << " failed; bakewind's output:\n" << api.process().output();
+  }
 }
 
 }  // namespace

@@ -48,13 +48,7 @@ inline redis_server& shared_redis() {
   return server;
 }
 
-/// A new, migrated database; its URL.
-inline std::string migrated_database(const std::string& prefix) {
-  const auto url = postgres_server::shared().fresh_database(prefix);
-  const auto [code, output] = run_bakewind({"migrate"}, {{"DATABASE_URL", url}});
-  if (code != 0) throw std::runtime_error("migrate failed: " + output);
-  return url;
-}
+using test::migrated_database;
 
 /// The service environment: this database and Redis, a known JWT secret, rate
 /// limits off; `extra` is appended (later entries win in child_process).

@@ -47,8 +47,11 @@ TEST(live_events, ping_gets_pong_with_header_or_query_token) {
   ASSERT_EQ(by_query.status(), 101);
   by_query.send_text(R"({"type":"ping"})");
   EXPECT_TRUE(next_event(by_query, "pong", 2s));
-  ws_client by_header(a.port(), "/api/v1/ws", bearer(owner.access));
+  ws_client by_header(a.port(), "/api/v1/ws", bearer(owner.access) + "X-Request-Id: ws-rid-7\r\n");
   ASSERT_EQ(by_header.status(), 101);
+  // The 101 carries X-Request-Id as every answer does: the client's, or a new one.
+  EXPECT_EQ(by_header.header("x-request-id"), "ws-rid-7");
+  EXPECT_EQ(by_query.header("x-request-id").size(), 36u);
   by_header.send_text(R"({"type":"ping"})");
   EXPECT_TRUE(next_event(by_header, "pong", 2s));
 }

@@ -67,8 +67,20 @@ TEST(orders_patch, applies_only_the_fields_given_and_null_due_at_clears_it) {
   EXPECT_EQ(o.at("version").as_int64(), 2);
   for (const char* k : {"customerName", "items", "totalCents", "dueAt", "notes"}) EXPECT_EQ(o.at(k), created.at(k)) << k;
 
-  // null for an optional field leaves it as it is, except dueAt, which it clears.
-  r = patch_order(owner, id, {{"dueAt", nullptr}, {"notes", nullptr}, {"customerName", nullptr}}, "s");
+  // null is not a string, an array or a status: a 400 naming the field, and
+  // nothing changes (no coercion to "", no field dropped).
+  for (const char* k : {"notes", "customerName", "status", "items"}) {
+    r = patch_order(owner, id, {{k, nullptr}, {"dueAt", nullptr}}, "s");
+    EXPECT_TRUE(is_bad_request(r)) << k;
+    EXPECT_NE(core::to_json(json_of(r).at("message")).find(k), std::string::npos) << r.body;
+  }
+  o = json_of(get_order(owner, id));
+  EXPECT_EQ(o.at("notes").as_string(), "keep");
+  EXPECT_EQ(o.at("version").as_int64(), 2);
+  EXPECT_FALSE(o.at("dueAt").is_null());
+
+  // dueAt is nullable: null clears it.
+  r = patch_order(owner, id, {{"dueAt", nullptr}}, "s");
   ASSERT_EQ(r.status, 200) << r.body;
   o = json_of(r);
   EXPECT_TRUE(o.at("dueAt").is_null());

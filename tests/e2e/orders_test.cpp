@@ -56,11 +56,17 @@ TEST(orders_create, keeps_due_at_in_utc_with_milliseconds_and_notes) {
   body["dueAt"] = "2026-11-25T17:03:08Z";
   EXPECT_EQ(json_of(create_order(owner, body)).at("dueAt").as_string(), "2026-11-25T17:03:08.000Z");
   body["dueAt"] = nullptr;
-  body["notes"] = nullptr;
+  body.erase("notes");
   const auto n = create_order(owner, body);
   ASSERT_EQ(n.status, 201) << n.body;
   EXPECT_TRUE(json_of(n).at("dueAt").is_null());
   EXPECT_EQ(json_of(n).at("notes").as_string(), "");
+
+  // notes is a string when given: null is refused, not stored as "".
+  body["notes"] = nullptr;
+  const auto null_notes = create_order(owner, body);
+  EXPECT_TRUE(is_bad_request(null_notes));
+  EXPECT_NE(null_notes.body.find("notes must be a string"), std::string::npos) << null_notes.body;
 }
 
 TEST(orders_create, accepts_every_limit_exactly) {

@@ -2,6 +2,7 @@
 
 #include "support/http_client.hpp"
 #include "support/net.hpp"
+#include "support/postgres_server.hpp"
 
 #include <stdexcept>
 #include <thread>
@@ -23,6 +24,13 @@ std::pair<int, std::string> run_bakewind(std::vector<std::string> args,
   const auto code = p.wait_for_exit(std::chrono::seconds(60));
   if (!code) throw std::runtime_error("bakewind did not exit: " + p.output());
   return {*code, p.output()};
+}
+
+std::string migrated_database(const std::string& prefix) {
+  const auto url = postgres_server::shared().fresh_database(prefix);
+  const auto [code, output] = run_bakewind({"migrate"}, {{"DATABASE_URL", url}});
+  if (code != 0) throw std::runtime_error("migrate failed: " + output);
+  return url;
 }
 
 child_process service::start(std::uint16_t port, std::vector<std::pair<std::string, std::string>> env) {

@@ -22,6 +22,10 @@ std::string source_dir();
 std::pair<int, std::string> run_bakewind(std::vector<std::string> args,
                                          std::vector<std::pair<std::string, std::string>> env);
 
+/// A new database on the shared PostgreSQL, migrated by `bakewind migrate`;
+/// its URL. Throws std::runtime_error with the output when migrate fails.
+std::string migrated_database(const std::string& prefix);
+
 class service {
  public:
   /// Starts `bakewind serve` on a free port with `env` (PORT, HOST and

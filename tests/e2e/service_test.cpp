@@ -175,6 +175,31 @@ TEST(service, request_id_is_echoed_and_in_the_access_log) {
   EXPECT_TRUE(lines[0].at("durationMs").is_number());
 }
 
+// API.md: every response carries X-Request-Id, also those to a request the
+// server could not read or understand.
+TEST(service, unreadable_requests_are_answered_with_a_request_id_too) {
+  service s(env_for(postgres_server::shared().url()));
+  const std::string too_big(1024 * 1024 + 1, 'x');
+  const auto big = http_call(s.port(), "POST", "/api/v1/orders", too_big,
+                             "Content-Type: application/json\r\nX-Request-Id: big-body-1\r\n");
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(big.header("x-request-id"), "big-body-1") << "the header was read before the body went over";
+  const auto percent = http_call(s.port(), "GET", "/api/v1/orders?cursor=%%%garbage");
+  EXPECT_EQ(percent.status, 400);
+  EXPECT_EQ(percent.header("x-request-id").size(), 36u) << percent.body;
+  const auto percent_sent = http_call(s.port(), "GET", "/api/v1/orders?cursor=%%%garbage", "", "X-Request-Id: pct-2\r\n");
+  EXPECT_EQ(percent_sent.header("x-request-id"), "pct-2");
+  const auto headers = http_call(s.port(), "GET", "/health/live", "", "X-Big: " + std::string(64 * 1024, 'h') + "\r\n");
+  EXPECT_EQ(headers.status, 431);
+  EXPECT_EQ(headers.header("x-request-id").size(), 36u);
+  raw_connection garbage(s.port());
+  ASSERT_TRUE(garbage.send("NOT A REQUEST\r\n\r\n"));
+  const auto malformed = garbage.read_reply();
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->status, 400);
+  EXPECT_EQ(malformed->header("x-request-id").size(), 36u);
+}
+
 TEST(service, half_a_request_is_dropped_after_the_configured_timeout) {
   auto env = env_for(postgres_server::shared().url());
   env.emplace_back("REQUEST_TIMEOUT_MS", "800");
@@ -277,6 +302,26 @@ TEST(service, two_processes_migrating_at_once_apply_each_migration_once) {
   const auto total = std::stoll(sql_value(url, "SELECT count(*) FROM schema_migrations"));
   EXPECT_EQ(applied_a + applied_b, total) << "each migration applied by exactly one process";
   EXPECT_EQ(sql_value(url, "SELECT count(DISTINCT version) FROM schema_migrations"), std::to_string(total));
+}
+
+// `bakewind demo` (scripts/run): a bakery a newcomer can look at, with the
+// due dates its orders list shows first; loaded once.
+TEST(service, demo_loads_orders_with_due_dates_once) {
+  const auto url = migrated_database("demo");
+  const auto [first, out1] = run_bakewind({"demo"}, {{"DATABASE_URL", url}});
+  ASSERT_EQ(first, 0) << out1;
+  EXPECT_NE(out1.find("owner@demo.bakewind.test"), std::string::npos) << out1;
+  EXPECT_EQ(sql_value(url, "SELECT count(*) FROM orders"), "12");
+  EXPECT_EQ(sql_value(url, "SELECT count(*) FROM orders WHERE due_at IS NULL"), "0");
+  EXPECT_EQ(sql_value(url, "SELECT count(*) FROM orders WHERE status NOT IN ('delivered', 'cancelled') "
+                           "AND due_at < now() - interval '1 hour'"),
+            "0")
+      << "open orders are due from now on";
+  EXPECT_EQ(sql_value(url, "SELECT count(DISTINCT due_at) FROM orders"), "12");
+  const auto [second, out2] = run_bakewind({"demo"}, {{"DATABASE_URL", url}});
+  ASSERT_EQ(second, 0) << out2;
+  EXPECT_EQ(sql_value(url, "SELECT count(*) FROM orders"), "12");
+  EXPECT_FALSE(log_lines_with(out2, "msg", "demo data already present").empty()) << out2;
 }
 
 TEST(service, migrate_without_database_fails_cleanly) {

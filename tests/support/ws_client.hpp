@@ -29,6 +29,9 @@ class ws_client {
   /// The handshake's HTTP status (101 when upgraded).
   int status() const noexcept { return status_; }
 
+  /// A header of the handshake's answer (name in lower case), "" when absent.
+  std::string header(const std::string& lower_name) const;
+
   /// Sends one masked text frame; false when the peer is gone.
   bool send_text(const std::string& text);
 
@@ -42,6 +45,7 @@ class ws_client {
 
   int fd_ = -1;
   int status_ = 0;
+  std::string head_;  ///< the handshake answer's status line and headers
   std::string buffer_;
 };
 

@@ -1,5 +1,7 @@
 #include "http/detail/message.hpp"
 
+#include "http/dispatcher.hpp"
+
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
@@ -43,9 +45,15 @@ unsigned status_for_read_error(const boost::system::error_code& ec) {
   return 0;
 }
 
-response read_error_response(unsigned status) {
-  if (status == 413) return error_response(413, "Request body is larger than 1 MiB");
-  return error_response(status, reason_phrase(status));
+std::optional<std::string_view> sent_request_id(const beast_request& message) {
+  return find_header(&message, "X-Request-Id");
+}
+
+response unreadable_request_response(unsigned status, std::optional<std::string_view> sent_request_id) {
+  response res = status == 413 ? error_response(413, "Request body is larger than 1 MiB")
+                               : error_response(status, reason_phrase(status));
+  res.headers.emplace_back("X-Request-Id", choose_request_id(sent_request_id));
+  return res;
 }
 
 beast_response to_beast(response& res, unsigned version, bool keep_alive) {

@@ -25,7 +25,8 @@ class ws_connection : public ws_channel, public std::enable_shared_from_this<ws_
   ws_connection(boost::beast::tcp_stream stream, ws_accept callbacks, double message_rate);
 
   /// Completes the handshake for `upgrade`, then serves until the connection ends.
-  boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
+  boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> upgrade,
+                                   std::string request_id);
 
   void send(std::string text) override;
   void close(std::uint16_t code, std::string reason) override;

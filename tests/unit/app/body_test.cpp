@@ -183,16 +183,32 @@ TEST(body_text, refuses_nul_characters) {
   EXPECT_EQ(m[0].as_string(), "name must not contain NUL characters");
 }
 
-TEST(body_optional_one_of, is_absent_for_null_and_checked_when_present) {
+TEST(body_optional_one_of, is_absent_when_missing_and_checked_when_present_null_included) {
   const auto req = request_of(R"({"a":null,"b":"ready","c":"READY"})");
   body_fields body(req);
-  EXPECT_FALSE(body.optional_one_of("a", {"ready"}));
   EXPECT_FALSE(body.optional_one_of("missing", {"ready"}));
   EXPECT_EQ(body.optional_one_of("b", {"pending", "ready"}), "ready");
+  body.optional_one_of("a", {"ready"});
   body.optional_one_of("c", {"pending", "ready"});
   const auto m = messages_of(body);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].as_string(), "a must be one of the following values: ready");
+  EXPECT_EQ(m[1].as_string(), "c must be one of the following values: pending, ready");
+}
+
+TEST(body_optional_text, null_is_not_a_string_and_is_null_tells_it_apart) {
+  const auto req = request_of(R"({"notes":null,"name":"x"})");
+  body_fields body(req);
+  EXPECT_TRUE(body.is_null("notes"));
+  EXPECT_FALSE(body.is_null("name"));
+  EXPECT_FALSE(body.is_null("missing"));
+  EXPECT_TRUE(body.has("notes"));
+  EXPECT_FALSE(body.optional_text("missing", 0, 10));
+  EXPECT_EQ(body.optional_text("name", 0, 10), "x");
+  body.optional_text("notes", 0, 10);
+  const auto m = messages_of(body);
   ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0].as_string(), "c must be one of the following values: pending, ready");
+  EXPECT_EQ(m[0].as_string(), "notes must be a string");
 }
 
 TEST(order_cursor, round_trips_and_refuses_anything_else) {

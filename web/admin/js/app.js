@@ -68,7 +68,13 @@ async function loadUser() {
 async function renderNow() {
   await unmount();
   const path = window.location.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/') return navigate('/orders', { replace: true });
+  if (path === '/') {
+    // In place, not through navigate(): that queues a render behind this
+    // one, which would wait for it forever ("Loading…" at the dashboard's
+    // own address).
+    window.history.replaceState(null, '', `/orders${window.location.search}${window.location.hash}`);
+    return renderNow();
+  }
   const match = routes.find(([re]) => re.test(path));
   if (match && match[2].public) {
     topbar.hidden = true;

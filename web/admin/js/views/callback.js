@@ -1,7 +1,7 @@
 // /auth/callback?session=ID: the website's hand-off. The id is taken out of
 // the address bar at once (history.replaceState), then claimed: exactly once,
 // so a reload or a replayed link finds it gone and says so.
-import { claimTransfer, config, storeTokens } from '../api.js';
+import { claimTransfer, config, readTokens, storeTokens } from '../api.js';
 import { h } from '../ui.js';
 
 function expired(main, message, heading = 'This sign-in link has expired') {
@@ -11,7 +11,11 @@ function expired(main, message, heading = 'This sign-in link has expired') {
     h('img', { class: 'brand-mark', src: '/favicon.svg', alt: '', width: 44, height: 44 }),
     h('h1', { id: 'expired-title' }, heading),
     h('p', {}, message),
-    h('a', { class: 'button primary', href: signIn }, 'Back to sign in')));
+    // Signed in already (a used link opened again, a reload): the way on is
+    // the dashboard itself.
+    readTokens()
+      ? h('a', { class: 'button primary', href: '/orders', 'data-route': true }, 'Go to the orders')
+      : h('a', { class: 'button primary', href: signIn }, 'Back to sign in')));
 }
 
 export async function mountCallback(main, { start }) {

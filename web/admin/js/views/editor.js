@@ -38,6 +38,7 @@ export async function mountEditor(main, { params, user, navigate }) {
   let renewTimer = 0;
   let renewMs = 60_000;
   let closed = false;
+  let expiryTimer = 0;
 
   const title = h('h1', {});
   const meta = h('p', { class: 'meta' });
@@ -66,16 +67,19 @@ export async function mountEditor(main, { params, user, navigate }) {
     clearInterval(renewTimer);
     if (state === 'holding') renewTimer = setInterval(renew, renewMs);
     // A lost lock leaves the fields as they were, so nothing typed is lost
-    // from view; Save refuses it with the reason.
+    // from view (it can be copied); Save is off and the banner says why.
     if (fields && state !== 'lost') fields.setReadOnly(state !== 'holding');
-    save.disabled = state === 'loading' || state === 'gone';
+    // Only the holder can save: read-only means no enabled control that
+    // would change the order.
+    save.disabled = state !== 'holding';
+    save.title = state === 'holding' ? '' : 'Saving needs the edit lock';
     form.classList.toggle('read-only', state !== 'holding');
     banner.className = `lock-banner ${state}`;
     if (state === 'holding') {
       holder = null;
       banner.setAttribute('role', 'status');
       banner.replaceChildren(icon('pencil'),
-        'You are editing this order. Others see it as locked until you leave.');
+        h('span', {}, 'You are editing this order. Others see it as locked until you leave.'));
     } else if (state === 'locked') {
       holder = detail;
       banner.setAttribute('role', 'status');
@@ -93,6 +97,20 @@ export async function mountEditor(main, { params, user, navigate }) {
       banner.setAttribute('role', 'alert');
       banner.replaceChildren(detail);
     }
+    watchExpiry();
+  }
+
+  // Read-only while someone else holds the lock: its expiry is also a way
+  // back to editing, even when the expiry event is late (the sweeper runs
+  // every few seconds) or lost with a reconnect. A renewal moves the time
+  // (order.lock_renewed -> setState('locked', e)).
+  function watchExpiry() {
+    clearTimeout(expiryTimer);
+    if (state !== 'locked' || !holder || !holder.expiresAt) return;
+    const wait = Math.max(0, Date.parse(holder.expiresAt) - Date.now()) + 200;
+    expiryTimer = setTimeout(() => {
+      if (!closed && state === 'locked') acquire().catch((error) => showError(errors, error));
+    }, wait);
   }
 
   // Shows the order as stored. `onlyIfLocked`: a refresh of a read-only view,
@@ -194,7 +212,7 @@ export async function mountEditor(main, { params, user, navigate }) {
     } catch (error) {
       showError(errors, error);
     } finally {
-      save.disabled = state === 'gone';
+      save.disabled = state !== 'holding';
     }
   });
 
@@ -247,6 +265,7 @@ export async function mountEditor(main, { params, user, navigate }) {
     off.forEach((fn) => fn());
     window.removeEventListener('pagehide', releaseOnExit);
     clearInterval(renewTimer);
+    clearTimeout(expiryTimer);
     if (state === 'holding') {
       state = 'released';
       await api('DELETE', `/api/v1/orders/${orderId}/lock?sessionId=${encodeURIComponent(sessionId)}`, { expect: [204, 404] })

@@ -41,7 +41,7 @@ export async function mountOrders(main, { navigate }) {
       h('table', { class: 'data orders' },
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Customer'),
-          h('th', { scope: 'col', class: 'hide-narrow' }, 'Due'),
+          h('th', { scope: 'col' }, 'Due'),
           h('th', { scope: 'col', class: 'num hide-tablet' }, 'Items'),
           h('th', { scope: 'col', class: 'num' }, 'Total'),
           h('th', { scope: 'col' }, 'Status'),
@@ -58,13 +58,14 @@ export async function mountOrders(main, { navigate }) {
   }
 
   function rowFor(order) {
-    const lockCell = h('td', { class: 'lock-cell' });
+    const lockCell = h('td', { class: 'lock-cell c-lock' });
+    // The c-* classes place each cell in the one-card-per-order layout of a phone (admin.css).
     const tr = h('tr', { dataset: { orderId: order.id } },
-      h('td', {}, h('a', { href: `/orders/${order.id}`, 'data-route': true, class: 'row-link' }, order.customerName)),
-      h('td', { class: 'hide-narrow' }, formatDateTime(order.dueAt)),
-      h('td', { class: 'num hide-tablet' }, order.items.reduce((n, item) => n + item.quantity, 0)),
-      h('td', { class: 'num' }, formatMoney(order.totalCents)),
-      h('td', {}, statusBadge(order.status)),
+      h('td', { class: 'c-customer' }, h('a', { href: `/orders/${order.id}`, 'data-route': true, class: 'row-link' }, order.customerName)),
+      h('td', { class: 'c-due' }, formatDateTime(order.dueAt)),
+      h('td', { class: 'num hide-tablet c-items' }, order.items.reduce((n, item) => n + item.quantity, 0)),
+      h('td', { class: 'num c-total' }, formatMoney(order.totalCents)),
+      h('td', { class: 'c-status' }, statusBadge(order.status)),
       lockCell);
     rows.set(order.id, { order, lockCell, tr });
     setLock(order.id, order.lock);

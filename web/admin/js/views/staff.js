@@ -9,7 +9,7 @@ export async function mountStaff(main, { user }) {
   const canManage = user.role === 'owner' || user.role === 'admin';
   const errors = h('div');
   const tbody = h('tbody');
-  const table = h('table', { class: 'data' },
+  const table = h('table', { class: 'data staff' },
     h('caption', { class: 'visually-hidden' }, 'Staff of your bakery'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Role'))),
     tbody);
@@ -17,10 +17,11 @@ export async function mountStaff(main, { user }) {
   async function load() {
     try {
       const { items } = await api('GET', '/api/v1/users');
+      // The c-* classes place each cell in the one-card-per-person layout of a phone (admin.css).
       tbody.replaceChildren(...items.map((u) => h('tr', {},
-        h('td', {}, u.name, u.id === user.id ? h('span', { class: 'you' }, ' (you)') : null),
-        h('td', {}, u.email),
-        h('td', {}, h('span', { class: `badge role-${u.role}` }, roleLabel[u.role] || u.role)))));
+        h('td', { class: 'c-name' }, u.name, u.id === user.id ? h('span', { class: 'you' }, ' (you)') : null),
+        h('td', { class: 'c-email' }, u.email),
+        h('td', { class: 'c-role' }, h('span', { class: `badge role-${u.role}` }, roleLabel[u.role] || u.role)))));
       showError(errors, null);
     } catch (error) {
       showError(errors, error);
