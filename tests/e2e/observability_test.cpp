@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
 
 namespace bakewind::test::observability_e2e {
 namespace {
@@ -49,6 +50,8 @@ TEST(observability, health_is_the_ready_body_plus_redis_figures_and_counts) {
   ASSERT_TRUE(body.at("countsAgeSeconds").is_number()) << r.body;
   EXPECT_GE(body.at("countsAgeSeconds").to_number<double>(), 0.0);
   EXPECT_LT(body.at("countsAgeSeconds").to_number<double>(), 60.0);
+  // Numbers as JavaScript writes them (0.121, 26.295), never 1.21E-1.
+  EXPECT_FALSE(std::regex_search(r.body, std::regex(R"([:,\[]-?[0-9]+(\.[0-9]+)?[Ee])"))) << r.body;
 }
 
 TEST(observability, counts_match_locks_taken_tokens_revoked_and_hand_offs_pending) {

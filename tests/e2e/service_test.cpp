@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <future>
+#include <regex>
 #include <thread>
 
 namespace bakewind::test {
@@ -173,6 +174,12 @@ TEST(service, request_id_is_echoed_and_in_the_access_log) {
   EXPECT_EQ(lines[0].at("method"), "GET");
   EXPECT_EQ(lines[0].at("status"), 200);
   EXPECT_TRUE(lines[0].at("durationMs").is_number());
+  // Written as JavaScript writes numbers (0.121), never as 1.21E-1.
+  const auto& out = s.process().output();
+  const auto at = out.find("e2e-rid-42");
+  const auto line_start = out.rfind('\n', at) + 1;
+  const std::string line = out.substr(line_start, out.find('\n', at) - line_start);
+  EXPECT_TRUE(std::regex_search(line, std::regex(R"("durationMs":[0-9]+(\.[0-9]+)?[,}])"))) << line;
 }
 
 // API.md: every response carries X-Request-Id, also those to a request the
