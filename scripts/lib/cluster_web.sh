@@ -49,6 +49,9 @@ defaults
     # A WebSocket, once upgraded, is a tunnel: live events may be quiet for long.
     timeout tunnel 1h
     timeout client-fin 5s
+    # haproxy's own 503 (no instance can take the request) in the API's
+    # shape and with Retry-After, like every 503 of the service.
+    http-error status 503 content-type application/json string '{"statusCode":503,"error":"Service Unavailable","message":"The service is unavailable: no instance is answering"}' hdr Retry-After 2
 
 frontend bakewind
     bind 127.0.0.1:$CL_PORT

@@ -54,6 +54,7 @@ http::server_options server_options_from(const core::config& cfg) {
   o.max_connections = static_cast<std::size_t>(cfg.max_connections);
   o.ws_message_rate = cfg.ws_message_rate;
   o.request_rate = cfg.connection_request_rate;
+  o.access_log = cfg.access_log;
   o.cors_origins = cfg.cors_origins;
   return o;
 }

@@ -173,6 +173,9 @@ void add_auth_routes(http::router& routes, auth_context& ctx) {
   routes.add(method::post, "/api/v1/auth/transfer/claim", bind(ctx, do_claim));
   routes.add(method::post, "/api/v1/users", bind(ctx, do_create_user));
   routes.add(method::get, "/api/v1/users", bind(ctx, do_list_users));
+  routes.name_service("/api/v1/auth", "Sign-in is");
+  routes.name_service("/api/v1/auth/transfer", "The hand-off to the dashboard is");
+  routes.name_service("/api/v1/users", "Staff accounts are");
 }
 
 }  // namespace bakewind::app

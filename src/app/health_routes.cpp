@@ -2,6 +2,7 @@
 
 #include "app/event_loop.hpp"
 #include "app/telemetry.hpp"
+#include "http/dispatcher.hpp"
 
 #include <openssl/crypto.h>
 
@@ -23,6 +24,14 @@ bool metrics_allowed(const http::request& req, const std::string& token) {
   return sent.size() == token.size() && CRYPTO_memcmp(sent.data(), token.data(), token.size()) == 0;
 }
 
+// 200, or 503 with Retry-After as every 503 has (the body's checks say
+// which store is down).
+http::response health_response(bool ok, const boost::json::object& body) {
+  http::response res = http::json_response(ok ? 200 : 503, body);
+  if (!ok) res.headers.emplace_back("Retry-After", std::to_string(http::retry_after_seconds));
+  return res;
+}
+
 }  // namespace
 
 void add_health_routes(http::router& routes, event_loop& loop, process_services& shared) {
@@ -31,13 +40,13 @@ void add_health_routes(http::router& routes, event_loop& loop, process_services&
   });
   routes.add(http::method::get, "/health/ready", [&loop](http::request&) -> asio::awaitable<http::response> {
     const auto report = co_await loop.ready.run();
-    co_return http::json_response(report.ok ? 200 : 503, report.body);
+    co_return health_response(report.ok, report.body);
   });
   routes.add(http::method::get, "/health", [&loop, &shared](http::request&) -> asio::awaitable<http::response> {
     shared.counts.refresh_if_older(counts_fresh, loop.io.get_executor(), loop.pg, loop.redis);
     auto report = co_await loop.ready.run();
     add_health_figures(report.body, shared);
-    co_return http::json_response(report.ok ? 200 : 503, report.body);
+    co_return health_response(report.ok, report.body);
   });
   routes.add(http::method::get, "/metrics", [&loop, &shared](http::request& req) -> asio::awaitable<http::response> {
     if (!metrics_allowed(req, shared.cfg.metrics_token)) throw http::http_error(401, "Unauthorized");

@@ -131,6 +131,8 @@ void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_servi
   routes.add(method::del, "/api/v1/orders/{id}/lock", bind(auth, locks, do_release));
   routes.add(method::get, "/api/v1/orders/{id}/lock", bind(auth, locks, do_status));
   routes.add(method::get, "/api/v1/locks", bind(auth, locks, do_list));
+  routes.name_service("/api/v1/orders/{id}/lock", "Order locks are");
+  routes.name_service("/api/v1/locks", "Order locks are");
 }
 
 }  // namespace bakewind::app

@@ -92,6 +92,7 @@ void add_order_routes(http::router& routes, auth_context& auth, orders::order_se
   routes.add(method::get, "/api/v1/orders/{id}", bind(auth, orders, do_get));
   routes.add(method::patch, "/api/v1/orders/{id}", bind(auth, orders, do_update));
   routes.add(method::del, "/api/v1/orders/{id}", bind(auth, orders, do_delete));
+  routes.name_service("/api/v1/orders", "Orders are");
 }
 
 }  // namespace bakewind::app

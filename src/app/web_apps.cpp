@@ -62,6 +62,7 @@ http::server_options web_server_options(const core::config& cfg, std::uint16_t p
   o.port = port;
   o.request_timeout = cfg.request_timeout;
   o.idle_timeout = cfg.idle_timeout;
+  o.access_log = cfg.access_log;
   o.body_limit = 16 * 1024;  // nothing is posted to a static app
   return o;                  // no CORS: the apps' files are for their own pages
 }

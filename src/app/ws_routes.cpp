@@ -30,6 +30,7 @@ void add_ws_route(http::router& routes, auth_context& auth, live_clients& client
     accept.on_close = [&clients](const std::shared_ptr<http::ws_channel>& channel) { clients.remove(channel.get()); };
     co_return accept;
   });
+  routes.name_service("/api/v1/ws", "Live updates are");
 }
 
 }  // namespace bakewind::app

@@ -89,6 +89,16 @@ void read_server(const reader& r, config& c) {
   if (auto v = r.get("LOG_LEVEL"); v && !parse_log_level(*v, c.level)) {
     throw config_error("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off");
   }
+  if (auto v = r.get("ACCESS_LOG")) {
+    if (*v == "on")
+      c.access_log = access_log::on;
+    else if (*v == "errors")
+      c.access_log = access_log::errors;
+    else if (*v == "off")
+      c.access_log = access_log::off;
+    else
+      throw config_error("ACCESS_LOG", "must be on, errors or off");
+  }
   if (auto v = r.get("LOG_FORMAT")) {
     if (*v == "json")
       c.format = log_format::json;

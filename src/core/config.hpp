@@ -71,6 +71,7 @@ struct config {
   std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:3001"};
   log_level level = log_level::info;                                                           ///< LOG_LEVEL.
   log_format format = log_format::automatic;         ///< LOG_FORMAT: json, text or auto.
+  core::access_log access_log = core::access_log::on;  ///< ACCESS_LOG: on, errors or off.
   std::string metrics_token;                         ///< METRICS_TOKEN: bearer token for /metrics when set.
   std::string web_dir = default_web_dir();           ///< WEB_DIR: browser assets (node_modules/) and web apps.
   std::chrono::milliseconds request_timeout{10000};  ///< REQUEST_TIMEOUT_MS: to receive one whole request.

@@ -16,6 +16,9 @@ namespace bakewind::core {
 
 enum class log_level { trace, debug, info, warn, error, critical, off };
 enum class log_format { automatic, json, text };
+/// ACCESS_LOG: one line per request (on), only for answers of 400 and up
+/// (errors), or none (off).
+enum class access_log { on, errors, off };
 
 /// One structured field of a log line: a key and a text, number, bool or JSON value.
 struct log_field {

@@ -175,7 +175,11 @@ class connection {
   // client may still be sending, and a reset could destroy our answer.
   asio::awaitable<void> reject(unsigned status, std::optional<std::string_view> sent_id) {
     response res = unreadable_request_response(status, sent_id);
-    core::log_info("request rejected", {{"status", status}, {"requestId", res.headers.back().second}, {"remote", remote_}});
+    // An access-log line of its own (no route): kept unless ACCESS_LOG=off.
+    if (server_.options.access_log != core::access_log::off) {
+      core::log_info("request rejected",
+                     {{"status", status}, {"requestId", res.headers.back().second}, {"remote", remote_}});
+    }
     server_.metrics.observe(method::other, {}, static_cast<int>(status), {});
     const bool ok = co_await write(res, 11, false, false);
     if (!ok) co_return;

@@ -32,7 +32,8 @@ bool is_json_content_type(std::string_view type) {
 
 // The path is logged without its query: a WebSocket's `?access_token=` and
 // the like never reach a log line.
-void log_access(const request& req, unsigned status, std::chrono::steady_clock::duration took) {
+void log_access(const request& req, unsigned status, std::chrono::steady_clock::duration took, core::access_log mode) {
+  if (mode == core::access_log::off || (mode == core::access_log::errors && status < 400)) return;
   if (!core::log_enabled(core::log_level::info)) return;
   const double ms = std::chrono::duration<double, std::milli>(took).count();
   core::log_info("request", {{"method", req.verb_text},
@@ -45,9 +46,18 @@ void log_access(const request& req, unsigned status, std::chrono::steady_clock::
                              {"remote", req.remote_address}});
 }
 
+// What a client is told about a failed dependency: its role, never its
+// address or the error it gave (that goes to the log).
+std::string_view not_answering(std::string_view dependency) {
+  if (dependency == "postgres") return "the database is not answering";
+  if (dependency == "redis") return "the in-memory store is not answering";
+  return "a service it depends on is not answering";
+}
+
 // Maps what a handler threw: client errors to their 4xx, dependency failures
-// to a 503 and anything else to a 500, neither of which says why.
-response response_for(const std::exception_ptr& failure, const request& req) {
+// to a 503 that names what is unavailable and when to try again, anything
+// else to a 500 that says nothing.
+response response_for(const std::exception_ptr& failure, const request& req, const router& routes) {
   try {
     std::rethrow_exception(failure);
   } catch (const http_error& e) {
@@ -55,7 +65,10 @@ response response_for(const std::exception_ptr& failure, const request& req) {
   } catch (const core::unavailable_error& e) {
     core::log_error("dependency unavailable",
                     {{"dependency", e.dependency()}, {"detail", e.what()}, {"requestId", req.request_id}});
-    return error_response(503, "Service Unavailable");
+    response res = error_response(
+        503, std::string(routes.service_at(req.route)) + " unavailable: " + std::string(not_answering(e.dependency())));
+    res.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+    return res;
   } catch (const std::exception& e) {
     core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
   } catch (...) {
@@ -75,7 +88,7 @@ asio::awaitable<ws_accept> dispatcher::upgrade(request& req, const ws_handler& h
     accept = co_await h(req);
   } catch (...) {
     accept = ws_accept{};
-    accept.reject = response_for(std::current_exception(), req);
+    accept.reject = response_for(std::current_exception(), req, routes_);
   }
   unsigned status = 101;
   if (accept.reject) {
@@ -138,7 +151,7 @@ asio::awaitable<response> dispatcher::handle(request& req) const {
   try {
     res = co_await route(req);
   } catch (...) {
-    res = response_for(std::current_exception(), req);
+    res = response_for(std::current_exception(), req, routes_);
   }
   res.headers.emplace_back("X-Request-Id", req.request_id);
   cors_.apply(req, res);
@@ -148,7 +161,7 @@ asio::awaitable<response> dispatcher::handle(request& req) const {
 
 void dispatcher::finish(const request& req, unsigned status, std::chrono::steady_clock::time_point started) const {
   const auto took = std::chrono::steady_clock::now() - started;
-  log_access(req, status, took);
+  log_access(req, status, took, access_log_);
   if (metrics_ != nullptr) metrics_->observe(req.verb, req.route, static_cast<int>(status), took);
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 // The middleware chain every request runs through, transport-free: request
 // id, CORS, routing (404/405), JSON body, the handler, error mapping (client
-// errors to their 4xx, system failures to a 500/503 that leaks nothing), one
+// errors to their 4xx, a failed dependency to a 503 naming what is
+// unavailable (router::name_service) with Retry-After, anything else to a 500
+// that leaks nothing), one
 // access-log line and the request's metrics.
 
+#include "core/log.hpp"
 #include "http/cors.hpp"
 #include "http/request_metrics.hpp"
 #include "http/router.hpp"
@@ -15,8 +18,10 @@ namespace bakewind::http {
 class dispatcher {
  public:
   /// All must outlive the dispatcher; `metrics` may be null (not counted).
-  dispatcher(const router& routes, const cors_policy& cors, request_metrics* metrics = nullptr)
-      : routes_(routes), cors_(cors), metrics_(metrics) {}
+  /// `access_log`: which requests get an access-log line (at info level).
+  dispatcher(const router& routes, const cors_policy& cors, request_metrics* metrics = nullptr,
+             core::access_log access_log = core::access_log::on)
+      : routes_(routes), cors_(cors), metrics_(metrics), access_log_(access_log) {}
 
   /// Produces the response for `req`. Never throws.
   boost::asio::awaitable<response> handle(request& req) const;
@@ -32,7 +37,13 @@ class dispatcher {
   const router& routes_;
   const cors_policy& cors_;
   request_metrics* metrics_;
+  core::access_log access_log_;
 };
+
+/// The Retry-After of a 503 for a failed dependency: long enough for a
+/// Redis failover or a reconnect to PostgreSQL to be under way, short
+/// enough that a person retrying does not notice.
+inline constexpr int retry_after_seconds = 2;
 
 /// A request id: the client's X-Request-Id when it is 1..128 safe characters,
 /// else a new UUID.

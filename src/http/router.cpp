@@ -46,6 +46,25 @@ const ws_handler* router::websocket_for(request& req) const {
   return nullptr;
 }
 
+void router::name_service(std::string_view route_prefix, std::string subject) {
+  services_.emplace_back(std::string(route_prefix), std::move(subject));
+}
+
+std::string_view router::service_at(std::string_view pattern) const {
+  std::string_view best = "The service is";
+  std::size_t best_length = 0;
+  for (const auto& [prefix, subject] : services_) {
+    // Whole segments only: "/api/v1/orders" covers "/api/v1/orders/{id}",
+    // not "/api/v1/ordersx".
+    const bool starts = pattern.starts_with(prefix) && (pattern.size() == prefix.size() || pattern[prefix.size()] == '/');
+    if (starts && prefix.size() >= best_length) {
+      best = subject;
+      best_length = prefix.size();
+    }
+  }
+  return best;
+}
+
 bool router::matches(const route& r, const std::vector<std::string>& segments) {
   if (r.segments.size() != segments.size()) return false;
   for (std::size_t i = 0; i < segments.size(); ++i) {

@@ -43,6 +43,15 @@ class router {
   /// such requests are 404.
   void set_fallback(handler h) { fallback_ = std::move(h); }
 
+  /// Names what the routes whose pattern starts with `route_prefix` serve,
+  /// with its verb ("Orders are"), for the 503 a failing dependency gives
+  /// there: "Orders are unavailable: the database is not answering". The
+  /// longest prefix wins: "/api/v1/orders/{id}/lock" over "/api/v1/orders".
+  void name_service(std::string_view route_prefix, std::string subject);
+
+  /// The subject named for the route `pattern` ("The service is" when none).
+  std::string_view service_at(std::string_view pattern) const;
+
   /// The WebSocket handler for `req`'s path, or null.
   const ws_handler* websocket_for(request& req) const;
 
@@ -70,6 +79,7 @@ class router {
   std::vector<route> routes_;
   std::vector<std::pair<route, ws_handler>> websockets_;
   handler fallback_;
+  std::vector<std::pair<std::string, std::string>> services_;  ///< route prefix, subject
 };
 
 }  // namespace bakewind::http

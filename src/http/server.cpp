@@ -105,7 +105,7 @@ server::server(server_options options, std::vector<loop_binding> loops) {
   auto& s = *impl_->state;
   for (auto& l : loops) {
     for (const auto& [pattern, methods] : l.routes.table()) s.metrics.declare(pattern);
-    s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors, s.metrics));
+    s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors, s.metrics, s.options.access_log));
   }
 }
 

@@ -3,6 +3,7 @@
 // event loops, each connection served by one coroutine on its loop. Beast
 // stays behind this header.
 
+#include "core/log.hpp"
 #include "http/cors.hpp"
 #include "http/request_metrics.hpp"
 #include "http/router.hpp"
@@ -29,6 +30,7 @@ struct server_options {
   double request_rate = 2000;                        ///< requests a second on one connection (as many saved up); faster ones wait
   double ws_message_rate = 20;                       ///< a WebSocket client's messages per second (twice in a burst); more: closed 1008
   std::vector<std::string> cors_origins;             ///< CORS_ORIGINS
+  core::access_log access_log = core::access_log::on;  ///< ACCESS_LOG: which requests get a log line
 };
 
 /// One event loop and the routes its connections are served with.

@@ -67,6 +67,7 @@ void expect_promises_kept(const traffic& t) {
   EXPECT_EQ(t.counts().double_claims, 0);
   EXPECT_EQ(t.counts().server_errors, 0);
   EXPECT_EQ(t.counts().slow, 0);
+  EXPECT_EQ(t.counts().unnamed_503, 0) << "every 503 names what is unavailable and carries Retry-After";
 }
 
 // Waits until a hand-off (Redis's alone: SET NX, then GETDEL) works again

@@ -81,6 +81,20 @@ bool traffic::note(std::string_view what, const http_reply& r, clock::duration t
     counts_.no_answer++;
   } else if (r.status == 503) {
     counts_.unavailable++;
+    // API.md: a 503 says what is unavailable ("Orders are unavailable: the
+    // database is not answering") and when to try again. haproxy's own,
+    // when no instance is up, too (its http-error).
+    const auto body = core::parse_json(r.body);
+    const auto* message = body && body->is_object() ? body->as_object().if_contains("message") : nullptr;
+    const bool named = message != nullptr && message->is_string() &&
+                       std::string_view(message->get_string()).find(" unavailable: ") != std::string_view::npos;
+    if (!named || r.header("retry-after").empty()) {
+      counts_.unnamed_503++;
+      std::lock_guard lock(trouble_m_);
+      if (trouble_.size() < 10) {
+        trouble_.push_back(last_request_id + " " + std::string(what) + " -> unnamed 503 " + r.body.substr(0, 120));
+      }
+    }
   } else if (r.status == 502 || r.status == 504) {
     counts_.proxy_errors++;
   } else if (r.status >= 500) {
@@ -169,7 +183,8 @@ void traffic::hand_off(int worker) {
 std::string traffic::summary() const {
   std::ostringstream s;
   const auto& c = counts_;
-  s << "requests " << c.requests << ", expected " << c.ok << ", 503 " << c.unavailable << ", proxy 502/504 "
+  s << "requests " << c.requests << ", expected " << c.ok << ", 503 " << c.unavailable << " (unnamed "
+    << c.unnamed_503 << "), proxy 502/504 "
     << c.proxy_errors << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
     << ", no answer " << c.no_answer << ", past deadline " << c.slow << "; grants " << c.grants << ", claims "
     << c.claims << "; double grants " << c.double_grants << ", revoked accepted " << c.revoked_accepted

@@ -31,6 +31,7 @@ struct tally {
   std::atomic<long> requests{0};
   std::atomic<long> ok{0};             ///< the expected 2xx/4xx answer
   std::atomic<long> unavailable{0};    ///< 503: a dependency is down (allowed during a fault)
+  std::atomic<long> unnamed_503{0};    ///< of those, 503s that do not say what is unavailable, or lack Retry-After
   std::atomic<long> proxy_errors{0};   ///< 502/504 from haproxy (an instance died mid-request)
   std::atomic<long> server_errors{0};  ///< 500 or any other 5xx: never allowed
   std::atomic<long> unexpected{0};     ///< a 4xx that the operation should not get (e.g. a live token refused)

@@ -340,6 +340,8 @@ TEST(auth_redis_faults, deny_fallback_answers_503_while_redis_is_down) {
     const auto b = json_of(r);
     EXPECT_EQ(b.at("statusCode").as_int64(), 503);
     EXPECT_EQ(b.at("error").as_string(), "Service Unavailable");
+    EXPECT_EQ(b.at("message").as_string(), "Sign-in is unavailable: the in-memory store is not answering");
+    EXPECT_EQ(r.header("retry-after"), "2");
   }
   EXPECT_NE(me(s.port(), s.revoked.access).status, 200);
 

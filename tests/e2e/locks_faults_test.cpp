@@ -480,9 +480,11 @@ TEST(locks_postgres_faults, an_acquire_postgres_never_answered_leaves_no_lock_in
   // Redis grants first, PostgreSQL never answers: a clear 503, and the grant
   // Redis made must not stand, or the order would show as held (and refuse
   // everyone else) for the whole TTL on a lock nobody holds.
-  EXPECT_TRUE(is_error(acquire(s.port(), a, order, "tab-a"), 503, "Service Unavailable", "Service Unavailable"));
+  EXPECT_TRUE(is_error(acquire(s.port(), a, order, "tab-a"), 503, "Service Unavailable",
+                       "Order locks are unavailable: the database is not answering"));
   EXPECT_FALSE(redis_lock(redis.port(), order).has_value()) << "a lock PostgreSQL never granted stays in Redis";
-  EXPECT_TRUE(is_error(acquire(s.port(), owner, order, "tab-o"), 503, "Service Unavailable", "Service Unavailable"))
+  EXPECT_TRUE(is_error(acquire(s.port(), owner, order, "tab-o"), 503, "Service Unavailable",
+                       "Order locks are unavailable: the database is not answering"))
       << "not a 409 on the word of the unconfirmed grant";
 
   pg.start();

@@ -182,6 +182,31 @@ TEST(service, request_id_is_echoed_and_in_the_access_log) {
   EXPECT_TRUE(std::regex_search(line, std::regex(R"("durationMs":[0-9]+(\.[0-9]+)?[,}])"))) << line;
 }
 
+// ACCESS_LOG=errors keeps a line for answers of 400 and up only; off keeps none.
+TEST(service, access_log_setting_chooses_which_requests_are_logged) {
+  auto errors_only = env_for(postgres_server::shared().url());
+  errors_only.emplace_back("ACCESS_LOG", "errors");
+  service s(errors_only);
+  http_call(s.port(), "GET", "/health/live", "", "X-Request-Id: fine-1\r\n");
+  http_call(s.port(), "GET", "/no/such/route", "", "X-Request-Id: missing-1\r\n");
+  std::vector<boost::json::object> missing;
+  for (int i = 0; i < 50 && missing.empty(); ++i) {
+    missing = log_lines_with(s.process().output(), "requestId", "missing-1");
+    if (missing.empty()) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(missing.size(), 1u) << s.process().output();
+  EXPECT_EQ(missing[0].at("status"), 404);
+  EXPECT_TRUE(log_lines_with(s.process().output(), "requestId", "fine-1").empty());
+
+  auto off = env_for(postgres_server::shared().url());
+  off.emplace_back("ACCESS_LOG", "off");
+  service quiet(off);
+  http_call(quiet.port(), "GET", "/no/such/route", "", "X-Request-Id: missing-2\r\n");
+  http_call(quiet.port(), "GET", "/health/live", "", "X-Request-Id: fine-2\r\n");
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(log_lines_with(quiet.process().output(), "msg", "request").empty()) << quiet.process().output();
+}
+
 // API.md: every response carries X-Request-Id, also those to a request the
 // server could not read or understand.
 TEST(service, unreadable_requests_are_answered_with_a_request_id_too) {
@@ -249,7 +274,8 @@ TEST(service, sigint_with_idle_connections_exits_0_promptly) {
 TEST(service, bad_configuration_exits_2_with_one_line_naming_the_variable) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"PORT", "eighty"},         {"DATABASE_URL", "not-a-url"},        {"THREADS", "0"},
-      {"LOG_LEVEL", "chatty"},    {"REDIS_URL", "redis://localhost:6379/99"}, {"REDIS_URL", "http://x"}};
+      {"LOG_LEVEL", "chatty"},    {"REDIS_URL", "redis://localhost:6379/99"}, {"REDIS_URL", "http://x"},
+      {"ACCESS_LOG", "sometimes"}};
   for (const auto& [name, value] : cases) {
     const auto [code, output] = run_bakewind({"serve"}, {{name, value}});
     EXPECT_EQ(code, 2) << name;

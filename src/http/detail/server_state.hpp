@@ -24,8 +24,9 @@ struct connection_entry {
 
 /// Everything one event loop owns. Touched only from that loop's thread.
 struct loop_state {
-  loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors, request_metrics& metrics)
-      : io(context), routes(r), dispatch(r, cors, &metrics) {}
+  loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors, request_metrics& metrics,
+             core::access_log access_log)
+      : io(context), routes(r), dispatch(r, cors, &metrics, access_log) {}
 
   boost::asio::io_context& io;
   const router& routes;

@@ -128,11 +128,24 @@ TEST_F(dispatcher_test, client_error_keeps_its_extra_fields) {
   EXPECT_TRUE(b.at("lock").is_null());
 }
 
-TEST_F(dispatcher_test, dependency_failure_is_503_without_detail) {
+TEST_F(dispatcher_test, dependency_failure_is_503_naming_what_is_unavailable_without_detail) {
   const auto r = call(method::get, "GET", "/down");
   EXPECT_EQ(r.status, 503u);
   EXPECT_EQ(r.body.find("secret-detail"), std::string::npos);
-  EXPECT_EQ(body_of(r).at("message"), "Service Unavailable");
+  EXPECT_EQ(body_of(r).at("error"), "Service Unavailable");
+  EXPECT_EQ(body_of(r).at("message"), "The service is unavailable: the database is not answering");
+  EXPECT_EQ(header(r, "Retry-After"), "2");
+}
+
+TEST(router_services, the_longest_named_prefix_of_whole_segments_names_a_route) {
+  router routes;
+  routes.name_service("/api/v1/orders", "Orders are");
+  routes.name_service("/api/v1/orders/{id}/lock", "Order locks are");
+  EXPECT_EQ(routes.service_at("/api/v1/orders"), "Orders are");
+  EXPECT_EQ(routes.service_at("/api/v1/orders/{id}"), "Orders are");
+  EXPECT_EQ(routes.service_at("/api/v1/orders/{id}/lock"), "Order locks are");
+  EXPECT_EQ(routes.service_at("/api/v1/ordersx"), "The service is");
+  EXPECT_EQ(routes.service_at(""), "The service is");
 }
 
 TEST_F(dispatcher_test, unexpected_exception_is_plain_500) {
