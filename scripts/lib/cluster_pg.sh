@@ -92,6 +92,13 @@ ignore_startup_parameters = extra_float_digits
 ; After PostgreSQL was away, try it again within a second (the default, 15 s,
 ; keeps refusing clients long after it is back).
 server_login_retry = 1
+; Quiet under load and during an outage: no line per client connection, nor
+; per error sent to a client (with PostgreSQL away that was thousands a
+; minute); a failed login to PostgreSQL is still logged, at most once a
+; second (server_login_retry).
+log_connections = 0
+log_disconnections = 0
+log_pooler_errors = 0
 EOF
 }
 

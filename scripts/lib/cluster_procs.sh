@@ -13,6 +13,8 @@ CL_RECORD="$CL_DIR/run.pids"
 CL_REDIS_MODE=sentinel       # or cluster (scripts/cluster --cluster): set before cl_settings
 CL_NAMES=()
 CL_PIDS=()
+declare -A CL_COMMANDS=() # NAME -> its command line, quoted (cl_respawn)
+declare -A CL_LOGS=()     # NAME -> its log
 
 # --- settings ----------------------------------------------------------------
 
@@ -90,7 +92,8 @@ cl_check_ports_free() {
 
 # cl_spawn NAME LOG [--as-postgres] COMMAND...: starts COMMAND in the
 # background, in its own session, from /, with stdout and stderr appended to
-# LOG, and records it. Sets CL_LAST_PID.
+# LOG, and records it (a NAME started before, a restart, takes the place of
+# the old process). Sets CL_LAST_PID.
 cl_spawn() {
   local name=$1 log=$2
   shift 2
@@ -100,13 +103,30 @@ cl_spawn() {
       set -- setpriv --reuid=postgres --regid=postgres --init-groups "$@"
     fi
   fi
+  CL_COMMANDS[$name]=$(printf '%q ' "$@")
+  CL_LOGS[$name]=$log
   (cd / && exec setsid "$@" </dev/null >>"$log" 2>&1) &
   CL_LAST_PID=$!
   # Out of the job table: bash still reaps it, without a "Killed" notice.
   disown "$CL_LAST_PID"
+  local i
+  for i in "${!CL_NAMES[@]}"; do
+    if [[ ${CL_NAMES[i]} == "$name" ]]; then
+      CL_PIDS[i]=$CL_LAST_PID
+      printf '%s %s\n' "$name" "$(bw_proc_id "$CL_LAST_PID")" >>"$CL_RECORD"
+      return
+    fi
+  done
   CL_NAMES+=("$name")
   CL_PIDS+=("$CL_LAST_PID")
   printf '%s %s\n' "$name" "$(bw_proc_id "$CL_LAST_PID")" >>"$CL_RECORD"
+}
+
+# cl_respawn NAME: starts NAME again with the command and log it had.
+cl_respawn() {
+  local name=$1
+  eval "set -- ${CL_COMMANDS[$name]}"
+  cl_spawn "$name" "${CL_LOGS[$name]}" "$@"
 }
 
 # True while the process started as NAME runs (a zombie counts as gone).

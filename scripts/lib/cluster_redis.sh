@@ -103,6 +103,29 @@ cl_redis_start() {
   bw_log "redis: master 127.0.0.1:$CL_REDIS_PORT, replica :$CL_REPLICA_PORT in sync, ${#CL_SENTINEL_PORTS[@]} Sentinels agree"
 }
 
+# Before redis-master or redis-replica (NAME) is started again: it comes
+# back as a replica of the master the Sentinels name now, never as a second
+# master with older data (as it would with the config it had: for about 25 s
+# once, until Sentinel demoted it). Only when the Sentinels still name it,
+# no failover having happened, does it come back as the master.
+cl_redis_before_restart() { # NAME
+  local name=$1 own dir master="" port
+  [[ $name == redis-master ]] && own=$CL_REDIS_PORT dir="$CL_DIR/redis/master"
+  [[ $name == redis-replica ]] && own=$CL_REPLICA_PORT dir="$CL_DIR/redis/replica"
+  [[ -n ${own:-} ]] || return 0
+  for port in "${CL_SENTINEL_PORTS[@]}"; do
+    master=$(cl_sentinel_cli "$port" SENTINEL get-master-addr-by-name "$CL_SENTINEL_NAME" 2>/dev/null | sed -n 2p)
+    [[ -n $master ]] && break
+  done
+  dir=$(readlink -f "$dir")
+  if [[ -n $master && $master != "$own" ]]; then
+    cl_redis_conf "$own" "$dir" "$master" >"$dir/redis.conf"
+    bw_log "$name: back as a replica of 127.0.0.1:$master, the master the Sentinels name"
+  else
+    cl_redis_conf "$own" "$dir" >"$dir/redis.conf"
+  fi
+}
+
 # The summary's Redis lines; REL is the data folder relative to the checkout.
 cl_redis_summary() { # REL
   local i sentinels=""

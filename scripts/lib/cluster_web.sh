@@ -37,6 +37,10 @@ defaults
     log global
     option httplog
     option dontlognull
+    # Only what went wrong: a line per error or abnormal end (5xx, timeouts,
+    # retries, redispatches), not per request (that is the instances'
+    # ACCESS_LOG); a busy day once wrote 93 MB here.
+    option dontlog-normal
     option forwardfor
     option redispatch
     retries 2
@@ -113,7 +117,7 @@ cl_instances_start() {
   for i in "${!CL_API_PORTS[@]}"; do
     port=${CL_API_PORTS[i]}
     log="$CL_DIR/bakewind-$port.log"
-    : >"$log" # this run's log only
+    : >"$log" # this run's log only (a restart appends to it)
     local web=(SITE_PORT=0 ADMIN_PORT=0)
     ((i == 0)) && web=(SITE_PORT="${SITE_PORT:-3000}" ADMIN_PORT="${ADMIN_PORT:-3001}")
     cl_spawn "bakewind-$((i + 1))" "$log" env "${CL_INSTANCE_ENV[@]}" "${web[@]}" PORT="$port" "$BAKEWIND_BIN" serve
