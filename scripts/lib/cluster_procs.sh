@@ -109,16 +109,12 @@ cl_spawn() {
   CL_LAST_PID=$!
   # Out of the job table: bash still reaps it, without a "Killed" notice.
   disown "$CL_LAST_PID"
-  local i
+  local i at=${#CL_NAMES[@]}
   for i in "${!CL_NAMES[@]}"; do
-    if [[ ${CL_NAMES[i]} == "$name" ]]; then
-      CL_PIDS[i]=$CL_LAST_PID
-      printf '%s %s\n' "$name" "$(bw_proc_id "$CL_LAST_PID")" >>"$CL_RECORD"
-      return
-    fi
+    [[ ${CL_NAMES[i]} == "$name" ]] && at=$i
   done
-  CL_NAMES+=("$name")
-  CL_PIDS+=("$CL_LAST_PID")
+  CL_NAMES[at]=$name
+  CL_PIDS[at]=$CL_LAST_PID
   printf '%s %s\n' "$name" "$(bw_proc_id "$CL_LAST_PID")" >>"$CL_RECORD"
 }
 

@@ -2,7 +2,6 @@
 
 #include "app/event_loop.hpp"
 #include "app/telemetry.hpp"
-#include "http/dispatcher.hpp"
 
 #include <openssl/crypto.h>
 
@@ -28,7 +27,7 @@ bool metrics_allowed(const http::request& req, const std::string& token) {
 // which store is down).
 http::response health_response(bool ok, const boost::json::object& body) {
   http::response res = http::json_response(ok ? 200 : 503, body);
-  if (!ok) res.headers.emplace_back("Retry-After", std::to_string(http::retry_after_seconds));
+  if (!ok) http::add_retry_after(res);
   return res;
 }
 

@@ -4,7 +4,10 @@
 #include "core/error.hpp"
 
 #include <cstdlib>
+#include <initializer_list>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 namespace bakewind::core {
 namespace {
@@ -31,6 +34,26 @@ class reader {
   template <class Rep, class Period>
   void duration(const char* name, std::chrono::duration<Rep, Period>& field, std::int64_t min, std::int64_t max) const {
     if (auto v = get(name)) field = std::chrono::duration<Rep, Period>(parse_int(name, *v, min, max));
+  }
+
+  // One of `choices` (its text, its value); anything else is a config_error
+  // listing them: "must be json, text or auto".
+  template <class T>
+  void choice(const char* name, T& field, std::initializer_list<std::pair<std::string_view, T>> choices) const {
+    const auto v = get(name);
+    if (!v) return;
+    std::string listed;
+    std::size_t i = 0;
+    for (const auto& [text, value] : choices) {
+      if (*v == text) {
+        field = value;
+        return;
+      }
+      listed += i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ";
+      listed += text;
+      ++i;
+    }
+    throw config_error(name, "must be " + listed);
   }
 
  private:
@@ -89,26 +112,9 @@ void read_server(const reader& r, config& c) {
   if (auto v = r.get("LOG_LEVEL"); v && !parse_log_level(*v, c.level)) {
     throw config_error("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off");
   }
-  if (auto v = r.get("ACCESS_LOG")) {
-    if (*v == "on")
-      c.access_log = access_log::on;
-    else if (*v == "errors")
-      c.access_log = access_log::errors;
-    else if (*v == "off")
-      c.access_log = access_log::off;
-    else
-      throw config_error("ACCESS_LOG", "must be on, errors or off");
-  }
-  if (auto v = r.get("LOG_FORMAT")) {
-    if (*v == "json")
-      c.format = log_format::json;
-    else if (*v == "text")
-      c.format = log_format::text;
-    else if (*v == "auto")
-      c.format = log_format::automatic;
-    else
-      throw config_error("LOG_FORMAT", "must be json, text or auto");
-  }
+  r.choice("ACCESS_LOG", c.access_log, {{"on", access_log::on}, {"errors", access_log::errors}, {"off", access_log::off}});
+  r.choice("LOG_FORMAT", c.format,
+           {{"json", log_format::json}, {"text", log_format::text}, {"auto", log_format::automatic}});
   if (auto v = r.get("METRICS_TOKEN")) c.metrics_token = *v;
   if (auto v = r.get("WEB_DIR")) c.web_dir = *v;
 }
@@ -177,14 +183,8 @@ void read_auth(const reader& r, config& c) {
   r.duration("ORDER_LOCK_TTL", c.order_lock_ttl, 1, 86400);
   r.duration("ORDER_CACHE_TTL", c.order_cache_ttl, 0, 3600);
   r.duration("TRANSFER_TTL", c.transfer_ttl, 1, 3600);
-  if (auto v = r.get("REVOCATION_FALLBACK")) {
-    if (*v == "postgres")
-      c.revocation = revocation_fallback::postgres;
-    else if (*v == "deny")
-      c.revocation = revocation_fallback::deny;
-    else
-      throw config_error("REVOCATION_FALLBACK", "must be postgres or deny");
-  }
+  r.choice("REVOCATION_FALLBACK", c.revocation,
+           {{"postgres", revocation_fallback::postgres}, {"deny", revocation_fallback::deny}});
   if (auto v = r.get("RATE_LIMITS")) c.rate_limits = detail::parse_bool("RATE_LIMITS", *v);
   r.integer("RATE_LIMIT_LOGIN_PER_MIN", c.rate_limit_login_per_min, 1, 1000000);
   r.integer("RATE_LIMIT_LOGIN_IP_PER_MIN", c.rate_limit_login_ip_per_min, 1, 1000000);

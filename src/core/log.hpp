@@ -20,6 +20,11 @@ enum class log_format { automatic, json, text };
 /// (errors), or none (off).
 enum class access_log { on, errors, off };
 
+/// Whether ACCESS_LOG `mode` keeps a line for an answer with `status`.
+constexpr bool access_logged(access_log mode, unsigned status) noexcept {
+  return mode == access_log::on || (mode == access_log::errors && status >= 400);
+}
+
 /// One structured field of a log line: a key and a text, number, bool or JSON value.
 struct log_field {
   log_field(std::string_view k, std::string_view v) : key(k), value(boost::json::string_view(v.data(), v.size())) {}

@@ -53,7 +53,7 @@ class connection {
       const auto ec = co_await read_request(parser);
       if (ec) {
         const unsigned status = status_for_read_error(ec);
-        if (status != 0) co_await reject(status, sent_request_id(parser.get()));
+        if (status != 0) co_await reject(status, request_id_of(parser.get()));
         break;
       }
       auto message = parser.release();
@@ -149,7 +149,7 @@ class connection {
     if (parsed) {
       res = co_await loop_.dispatch.handle(req);
     } else {
-      res = unreadable_request_response(400, sent_request_id(message));
+      res = unreadable_request_response(400, request_id_of(message));
       res.close = true;
       server_.metrics.observe(method::other, {}, 400, {});
     }
@@ -173,13 +173,12 @@ class connection {
 
   // Answers a request we could not read, then closes without resetting: the
   // client may still be sending, and a reset could destroy our answer.
-  asio::awaitable<void> reject(unsigned status, std::optional<std::string_view> sent_id) {
-    response res = unreadable_request_response(status, sent_id);
-    // An access-log line of its own (no route): kept unless ACCESS_LOG=off.
-    if (server_.options.access_log != core::access_log::off) {
-      core::log_info("request rejected",
-                     {{"status", status}, {"requestId", res.headers.back().second}, {"remote", remote_}});
+  asio::awaitable<void> reject(unsigned status, std::string request_id) {
+    // An access-log line of its own (no route), under ACCESS_LOG's rule.
+    if (core::access_logged(server_.options.access_log, status)) {
+      core::log_info("request rejected", {{"status", status}, {"requestId", request_id}, {"remote", remote_}});
     }
+    response res = unreadable_request_response(status, std::move(request_id));
     server_.metrics.observe(method::other, {}, static_cast<int>(status), {});
     const bool ok = co_await write(res, 11, false, false);
     if (!ok) co_return;

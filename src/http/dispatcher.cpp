@@ -33,7 +33,7 @@ bool is_json_content_type(std::string_view type) {
 // The path is logged without its query: a WebSocket's `?access_token=` and
 // the like never reach a log line.
 void log_access(const request& req, unsigned status, std::chrono::steady_clock::duration took, core::access_log mode) {
-  if (mode == core::access_log::off || (mode == core::access_log::errors && status < 400)) return;
+  if (!core::access_logged(mode, status)) return;
   if (!core::log_enabled(core::log_level::info)) return;
   const double ms = std::chrono::duration<double, std::milli>(took).count();
   core::log_info("request", {{"method", req.verb_text},
@@ -67,7 +67,7 @@ response response_for(const std::exception_ptr& failure, const request& req, con
                     {{"dependency", e.dependency()}, {"detail", e.what()}, {"requestId", req.request_id}});
     response res = error_response(
         503, std::string(routes.service_at(req.route)) + " unavailable: " + std::string(not_answering(e.dependency())));
-    res.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+    add_retry_after(res);
     return res;
   } catch (const std::exception& e) {
     core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});

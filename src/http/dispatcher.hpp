@@ -40,11 +40,6 @@ class dispatcher {
   core::access_log access_log_;
 };
 
-/// The Retry-After of a 503 for a failed dependency: long enough for a
-/// Redis failover or a reconnect to PostgreSQL to be under way, short
-/// enough that a person retrying does not notice.
-inline constexpr int retry_after_seconds = 2;
-
 /// A request id: the client's X-Request-Id when it is 1..128 safe characters,
 /// else a new UUID.
 std::string choose_request_id(std::optional<std::string_view> sent);

@@ -61,7 +61,7 @@ asio::awaitable<exchange_result> exchange(const router& routes, const dispatcher
     if (ec) {
       const unsigned status = detail::status_for_read_error(ec);
       if (status != 0) {
-        response res = detail::unreadable_request_response(status, detail::sent_request_id(parser.get()));
+        response res = detail::unreadable_request_response(status, detail::request_id_of(parser.get()));
         auto out = detail::to_beast(res, 11, false);
         append(result.written, out, false);
         result.statuses.push_back(status);
@@ -88,7 +88,7 @@ asio::awaitable<exchange_result> exchange(const router& routes, const dispatcher
     if (parsed) {
       res = co_await dispatch.handle(req);
     } else {
-      res = detail::unreadable_request_response(400, detail::sent_request_id(message));
+      res = detail::unreadable_request_response(400, detail::request_id_of(message));
       res.close = true;
     }
     result.statuses.push_back(res.status);

@@ -4,6 +4,10 @@
 
 namespace bakewind::http {
 
+void add_retry_after(response& res) {
+  res.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+}
+
 response json_response(unsigned status, const boost::json::value& value) {
   response r;
   r.status = status;

@@ -24,6 +24,14 @@ struct response {
 /// `status` with `value` serialised as the body.
 response json_response(unsigned status, const boost::json::value& value);
 
+/// The Retry-After of a 503 for a failed dependency: long enough for a
+/// Redis failover or a reconnect to PostgreSQL to be under way, short
+/// enough that a person retrying does not notice.
+inline constexpr int retry_after_seconds = 2;
+
+/// Adds `Retry-After: retry_after_seconds` to `res` (every 503 has it).
+void add_retry_after(response& res);
+
 /// A body-less response (204, or a 200/201 with nothing to say).
 response empty_response(unsigned status);
 

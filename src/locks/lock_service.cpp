@@ -446,24 +446,23 @@ asio::awaitable<void> lock_service::refill() {
     if (same_holding(states.first, states.second)) continue;
     in_redis.emplace(order_id, (states.second ? *states.second : *states.first).bakery_id);
   }
-  std::map<std::string, std::string> unsettled;  // order id -> bakery id
-  for (const auto& [order_id, bakery_id] : in_redis) {
-    const bool settled = co_await copy_from_record(order_id, bakery_id);
-    if (!settled) unsettled.emplace(order_id, bakery_id);
-  }
-  // Entries left as possible grants in flight are decided within the write
-  // window: look again until then, so that the marker vouches only for what
+  // Copied in rounds. Entries left as possible grants in flight are decided
+  // within the write window (counted from the end of the first round): look
+  // again every 250 ms until then, so that the marker vouches only for what
   // the record holds. What is still open after it (granted again meanwhile)
   // is left to a background repair.
+  std::map<std::string, std::string> unsettled = std::move(in_redis);  // order id -> bakery id
   asio::steady_timer pause(co_await asio::this_coro::executor);
-  const auto settle_by = std::chrono::steady_clock::now() + write_window_;
-  while (!unsettled.empty() && std::chrono::steady_clock::now() < settle_by) {
-    pause.expires_after(std::chrono::milliseconds(250));
-    co_await pause.async_wait(asio::use_awaitable);
+  std::optional<std::chrono::steady_clock::time_point> settle_by;
+  while (true) {
     for (auto it = unsettled.begin(); it != unsettled.end();) {
       const bool settled = co_await copy_from_record(it->first, it->second);
       it = settled ? unsettled.erase(it) : std::next(it);
     }
+    if (!settle_by) settle_by = std::chrono::steady_clock::now() + write_window_;
+    if (unsettled.empty() || std::chrono::steady_clock::now() >= *settle_by) break;
+    pause.expires_after(std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::use_awaitable);
   }
   const auto ex = co_await asio::this_coro::executor;
   for (const auto& [order_id, bakery_id] : unsettled) resync_later(ex, order_id, bakery_id);

@@ -45,14 +45,14 @@ unsigned status_for_read_error(const boost::system::error_code& ec) {
   return 0;
 }
 
-std::optional<std::string_view> sent_request_id(const beast_request& message) {
-  return find_header(&message, "X-Request-Id");
+std::string request_id_of(const beast_request& message) {
+  return choose_request_id(find_header(&message, "X-Request-Id"));
 }
 
-response unreadable_request_response(unsigned status, std::optional<std::string_view> sent_request_id) {
+response unreadable_request_response(unsigned status, std::string request_id) {
   response res = status == 413 ? error_response(413, "Request body is larger than 1 MiB")
                                : error_response(status, reason_phrase(status));
-  res.headers.emplace_back("X-Request-Id", choose_request_id(sent_request_id));
+  res.headers.emplace_back("X-Request-Id", std::move(request_id));
   return res;
 }
 

@@ -10,8 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <optional>
-#include <string_view>
+#include <string>
 
 namespace bakewind::http::detail {
 
@@ -27,17 +26,16 @@ bool to_request(beast_request& in, request& out);
 /// silently (timeout, reset, a client that went away, a partial message).
 unsigned status_for_read_error(const boost::system::error_code& ec);
 
-/// The X-Request-Id header of `message`, if it has one (whether usable or
-/// not is choose_request_id's to decide). Also for a request whose reading
+/// The request id of `message` (choose_request_id of its X-Request-Id): the
+/// client's when usable, else a new one. Also for a request whose reading
 /// failed: the fields read until then are in the parser's message (a
 /// Content-Length over the limit fails before the header counts as done).
-std::optional<std::string_view> sent_request_id(const beast_request& message);
+std::string request_id_of(const beast_request& message);
 
 /// The answer to a request that could not be read (status_for_read_error's
-/// status) or understood (400: a target that is not a valid URL), with an
-/// X-Request-Id as every answer has: the client's own when it sent a usable
-/// one before the request went wrong, a new one otherwise.
-response unreadable_request_response(unsigned status, std::optional<std::string_view> sent_request_id);
+/// status) or understood (400: a target that is not a valid URL), with its
+/// X-Request-Id, as every answer has.
+response unreadable_request_response(unsigned status, std::string request_id);
 
 /// The wire message for `res` (moving its body), with Content-Length set.
 beast_response to_beast(response& res, unsigned version, bool keep_alive);

@@ -150,6 +150,19 @@ TEST(config, bad_words_are_refused) {
   failure({{"PG_PREPARED_STATEMENTS", "sometimes"}}, "PG_PREPARED_STATEMENTS");
   failure({{"REVOCATION_FALLBACK", "allow"}}, "REVOCATION_FALLBACK");
   failure({{"BAKEWIND_ENV", "staging"}}, "BAKEWIND_ENV");
+  failure({{"ACCESS_LOG", "sometimes"}}, "ACCESS_LOG");
+}
+
+TEST(config, a_word_not_among_the_choices_is_refused_listing_them) {
+  EXPECT_NE(failure({{"LOG_FORMAT", "xml"}}, "LOG_FORMAT").find("must be json, text or auto"), std::string::npos);
+  EXPECT_NE(failure({{"ACCESS_LOG", "on "}}, "ACCESS_LOG").find("must be on, errors or off"), std::string::npos);
+  EXPECT_NE(failure({{"REVOCATION_FALLBACK", "allow"}}, "REVOCATION_FALLBACK").find("must be postgres or deny"),
+            std::string::npos);
+  EXPECT_EQ(load({}).access_log, access_log::on);
+  EXPECT_EQ(load({{"ACCESS_LOG", "errors"}}).access_log, access_log::errors);
+  EXPECT_EQ(load({{"ACCESS_LOG", "off"}}).access_log, access_log::off);
+  EXPECT_EQ(load({{"LOG_FORMAT", "auto"}}).format, log_format::automatic);
+  EXPECT_EQ(load({{"REVOCATION_FALLBACK", "postgres"}}).revocation, revocation_fallback::postgres);
 }
 
 TEST(config, production_requires_a_long_secret) {
