@@ -113,17 +113,30 @@ def check_compose(path):
         if not os.path.exists(dockerfile):
             problem(f"service '{name}' builds from {dockerfile}, which does not exist")
 
+    # haproxy: the shared policy (haproxy.cfg) and this deployment's
+    # instances (servers.cfg), both from the mounted folder.
     haproxy = services.get("haproxy") or {}
-    cfg = ""
+    folder = ""
     for volume in haproxy.get("volumes") or []:
-        if "haproxy.cfg" in str(volume):
-            source = os.path.join(base, str(volume).split(":")[0])
-            cfg = open(source).read() if os.path.exists(source) else ""
-    if not cfg:
-        problem("haproxy does not mount deploy/haproxy/haproxy.cfg")
+        parts = str(volume).split(":")
+        if len(parts) >= 2 and parts[1].rstrip("/") == "/usr/local/etc/haproxy":
+            folder = os.path.join(base, parts[0])
+    if not folder:
+        problem("haproxy does not mount deploy/haproxy at /usr/local/etc/haproxy")
+    command = haproxy.get("command") or []
+    for name in ("haproxy.cfg", "servers.cfg"):
+        if f"/usr/local/etc/haproxy/{name}" not in command:
+            problem(f"haproxy's command does not load {name}")
+    env = haproxy.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(e.split("=", 1) for e in env)
+    if str(env.get("BAKEWIND_HAPROXY_BIND", "")).split(":")[-1] != "8080":
+        problem("haproxy's BAKEWIND_HAPROXY_BIND is not :8080")
+    servers_cfg = os.path.join(folder, "servers.cfg") if folder else ""
+    cfg = open(servers_cfg).read() if servers_cfg and os.path.exists(servers_cfg) else ""
     for name in apis:
         if not re.search(rf"^\s*server\s+\S+\s+{re.escape(name)}:8080\b", cfg, re.M):
-            problem(f"haproxy.cfg has no server for service '{name}'")
+            problem(f"haproxy/servers.cfg has no server for service '{name}'")
     if not any(str(p).split(":")[-1] == "8080" for p in haproxy.get("ports") or []):
         problem("haproxy does not publish port 8080")
 

@@ -3,71 +3,24 @@
 # logs in .data/cluster/bakewind-PORT.log, this run's only) and haproxy in
 # front of them.
 
-# haproxy's config for the local cluster, on stdout: round robin over the
-# instances, health checks on GET /health/ready, WebSocket tunnels kept for
-# an hour, the stats page on its own port, access log on stdout.
-# One backend over every instance, checked with GET $2; $3 adds server options.
-cl_haproxy_backend() {
-  local i
-  cat <<EOF
+# haproxy for the local cluster: the policy every deployment shares
+# (deploy/haproxy/haproxy.cfg: timeouts, retries, health checks, error
+# pages), then this file of the cluster's own: the instances' addresses,
+# which instance answered, and the stats page. On stdout.
+cl_haproxy_servers() {
+  local backend i
+  echo "# Written by scripts/cluster at every start: edits are lost."
+  for backend in bakewind bakewind_live; do
+    cat <<EOF
 
-backend $1
-    balance roundrobin
-    option httpchk
-    http-check send meth GET uri $2
-    http-check expect status 200
+backend $backend from $backend
     # Which instance answered (local cluster only: names no address).
     http-response set-header X-Bakewind-Instance %s
-    default-server inter 1s fastinter 500ms fall 2 rise 2$3
 EOF
-  for i in "${!CL_API_PORTS[@]}"; do
-    printf '    server bakewind-%s 127.0.0.1:%s check\n' "$((i + 1))" "${CL_API_PORTS[i]}"
+    for i in "${!CL_API_PORTS[@]}"; do
+      printf '    server bakewind-%s 127.0.0.1:%s check\n' "$((i + 1))" "${CL_API_PORTS[i]}"
+    done
   done
-}
-
-cl_haproxy_conf() {
-  cat <<EOF
-# Written by scripts/cluster at every start: edits are lost.
-global
-    log stdout format raw local0 info
-    maxconn 4096
-
-defaults
-    mode http
-    log global
-    option httplog
-    option dontlognull
-    # Only what went wrong: a line per error or abnormal end (5xx, timeouts,
-    # retries, redispatches), not per request (that is the instances'
-    # ACCESS_LOG); a busy day once wrote 93 MB here.
-    option dontlog-normal
-    option forwardfor
-    option redispatch
-    retries 2
-    timeout connect 2s
-    timeout client 65s
-    timeout server 65s
-    timeout http-request 10s
-    timeout http-keep-alive 65s
-    timeout queue 5s
-    # A WebSocket, once upgraded, is a tunnel: live events may be quiet for long.
-    timeout tunnel 1h
-    timeout client-fin 5s
-    # haproxy's own 503 (no instance can take the request) in the API's
-    # shape and with Retry-After, like every 503 of the service.
-    http-error status 503 content-type application/json string '{"statusCode":503,"error":"Service Unavailable","message":"The service is unavailable: no instance is answering"}' hdr Retry-After 2
-
-frontend bakewind
-    bind 127.0.0.1:$CL_PORT
-    # No instance ready means a dependency they all share is down (say
-    # PostgreSQL): the live ones still answer what they can from Redis.
-    use_backend bakewind_live if { nbsrv(bakewind) eq 0 }
-    default_backend bakewind
-EOF
-  cl_haproxy_backend bakewind /health/ready ""
-  # An instance that is not even live drops its connections, WebSockets
-  # included, so that their clients reconnect to a live instance.
-  cl_haproxy_backend bakewind_live /health/live " on-marked-down shutdown-sessions"
   cat <<EOF
 
 frontend stats
@@ -78,6 +31,9 @@ frontend stats
     stats show-legends
 EOF
 }
+
+# haproxy's arguments: the policy file, then the servers file $1.
+cl_haproxy_files() { printf '%s\n' -f "$ROOT/deploy/haproxy/haproxy.cfg" -f "$1"; }
 
 cl_http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 
@@ -130,13 +86,15 @@ cl_instances_start() {
 }
 
 cl_haproxy_start() {
-  local dir="$CL_DIR/haproxy"
+  local dir="$CL_DIR/haproxy" files
   mkdir -p "$dir"
-  cl_haproxy_conf >"$dir/haproxy.cfg"
+  cl_haproxy_servers >"$dir/servers.cfg"
+  mapfile -t files < <(cl_haproxy_files "$dir/servers.cfg")
   : >"$dir/haproxy.log"
-  haproxy -c -q -f "$dir/haproxy.cfg" || bw_die "haproxy: $dir/haproxy.cfg is invalid (see above)"
+  export BAKEWIND_HAPROXY_BIND="127.0.0.1:$CL_PORT"
+  haproxy -c -q "${files[@]}" || bw_die "haproxy: deploy/haproxy/haproxy.cfg with $dir/servers.cfg is invalid (see above)"
   # -db: stay in the foreground, as our child; -W: master-worker, stops cleanly on SIGTERM.
-  cl_spawn haproxy "$dir/haproxy.log" haproxy -W -db -f "$dir/haproxy.cfg"
+  cl_spawn haproxy "$dir/haproxy.log" haproxy -W -db "${files[@]}"
   cl_wait_until haproxy "$dir/haproxy.log" 20 cl_http_ok "http://127.0.0.1:$CL_PORT/health/ready"
   bw_log "haproxy: http://127.0.0.1:$CL_PORT in front of ${#CL_API_PORTS[@]} instances"
 }

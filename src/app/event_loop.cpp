@@ -13,7 +13,12 @@ namespace bakewind::app {
 namespace asio = boost::asio;
 
 namespace {
-// How long a readiness probe may take before the dependency counts as down.
+// How long /health/ready may take: a store that has not answered its probe
+// by then is reported down. Well under the load balancer's check timeout
+// (750 ms in deploy/haproxy/haproxy.cfg), so that only a frozen or dead
+// instance fails to answer the check, and a slow store only drains it.
+constexpr std::chrono::milliseconds ready_limit{250};
+// A probe still running after the report goes on until this deadline.
 constexpr std::chrono::milliseconds probe_timeout{1000};
 }  // namespace
 
@@ -54,7 +59,8 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       order_rows(pg),
       order_copies(redis, shared.cfg.pg_timeout, shared.cfg.order_cache_ttl),
       orders(order_rows, order_copies, locks, events),
-      clients(io.get_executor()) {
+      clients(io.get_executor()),
+      ready(ready_limit) {
   auth.notices = &events;
   pg.prepare_statements(shared.cfg.pg_prepared_statements);
   ready.add("redis", [this]() { return redis.ping(); });

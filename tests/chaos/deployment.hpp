@@ -36,6 +36,8 @@ class deployment {
   const std::string& database() const noexcept { return direct_url_; }
 
   postgres_server& postgres() noexcept { return pg_; }
+  /// The PgBouncer the instances reach PostgreSQL through.
+  pgbouncer_server& bouncer() noexcept { return bouncer_; }
   /// The single Redis (topology single only).
   redis_server& redis() { return redis_.value(); }
   /// The Sentinel group (topology sentinel only).

@@ -60,9 +60,29 @@ void traffic::stop() {
   }
 }
 
+void traffic::measure_waits_from_now() { waits_from_ = clock::now().time_since_epoch().count(); }
+
+std::chrono::milliseconds traffic::longest_wait() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock::duration(longest_wait_.load()));
+}
+
 bool traffic::note(std::string_view what, const http_reply& r, clock::duration took,
-                   std::initializer_list<int> expected) {
+                   std::initializer_list<int> expected, bool retryable) {
   counts_.requests++;
+  if ((clock::now() - took).time_since_epoch().count() >= waits_from_.load()) {
+    auto longest = longest_wait_.load();
+    while (took.count() > longest && !longest_wait_.compare_exchange_weak(longest, took.count())) {
+    }
+  }
+  const bool lost = r.status == 0 || r.status == 502 || r.status == 504;
+  if (lost && retryable) {
+    counts_.unretried++;
+    std::lock_guard lock(trouble_m_);
+    if (trouble_.size() < 10) {
+      trouble_.push_back(last_request_id + " " + std::string(what) + " -> " + std::to_string(r.status) +
+                         " (not retried by haproxy) " + r.body.substr(0, 120));
+    }
+  }
   if (took > deadline_ || r.status == 0) {
     if (took > deadline_) counts_.slow++;
     std::lock_guard lock(trouble_m_);
@@ -129,7 +149,7 @@ void traffic::check_me(int worker, const std::string& token, bool revoked) {
   const auto started = clock::now();
   const auto r = call(conns_[static_cast<std::size_t>(worker)], port_, "GET", "/api/v1/auth/me", token);
   if (revoked && r.status == 200) counts_.revoked_accepted++;
-  note(revoked ? "me (revoked token)" : "me", r, clock::now() - started, {revoked ? 401 : 200});
+  note(revoked ? "me (revoked token)" : "me", r, clock::now() - started, {revoked ? 401 : 200}, true);
 }
 
 void traffic::lock_cycle(int worker) {
@@ -139,7 +159,7 @@ void traffic::lock_cycle(int worker) {
   const std::string session = "worker-" + std::to_string(worker);
   auto started = clock::now();
   const auto got = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session));
-  note("acquire", got, clock::now() - started, {201, 200, 409});
+  note("acquire", got, clock::now() - started, {201, 200, 409}, true);
   if (got.status != 201 && got.status != 200) return;
   counts_.grants++;
   auto& view = *views_[index];
@@ -158,7 +178,7 @@ void traffic::lock_cycle(int worker) {
   started = clock::now();
   const auto released =
       call(conns_[static_cast<std::size_t>(worker)], port_, "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access);
-  note("release", released, clock::now() - started, {204, 404});
+  note("release", released, clock::now() - started, {204, 404}, true);
 }
 
 void traffic::hand_off(int worker) {
@@ -166,16 +186,16 @@ void traffic::hand_off(int worker) {
   auto started = clock::now();
   const auto made = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer", who.access,
                          core::to_json(boost::json::object{{"refreshToken", who.refresh}}));
-  note("transfer", made, clock::now() - started, {201});
+  note("transfer", made, clock::now() - started, {201}, false);
   if (made.status != 201) return;
   const auto id = std::string(json_of(made).at("sessionId").as_string());
   const std::string body = core::to_json(boost::json::object{{"sessionId", id}});
   started = clock::now();
   const auto first = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer/claim", "", body);
-  note("claim", first, clock::now() - started, {200});
+  note("claim", first, clock::now() - started, {200}, false);
   started = clock::now();
   const auto second = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer/claim", "", body);
-  note("claim again", second, clock::now() - started, {401});
+  note("claim again", second, clock::now() - started, {401}, false);
   if (first.status == 200) counts_.claims++;
   if (first.status == 200 && second.status == 200) counts_.double_claims++;
 }
@@ -185,7 +205,7 @@ std::string traffic::summary() const {
   const auto& c = counts_;
   s << "requests " << c.requests << ", expected " << c.ok << ", 503 " << c.unavailable << " (unnamed "
     << c.unnamed_503 << "), proxy 502/504 "
-    << c.proxy_errors << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
+    << c.proxy_errors << " (of those and no answer, retryable " << c.unretried << ")" << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
     << ", no answer " << c.no_answer << ", past deadline " << c.slow << "; grants " << c.grants << ", claims "
     << c.claims << "; double grants " << c.double_grants << ", revoked accepted " << c.revoked_accepted
     << ", double claims " << c.double_claims;

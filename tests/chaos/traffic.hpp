@@ -33,6 +33,7 @@ struct tally {
   std::atomic<long> unavailable{0};    ///< 503: a dependency is down (allowed during a fault)
   std::atomic<long> unnamed_503{0};    ///< of those, 503s that do not say what is unavailable, or lack Retry-After
   std::atomic<long> proxy_errors{0};   ///< 502/504 from haproxy (an instance died mid-request)
+  std::atomic<long> unretried{0};      ///< of those and of no_answer: a GET or a lock request, which haproxy retries
   std::atomic<long> server_errors{0};  ///< 500 or any other 5xx: never allowed
   std::atomic<long> unexpected{0};     ///< a 4xx that the operation should not get (e.g. a live token refused)
   std::atomic<long> no_answer{0};      ///< connection refused or no reply
@@ -66,6 +67,13 @@ class traffic {
   /// common verdict; allowed kinds differ per fault and are checked apart).
   bool promises_kept() const noexcept;
 
+  /// From now on, longest_wait() counts the requests sent after this call
+  /// (not those already on their way).
+  void measure_waits_from_now();
+  /// The longest a request sent since measure_waits_from_now() took to be
+  /// answered (or to fail); zero before.
+  std::chrono::milliseconds longest_wait() const;
+
  private:
   struct order_view {
     std::mutex m;
@@ -77,8 +85,9 @@ class traffic {
   void lock_cycle(int worker);
   void hand_off(int worker);
   /// Sorts one answer; true when it was `expected`.
+  /// `retryable`: a request haproxy sends again elsewhere (GET, lock routes).
   bool note(std::string_view what, const http_reply& r, std::chrono::steady_clock::duration took,
-            std::initializer_list<int> expected);
+            std::initializer_list<int> expected, bool retryable);
 
   std::uint16_t port_;
   fixture fixture_;
@@ -87,6 +96,8 @@ class traffic {
   std::vector<std::unique_ptr<raw_connection>> conns_;  ///< one keep-alive connection per worker
   tally counts_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::chrono::steady_clock::rep> waits_from_{std::chrono::steady_clock::time_point::max().time_since_epoch().count()};
+  std::atomic<std::chrono::steady_clock::rep> longest_wait_{0};
   mutable std::mutex trouble_m_;
   std::vector<std::string> trouble_;  ///< the first slow or unanswered requests, for the report
   std::vector<std::thread> workers_;

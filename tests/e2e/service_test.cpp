@@ -96,6 +96,32 @@ TEST(service, starts_without_redis_and_readiness_follows_redis) {
   EXPECT_EQ(ready_status_within(s.port(), 10s), 200) << "the client reconnects by itself";
 }
 
+// A load balancer tells a frozen instance (no answer to its check) from a
+// live one with a hung store (a quick 503) only if readiness answers within
+// its limit (250 ms) whatever the stores do: Redis frozen here, its PING
+// waiting out a 1 s command deadline.
+TEST(service, readiness_answers_within_its_limit_when_redis_hangs) {
+  redis_server redis;
+  service s(env_for(postgres_server::shared().url(), redis.url()));
+  ASSERT_EQ(http_call(s.port(), "GET", "/health/ready").status, 200);
+
+  ASSERT_EQ(::kill(redis.pid(), SIGSTOP), 0);
+  for (int i = 0; i < 3; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
+    const auto down = http_call(s.port(), "GET", "/health/ready");
+    const auto took = std::chrono::steady_clock::now() - asked;
+    EXPECT_GE(took, 240ms) << "waits for the probe until the limit";
+    EXPECT_LT(took, 600ms) << "answers at the limit, not at Redis's command deadline (1 s)";
+    ASSERT_EQ(down.status, 503) << down.body;
+    const auto body = json_of(down);
+    EXPECT_EQ(body.at("checks").at("redis").at("status"), "down");
+    EXPECT_EQ(body.at("checks").at("redis").at("error"), "no answer within 250 ms");
+    EXPECT_EQ(body.at("checks").at("postgres").at("status"), "up") << "the probes run side by side";
+  }
+  ASSERT_EQ(::kill(redis.pid(), SIGCONT), 0);
+  EXPECT_EQ(ready_status_within(s.port(), 10s), 200);
+}
+
 TEST(service, readiness_follows_postgres_down_and_back_up) {
   postgres_server pg;
   service s(env_for(pg.url()));

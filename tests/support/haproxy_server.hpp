@@ -1,6 +1,6 @@
 #pragma once
 // A real haproxy for tests, in front of several HTTP servers on 127.0.0.1:
-// round robin, health checks on GET /health/ready, WebSocket tunnels.
+// deploy/haproxy/haproxy.cfg, the policy of every deployment.
 
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -12,13 +12,13 @@
 
 namespace bakewind::test {
 
-/// haproxy on 127.0.0.1 and a free port, balancing round robin over
-/// `backends` (ports on 127.0.0.1), each checked every 250 ms with
-/// GET /health/ready and taken out after 2 failures. A killed instance
-/// drops its connections, WebSockets included: their clients reconnect
-/// through haproxy to another.
-/// When none is ready (a dependency they share is down), the live ones
-/// (GET /health/live) serve.
+/// haproxy on 127.0.0.1 and a free port, with the policy every deployment
+/// uses (deploy/haproxy/haproxy.cfg: round robin, health checks on
+/// GET /health/ready every 500 ms, a frozen or dead instance taken out
+/// after two checks without an answer and its requests ended, GET, HEAD
+/// and lock requests retried on another instance, WebSocket tunnels; when
+/// none is ready, the live ones serve) and `backends` (ports on 127.0.0.1)
+/// as its servers.
 /// The binary is $BAKEWIND_HAPROXY, else /usr/sbin/haproxy (Debian package
 /// haproxy). The destructor stops it and removes its folder. Throws
 /// std::runtime_error, with its log, when it does not start.

@@ -48,9 +48,13 @@ pgbouncer_server::pgbouncer_server(std::uint16_t backend_port, int server_connec
     std::filesystem::permissions(ini, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
     std::filesystem::permissions(users, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
   }
+  start();
+}
+
+void pgbouncer_server::start() {
   const char* binary = std::getenv("BAKEWIND_PGBOUNCER");
   child_options options;
-  options.argv = {binary != nullptr ? binary : "/usr/sbin/pgbouncer", ini.string()};
+  options.argv = {binary != nullptr ? binary : "/usr/sbin/pgbouncer", (dir_.path() / "pgbouncer.ini").string()};
   options.run_as = pg_server_user();
   options.stdout_path = dir_.path() / "pgbouncer.log";
   process_.emplace(std::move(options));
@@ -61,6 +65,12 @@ pgbouncer_server::pgbouncer_server(std::uint16_t backend_port, int server_connec
     if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("pgbouncer not listening:\n" + log());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+void pgbouncer_server::kill() {
+  if (!process_) return;
+  process_->kill();
+  process_.reset();
 }
 
 pgbouncer_server::~pgbouncer_server() {

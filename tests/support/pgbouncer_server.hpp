@@ -33,6 +33,10 @@ class pgbouncer_server {
   std::string url(std::string_view dbname) const;
   /// Its log so far.
   std::string log() const;
+  /// Kills it with SIGKILL (a crash: every client connection drops) and waits.
+  void kill();
+  /// Starts it again on the same port, with the same settings.
+  void start();
 
  private:
   temp_dir dir_;
