@@ -3,7 +3,8 @@
 # in a temporary folder (CLUSTER_DIR), with the given binary (CLUSTER_BIN: no
 # package install, no build). Waits for haproxy's /health/ready to answer
 # 200, registers a bakery, makes authenticated requests (me, an order, its
-# lock), kills an API instance and waits for the script to start it again,
+# lock), kills an API instance and PgBouncer and waits for the script to
+# start them again,
 # sends SIGINT and checks that the script and every process it
 # recorded have exited and their ports are free. Whatever happens, the EXIT
 # trap stops what is left and removes the folder.
@@ -187,10 +188,23 @@ until grep -q 'bakewind-2 started again' "$tmp/cluster.log" &&
 done
 say "bakewind-2 SIGKILLed: started again and ready after $(python3 -c "import time; print(round(time.time() - $killed_at, 1))")s"
 
+# PgBouncer dies: started again too, and what needs PostgreSQL works again.
+victim=$(awk '$1 == "pgbouncer" { pid = $2 } END { print pid }' "$CLUSTER_DIR/run.pids")
+[[ -n $victim ]] || fail "pgbouncer is not recorded"
+kill -KILL "$victim"
+deadline=$((SECONDS + 30))
+until grep -q 'pgbouncer started again' "$tmp/cluster.log" &&
+  [[ $(curl -s -m 5 -o /dev/null -w '%{http_code}' "${auth[@]}" "$api/api/v1/orders/$order_id" || true) == 200 ]]; do
+  ((SECONDS < deadline)) || fail "PgBouncer was not serving again 30 s after SIGKILL"
+  sleep 0.2
+done
+say "PgBouncer SIGKILLed: started again, GET /api/v1/orders/{id} 200"
+
 # Started: 3 instances, haproxy, PostgreSQL, PgBouncer, and 6 Redis Cluster
-# nodes or 5 Redis processes (master, replica, Sentinels); then bakewind-2 again.
-expected_processes=13
-[[ $MODE == sentinel ]] && expected_processes=12
+# nodes or 5 Redis processes (master, replica, Sentinels); then bakewind-2
+# and PgBouncer again.
+expected_processes=14
+[[ $MODE == sentinel ]] && expected_processes=13
 if [[ $MODE == sentinel ]]; then
   # The Redis master dies: the Sentinels promote the replica, and the script
   # starts the old master again as the new master's replica, never as a
