@@ -1,9 +1,11 @@
-// One coroutine per connection: read a request within the deadline, hand it
-// to the loop's dispatcher, write the answer, repeat while keep-alive holds.
-// Pipelined requests wait in `buffer` and are answered in order.
+// One coroutine per connection: the socket part of serving HTTP. It reads
+// bytes within the deadlines into `buffer_` and feeds them to the same
+// request_reader and answer_request the no-network exchange (exchange.cpp)
+// drives, writes the answer, and repeats while keep-alive holds. Pipelined
+// requests wait in `buffer_` and are answered in order.
 
-#include "core/log.hpp"
-#include "http/detail/message.hpp"
+#include "http/detail/answer.hpp"
+#include "http/detail/request_reader.hpp"
 #include "http/detail/server_state.hpp"
 #include "http/detail/ws_connection.hpp"
 
@@ -12,10 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -45,19 +45,17 @@ class connection {
   }
 
   asio::awaitable<void> run() {
+    using state = request_reader::state;
     while (co_await await_request_start()) {
       co_await pace();
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-      parser.body_limit(server_.options.body_limit);
-      const auto ec = co_await read_request(parser);
-      if (ec) {
-        const unsigned status = status_for_read_error(ec);
-        if (status != 0) co_await reject(status, request_id_of(parser.get()));
+      const state read = co_await read_request();
+      if (read == state::failed) {
+        co_await reject(reader_.failure_status(), reader_.failure_request_id());
         break;
       }
-      auto message = parser.release();
-      const bool keep = co_await answer(message);
+      if (read != state::ready) break;
+      beast_request message = reader_.take();
+      const bool keep = co_await serve(message);
       if (!keep) break;
     }
     boost::system::error_code ignored;
@@ -99,64 +97,52 @@ class connection {
     co_return true;
   }
 
-  asio::awaitable<boost::system::error_code> read_request(bhttp::request_parser<bhttp::string_body>& parser) {
+  // Feeds the reader until it has a request, or none can come: ready,
+  // failed, or ended (the client went away, or the deadline passed).
+  asio::awaitable<request_reader::state> read_request() {
+    using state = request_reader::state;
     // One deadline for the whole request: a client that sends half of one is dropped.
     stream_.expires_after(server_.options.request_timeout);
-    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
-    if (ec || parser.is_done()) co_return ec;
-    const auto expect = parser.get().find(bhttp::field::expect);
-    if (expect != parser.get().end() && beast::iequals(expect->value(), "100-continue")) {
-      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
-      if (wec) co_return wec;
+    for (;;) {
+      const auto data = buffer_.data();
+      buffer_.consume(reader_.feed(std::string_view(static_cast<const char*>(data.data()), data.size())));
+      const state now = reader_.current();
+      if (now == state::send_continue) {
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
+        if (wec) co_return state::ended;
+        reader_.continued();
+        continue;
+      }
+      if (now != state::need_more) co_return now;
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16384), use_tuple);
+      if (ec) {
+        reader_.finish();
+        co_return reader_.current();
+      }
+      buffer_.commit(n);
     }
-    auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
-    co_return bec;
   }
 
-  // Hands an upgrade request to its WebSocket route: false when there is
-  // none (it is then answered as plain HTTP). Serves the WebSocket to its end.
-  asio::awaitable<bool> try_upgrade(beast_request& message, request& req, bool& keep) {
-    const ws_handler* handler = loop_.routes.websocket_for(req);
-    if (handler == nullptr) co_return false;
-    ws_accept accept = co_await loop_.dispatch.upgrade(req, *handler);
-    if (accept.reject) {
-      keep = co_await write(*accept.reject, message.version(), false, false);
-      keep = false;
-      co_return true;
-    }
-    auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(accept), server_.options.ws_message_rate);
-    entry_->stream = &ws->tcp();
-    entry_->websocket = ws.get();
-    co_await ws->run(std::move(message), req.request_id);
-    entry_->websocket = nullptr;
-    entry_->stream = &stream_;
-    keep = false;
-    co_return true;
-  }
-
-  // Dispatches one request and writes the answer; true to keep the connection.
-  asio::awaitable<bool> answer(beast_request& message) {
+  // Answers one request; true to keep the connection. An accepted WebSocket
+  // upgrade is served here to its end.
+  asio::awaitable<bool> serve(beast_request& message) {
     request req;
     req.remote_address = remote_;
-    response res;
-    const bool parsed = to_request(message, req);
-    if (parsed && beast::websocket::is_upgrade(message)) {
-      bool keep = false;
-      const bool upgraded = co_await try_upgrade(message, req, keep);
-      if (upgraded) co_return keep;
+    answer a = co_await answer_request(loop_.routes, loop_.dispatch, message, req);
+    if (a.upgrade) {
+      auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(*a.upgrade),
+                                                server_.options.ws_message_rate);
+      entry_->stream = &ws->tcp();
+      entry_->websocket = ws.get();
+      co_await ws->run(std::move(message), req.request_id);
+      entry_->websocket = nullptr;
+      entry_->stream = &stream_;
+      co_return false;
     }
-    if (parsed) {
-      res = co_await loop_.dispatch.handle(req);
-    } else {
-      res = unreadable_request_response(400, request_id_of(message));
-      res.close = true;
-      server_.metrics.observe(method::other, {}, 400, {});
-    }
-    const bool keep = message.keep_alive() && !res.close && !server_.stopping;
-    const bool head = message.method() == bhttp::verb::head;
-    const bool ok = co_await write(res, message.version(), keep, head);
-    co_return ok&& keep;
+    const bool keep = a.keep && !server_.stopping;  // read after the handler: shutdown may have begun
+    const bool ok = co_await write(a.res, a.version, keep, a.head_only);
+    co_return ok && keep;
   }
 
   asio::awaitable<bool> write(response& res, unsigned version, bool keep, bool head_only) {
@@ -171,15 +157,10 @@ class connection {
     co_return !ec;
   }
 
-  // Answers a request we could not read, then closes without resetting: the
-  // client may still be sending, and a reset could destroy our answer.
+  // Answers a request we could not read, then closes without resetting:
+  // the client may still be sending, and a reset could destroy our answer.
   asio::awaitable<void> reject(unsigned status, std::string request_id) {
-    // An access-log line of its own (no route), under ACCESS_LOG's rule.
-    if (core::access_logged(server_.options.access_log, status)) {
-      core::log_info("request rejected", {{"status", status}, {"requestId", request_id}, {"remote", remote_}});
-    }
-    response res = unreadable_request_response(status, std::move(request_id));
-    server_.metrics.observe(method::other, {}, static_cast<int>(status), {});
+    response res = loop_.dispatch.unreadable(status, std::move(request_id), remote_);
     const bool ok = co_await write(res, 11, false, false);
     if (!ok) co_return;
     boost::system::error_code ignored;
@@ -198,6 +179,7 @@ class connection {
   loop_state& loop_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  request_reader reader_{server_.options};
   std::string remote_;
   std::list<connection_entry>::iterator entry_;
   double tokens_ = server_.options.request_rate;  // see pace()

@@ -159,6 +159,18 @@ asio::awaitable<response> dispatcher::handle(request& req) const {
   co_return res;
 }
 
+response dispatcher::unreadable(unsigned status, std::string request_id, std::string_view remote) const {
+  if (core::access_logged(access_log_, status)) {
+    core::log_info("request rejected", {{"status", status}, {"requestId", request_id}, {"remote", remote}});
+  }
+  if (metrics_ != nullptr) metrics_->observe(method::other, {}, static_cast<int>(status), {});
+  response res = status == 413 ? error_response(413, "Request body is larger than 1 MiB")
+                               : error_response(status, reason_phrase(status));
+  res.headers.emplace_back("X-Request-Id", std::move(request_id));
+  res.close = true;
+  return res;
+}
+
 void dispatcher::finish(const request& req, unsigned status, std::chrono::steady_clock::time_point started) const {
   const auto took = std::chrono::steady_clock::now() - started;
   log_access(req, status, took, access_log_);

@@ -30,6 +30,12 @@ class dispatcher {
   /// `reject` response as handle() would answer them. Never throws.
   boost::asio::awaitable<ws_accept> upgrade(request& req, const ws_handler& h) const;
 
+  /// The answer to bytes that could not be read as a request (400, 413 or
+  /// 431) or a target that is not a valid URL (400), with `request_id`; it
+  /// closes the connection. Logged ("request rejected", under ACCESS_LOG's
+  /// rule) and counted like any answer, with no route.
+  response unreadable(unsigned status, std::string request_id, std::string_view remote) const;
+
  private:
   boost::asio::awaitable<response> route(request& req) const;
   void finish(const request& req, unsigned status, std::chrono::steady_clock::time_point started) const;

@@ -49,13 +49,6 @@ std::string request_id_of(const beast_request& message) {
   return choose_request_id(find_header(&message, "X-Request-Id"));
 }
 
-response unreadable_request_response(unsigned status, std::string request_id) {
-  response res = status == 413 ? error_response(413, "Request body is larger than 1 MiB")
-                               : error_response(status, reason_phrase(status));
-  res.headers.emplace_back("X-Request-Id", std::move(request_id));
-  return res;
-}
-
 beast_response to_beast(response& res, unsigned version, bool keep_alive) {
   beast_response out{static_cast<bhttp::status>(res.status), version};
   if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);

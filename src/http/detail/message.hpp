@@ -1,7 +1,6 @@
 #pragma once
-// Beast messages to and from the transport-free request and response, shared
-// by the network connection (connection.cpp) and the no-network exchange
-// (exchange.cpp), so both read and answer a request the same way.
+// Beast messages to and from the transport-free request and response (for
+// request_reader and answer_request, which every transport uses).
 
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -31,11 +30,6 @@ unsigned status_for_read_error(const boost::system::error_code& ec);
 /// failed: the fields read until then are in the parser's message (a
 /// Content-Length over the limit fails before the header counts as done).
 std::string request_id_of(const beast_request& message);
-
-/// The answer to a request that could not be read (status_for_read_error's
-/// status) or understood (400: a target that is not a valid URL), with its
-/// X-Request-Id, as every answer has.
-response unreadable_request_response(unsigned status, std::string request_id);
 
 /// The wire message for `res` (moving its body), with Content-Length set.
 beast_response to_beast(response& res, unsigned version, bool keep_alive);

@@ -84,6 +84,38 @@ TEST_F(exchange_test, a_refused_upgrade_is_answered_and_ends_the_connection) {
   EXPECT_FALSE(r.upgraded);
 }
 
+// The exchange answers through the same code as the socket connection, so
+// what a connection counts, it counts: here an unreadable request and a
+// target that is not a URL, each a 400 with no route (they were once
+// counted on the socket path only).
+TEST_F(exchange_test, unreadable_requests_are_counted_as_the_socket_path_counts_them) {
+  request_metrics metrics;
+  const dispatcher counting(routes, cors, &metrics);
+  auto serve = [&](std::string_view bytes) {
+    asio::io_context io;
+    auto f = asio::co_spawn(io, exchange(routes, counting, bytes, options), asio::use_future);
+    io.run();
+    return f.get();
+  };
+  EXPECT_EQ(serve("GET  /ok HTTP/1.1\r\n\r\n").statuses, (std::vector<unsigned>{400}));
+  EXPECT_EQ(serve("GET http://x/ok HTTP/1.1\r\n\r\n").statuses, (std::vector<unsigned>{400}));
+  EXPECT_EQ(serve("GET /ok HTTP/1.1\r\n\r\n").statuses, (std::vector<unsigned>{200}));
+  observability::registry r;
+  metrics.register_with(r);
+  const std::string text = r.render();
+  EXPECT_NE(text.find("http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"400\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(exchange_test, a_body_announced_with_expect_continue_is_read_and_answered) {
+  const auto r = run("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 7\r\n\r\n{\"a\":1}");
+  EXPECT_EQ(r.statuses, (std::vector<unsigned>{200}));
+  EXPECT_EQ(r.written.find("HTTP/1.1 100"), std::string::npos) << "interim answers are not written here";
+  EXPECT_NE(r.written.find(R"({"a":1})"), std::string::npos);
+}
+
 TEST_F(exchange_test, head_is_answered_without_a_body) {
   const auto r = run("HEAD /ok HTTP/1.1\r\n\r\n");
   EXPECT_EQ(r.statuses, (std::vector<unsigned>{200}));
