@@ -44,6 +44,24 @@ http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const
 
 }  // namespace
 
+// As a browser does: a request sent on a kept-alive connection that the
+// proxy had closed meanwhile (an instance died) fails at once, before any
+// answer could come; one that may be sent again (a GET, a lock request) is
+// sent again, once, on a new connection. A request that failed later, after
+// waiting on a dead or frozen instance, is haproxy's to retry, not ours.
+http_reply traffic::send(int worker, const std::string& method, const std::string& target, const std::string& token,
+                         const std::string& body, bool retryable) {
+  auto& conn = conns_[static_cast<std::size_t>(worker)];
+  const bool reused = conn != nullptr;
+  const auto started = clock::now();
+  auto r = call(conn, port_, method, target, token, body);
+  if (r.status == 0 && retryable && reused && clock::now() - started < std::chrono::milliseconds(50)) {
+    counts_.client_retries++;
+    r = call(conn, port_, method, target, token, body);
+  }
+  return r;
+}
+
 traffic::traffic(std::uint16_t port, fixture f, int workers, std::chrono::milliseconds deadline)
     : port_(port), fixture_(std::move(f)), deadline_(deadline) {
   for (std::size_t i = 0; i < fixture_.orders.size(); ++i) views_.push_back(std::make_unique<order_view>());
@@ -147,7 +165,7 @@ void traffic::run(int worker) {
 
 void traffic::check_me(int worker, const std::string& token, bool revoked) {
   const auto started = clock::now();
-  const auto r = call(conns_[static_cast<std::size_t>(worker)], port_, "GET", "/api/v1/auth/me", token);
+  const auto r = send(worker, "GET", "/api/v1/auth/me", token, {}, true);
   if (revoked && r.status == 200) counts_.revoked_accepted++;
   note(revoked ? "me (revoked token)" : "me", r, clock::now() - started, {revoked ? 401 : 200}, true);
 }
@@ -158,7 +176,7 @@ void traffic::lock_cycle(int worker) {
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
   const std::string session = "worker-" + std::to_string(worker);
   auto started = clock::now();
-  const auto got = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session));
+  const auto got = send(worker, "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session), true);
   note("acquire", got, clock::now() - started, {201, 200, 409}, true);
   if (got.status != 201 && got.status != 200) return;
   counts_.grants++;
@@ -177,24 +195,24 @@ void traffic::lock_cycle(int worker) {
   }
   started = clock::now();
   const auto released =
-      call(conns_[static_cast<std::size_t>(worker)], port_, "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access);
+      send(worker, "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access, {}, true);
   note("release", released, clock::now() - started, {204, 404}, true);
 }
 
 void traffic::hand_off(int worker) {
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
   auto started = clock::now();
-  const auto made = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer", who.access,
-                         core::to_json(boost::json::object{{"refreshToken", who.refresh}}));
+  const auto made = send(worker, "POST", "/api/v1/auth/transfer", who.access,
+                         core::to_json(boost::json::object{{"refreshToken", who.refresh}}), false);
   note("transfer", made, clock::now() - started, {201}, false);
   if (made.status != 201) return;
   const auto id = std::string(json_of(made).at("sessionId").as_string());
   const std::string body = core::to_json(boost::json::object{{"sessionId", id}});
   started = clock::now();
-  const auto first = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer/claim", "", body);
+  const auto first = send(worker, "POST", "/api/v1/auth/transfer/claim", "", body, false);
   note("claim", first, clock::now() - started, {200}, false);
   started = clock::now();
-  const auto second = call(conns_[static_cast<std::size_t>(worker)], port_, "POST", "/api/v1/auth/transfer/claim", "", body);
+  const auto second = send(worker, "POST", "/api/v1/auth/transfer/claim", "", body, false);
   note("claim again", second, clock::now() - started, {401}, false);
   if (first.status == 200) counts_.claims++;
   if (first.status == 200 && second.status == 200) counts_.double_claims++;
@@ -205,7 +223,7 @@ std::string traffic::summary() const {
   const auto& c = counts_;
   s << "requests " << c.requests << ", expected " << c.ok << ", 503 " << c.unavailable << " (unnamed "
     << c.unnamed_503 << "), proxy 502/504 "
-    << c.proxy_errors << " (of those and no answer, retryable " << c.unretried << ")" << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
+    << c.proxy_errors << " (of those and no answer, retryable " << c.unretried << ", sent again by the client on a fresh connection " << c.client_retries << ")" << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
     << ", no answer " << c.no_answer << ", past deadline " << c.slow << "; grants " << c.grants << ", claims "
     << c.claims << "; double grants " << c.double_grants << ", revoked accepted " << c.revoked_accepted
     << ", double claims " << c.double_claims;

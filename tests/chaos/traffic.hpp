@@ -34,6 +34,7 @@ struct tally {
   std::atomic<long> unnamed_503{0};    ///< of those, 503s that do not say what is unavailable, or lack Retry-After
   std::atomic<long> proxy_errors{0};   ///< 502/504 from haproxy (an instance died mid-request)
   std::atomic<long> unretried{0};      ///< of those and of no_answer: a GET or a lock request, which haproxy retries
+  std::atomic<long> client_retries{0}; ///< GET or lock requests sent again after a stale keep-alive connection
   std::atomic<long> server_errors{0};  ///< 500 or any other 5xx: never allowed
   std::atomic<long> unexpected{0};     ///< a 4xx that the operation should not get (e.g. a live token refused)
   std::atomic<long> no_answer{0};      ///< connection refused or no reply
@@ -81,6 +82,10 @@ class traffic {
   };
 
   void run(int worker);
+  /// One request on the worker's connection; `retryable`: a GET or a lock
+  /// request, sent again once when its kept-alive connection had closed.
+  http_reply send(int worker, const std::string& method, const std::string& target, const std::string& token,
+                  const std::string& body, bool retryable);
   void check_me(int worker, const std::string& token, bool revoked);
   void lock_cycle(int worker);
   void hand_off(int worker);
