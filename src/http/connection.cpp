@@ -4,6 +4,7 @@
 // drives, writes the answer, and repeats while keep-alive holds. Pipelined
 // requests wait in `buffer_` and are answered in order.
 
+#include "core/log.hpp"
 #include "http/detail/answer.hpp"
 #include "http/detail/request_reader.hpp"
 #include "http/detail/server_state.hpp"
@@ -193,6 +194,9 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loo
   try {
     connection c(*server, loop, std::move(socket), cancel);
     co_await c.run();
+  } catch (const boost::system::system_error& e) {
+    // Cancelled by the shutdown (past its grace period): expected, not an error.
+    if (e.code() != asio::error::operation_aborted) core::log_error("connection failed", {{"detail", e.what()}});
   } catch (const std::exception& e) {
     core::log_error("connection failed", {{"detail", e.what()}});
   }

@@ -5,6 +5,9 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <chrono>
 #include <cmath>
 
@@ -55,8 +58,9 @@ std::string_view not_answering(std::string_view dependency) {
 }
 
 // Maps what a handler threw: client errors to their 4xx, dependency failures
-// to a 503 that names what is unavailable and when to try again, anything
-// else to a 500 that says nothing.
+// to a 503 that names what is unavailable and when to try again, a
+// cancellation (shutdown) to a 503 saying so, anything else to a 500 that
+// says nothing.
 response response_for(const std::exception_ptr& failure, const request& req, const router& routes) {
   try {
     std::rethrow_exception(failure);
@@ -69,6 +73,18 @@ response response_for(const std::exception_ptr& failure, const request& req, con
         503, std::string(routes.service_at(req.route)) + " unavailable: " + std::string(not_answering(e.dependency())));
     add_retry_after(res);
     return res;
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != asio::error::operation_aborted) {
+      core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
+    } else {
+      // Cancelled: the server is shutting down past its grace period. Not a
+      // bug, not a store down; the client may try another instance.
+      core::log_info("request cancelled", {{"detail", e.what()}, {"requestId", req.request_id}});
+      response res =
+          error_response(503, std::string(routes.service_at(req.route)) + " unavailable: this instance is shutting down");
+      add_retry_after(res);
+      return res;
+    }
   } catch (const std::exception& e) {
     core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
   } catch (...) {

@@ -429,7 +429,9 @@ asio::awaitable<connection::ready> connection::wait(bool want_read, bool want_wr
     }
   }
   if (ec) {
-    broken_ = true;
+    broken_ = true;  // a statement may be half sent: the session cannot be reused
+    // Cancelled (the server shutting down): say so, not "PostgreSQL is down".
+    if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec, "postgres wait cancelled");
     throw core::unavailable_error("postgres", "socket wait failed: " + ec.message());
   }
   co_return outcome;

@@ -6,6 +6,9 @@
 #include "support/net.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -152,6 +155,46 @@ TEST_F(connection_test, query_past_its_deadline_is_unavailable_and_breaks_the_co
       refused = true;
     }
     EXPECT_TRUE(refused);
+  }());
+}
+
+// A server shutting down cancels what its handlers await: a query cut that
+// way ends at once as a cancellation (operation_aborted), not as
+// "PostgreSQL is unavailable", and its session is not reused.
+TEST_F(connection_test, a_cancelled_query_ends_at_once_as_a_cancellation) {
+  run([&]() -> asio::awaitable<void> {
+    std::unique_ptr<pg::connection> c = co_await open(io_, url_);
+    asio::cancellation_signal cancel;
+    std::exception_ptr failure;
+    bool done = false;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          pg::result r = co_await c->query("SELECT pg_sleep(5)", {}, in(5s));
+        },
+        asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+          failure = e;
+          done = true;
+        }));
+    asio::steady_timer pause(io_, 200ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    const auto cancelled_at = std::chrono::steady_clock::now();
+    cancel.emit(asio::cancellation_type::terminal);
+    while (!done) {
+      pause.expires_after(5ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    EXPECT_LT(ms_since(cancelled_at), 500) << "not after the statement or its deadline";
+    bool cancellation = false;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const core::unavailable_error& e) {
+      ADD_FAILURE() << "reported as an outage: " << e.what();
+    } catch (const boost::system::system_error& e) {
+      cancellation = e.code() == asio::error::operation_aborted;
+    }
+    EXPECT_TRUE(cancellation);
+    EXPECT_TRUE(c->broken()) << "a session with a statement in flight is not reused";
   }());
 }
 

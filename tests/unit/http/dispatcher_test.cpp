@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+
+#include <boost/system/system_error.hpp>
 
 #include <map>
 
@@ -38,6 +41,10 @@ class dispatcher_test : public ::testing::Test {
     });
     routes.add(method::get, "/down", [](request&) -> asio::awaitable<response> {
       throw core::unavailable_error("postgres", "connection refused to 10.0.0.1 secret-detail");
+      co_return empty_response(200);
+    });
+    routes.add(method::get, "/cancelled", [](request&) -> asio::awaitable<response> {
+      throw boost::system::system_error(asio::error::operation_aborted, "postgres wait cancelled");
       co_return empty_response(200);
     });
     routes.add(method::get, "/bug", [](request&) -> asio::awaitable<response> {
@@ -146,6 +153,15 @@ TEST(router_services, the_longest_named_prefix_of_whole_segments_names_a_route) 
   EXPECT_EQ(routes.service_at("/api/v1/orders/{id}/lock"), "Order locks are");
   EXPECT_EQ(routes.service_at("/api/v1/ordersx"), "The service is");
   EXPECT_EQ(routes.service_at(""), "The service is");
+}
+
+// A handler cancelled at shutdown (its store wait aborted) is neither a bug
+// (500) nor a store down: a 503 that says so, to try another instance.
+TEST_F(dispatcher_test, a_cancelled_handler_is_503_shutting_down) {
+  const auto r = call(method::get, "GET", "/cancelled");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(body_of(r).at("message"), "The service is unavailable: this instance is shutting down");
+  EXPECT_EQ(header(r, "Retry-After"), "2");
 }
 
 TEST_F(dispatcher_test, unexpected_exception_is_plain_500) {
