@@ -57,6 +57,15 @@ std::string_view not_answering(std::string_view dependency) {
   return "a service it depends on is not answering";
 }
 
+// The 503 of a route that cannot be served now: "<what the route serves>
+// unavailable: <why>" ("Orders are unavailable: the database is not
+// answering"), with Retry-After.
+response unavailable(const router& routes, const request& req, std::string_view why) {
+  response res = error_response(503, std::string(routes.service_at(req.route)) + " unavailable: " + std::string(why));
+  add_retry_after(res);
+  return res;
+}
+
 // Maps what a handler threw: client errors to their 4xx, dependency failures
 // to a 503 that names what is unavailable and when to try again, a
 // cancellation (shutdown) to a 503 saying so, anything else to a 500 that
@@ -69,22 +78,15 @@ response response_for(const std::exception_ptr& failure, const request& req, con
   } catch (const core::unavailable_error& e) {
     core::log_error("dependency unavailable",
                     {{"dependency", e.dependency()}, {"detail", e.what()}, {"requestId", req.request_id}});
-    response res = error_response(
-        503, std::string(routes.service_at(req.route)) + " unavailable: " + std::string(not_answering(e.dependency())));
-    add_retry_after(res);
-    return res;
+    return unavailable(routes, req, not_answering(e.dependency()));
   } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::operation_aborted) {
-      core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
-    } else {
+    if (e.code() == asio::error::operation_aborted) {
       // Cancelled: the server is shutting down past its grace period. Not a
       // bug, not a store down; the client may try another instance.
       core::log_info("request cancelled", {{"detail", e.what()}, {"requestId", req.request_id}});
-      response res =
-          error_response(503, std::string(routes.service_at(req.route)) + " unavailable: this instance is shutting down");
-      add_retry_after(res);
-      return res;
+      return unavailable(routes, req, "this instance is shutting down");
     }
+    core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
   } catch (const std::exception& e) {
     core::log_error("unhandled error", {{"detail", e.what()}, {"requestId", req.request_id}});
   } catch (...) {

@@ -2,7 +2,6 @@
 
 #include "http/dispatcher.hpp"
 
-#include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
 namespace bakewind::http::detail {
@@ -32,17 +31,6 @@ bool to_request(beast_request& in, request& out) {
   out.body = std::move(in.body());
   out.bind_headers(&in, &find_header);
   return true;
-}
-
-unsigned status_for_read_error(const boost::system::error_code& ec) {
-  if (ec == bhttp::error::header_limit) return 431;
-  if (ec == bhttp::error::body_limit) return 413;
-  static const auto& parse_errors = make_error_code(bhttp::error::end_of_stream).category();
-  if (ec.category() == parse_errors && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
-      ec != bhttp::error::need_more) {
-    return 400;  // a malformed request line, header or chunk
-  }
-  return 0;
 }
 
 std::string request_id_of(const beast_request& message) {

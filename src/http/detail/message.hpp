@@ -7,7 +7,6 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/system/error_code.hpp>
 
 #include <string>
 
@@ -20,10 +19,6 @@ using beast_response = boost::beast::http::response<boost::beast::http::string_b
 /// headers from `in`, which must outlive it. False when the target is not a
 /// valid origin-form URL (answered 400).
 bool to_request(beast_request& in, request& out);
-
-/// The status a read failure is answered with (400, 413, 431); 0 means drop
-/// silently (timeout, reset, a client that went away, a partial message).
-unsigned status_for_read_error(const boost::system::error_code& ec);
 
 /// The request id of `message` (choose_request_id of its X-Request-Id): the
 /// client's when usable, else a new one. Also for a request whose reading

@@ -66,9 +66,15 @@ beast_request request_reader::take() {
 }
 
 void request_reader::fail(const boost::system::error_code& ec) {
-  failure_status_ = status_for_read_error(ec);
-  // A parser error is always one of 400, 413 and 431; never silence.
-  if (failure_status_ == 0) failure_status_ = 400;
+  // Headers over the limit, a body over the limit, or anything malformed
+  // (request line, header, chunk).
+  if (ec == bhttp::error::header_limit) {
+    failure_status_ = 431;
+  } else if (ec == bhttp::error::body_limit) {
+    failure_status_ = 413;
+  } else {
+    failure_status_ = 400;
+  }
   state_ = state::failed;
 }
 
