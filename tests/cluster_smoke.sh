@@ -4,9 +4,8 @@
 # package install, no build). Waits for haproxy's /health/ready to answer
 # 200, registers a bakery, makes authenticated requests (me, an order, its
 # lock), kills an API instance and PgBouncer and waits for the script to
-# start them again,
-# sends SIGINT and checks that the script and every process it
-# recorded have exited and their ports are free. Whatever happens, the EXIT
+# start them again, sends SIGINT and checks that the script and every
+# process it recorded have exited and their ports are free. Whatever happens, the EXIT
 # trap stops what is left and removes the folder.
 #
 # With --sentinel, scripts/cluster (Redis master, replica and Sentinels)
@@ -51,6 +50,14 @@ kill_recorded() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done <"$tmp/cluster/run.pids"
+}
+
+# SIGKILLs the process the run recorded last as NAME (the latest, after restarts).
+kill_one() {
+  local pid
+  pid=$(awk -v name="$1" '$1 == name { pid = $2 } END { print pid }' "$CLUSTER_DIR/run.pids")
+  [[ -n $pid ]] || fail "$1 is not recorded"
+  kill -KILL "$pid"
 }
 
 cleanup() {
@@ -176,10 +183,8 @@ say "haproxy and PgBouncer logged no line for normal requests and connections"
 
 # An API instance that dies is started again by the script (after 1 s) and
 # serves again, without a hand.
-victim=$(awk '$1 == "bakewind-2" { pid = $2 } END { print pid }' "$CLUSTER_DIR/run.pids")
-[[ -n $victim ]] || fail "bakewind-2 is not recorded"
 killed_at=$(date +%s.%N)
-kill -KILL "$victim"
+kill_one bakewind-2
 deadline=$((SECONDS + 30))
 until grep -q 'bakewind-2 started again' "$tmp/cluster.log" &&
   [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[3]}/health/ready" || true) == 200 ]]; do
@@ -189,9 +194,7 @@ done
 say "bakewind-2 SIGKILLed: started again and ready after $(python3 -c "import time; print(round(time.time() - $killed_at, 1))")s"
 
 # PgBouncer dies: started again too, and what needs PostgreSQL works again.
-victim=$(awk '$1 == "pgbouncer" { pid = $2 } END { print pid }' "$CLUSTER_DIR/run.pids")
-[[ -n $victim ]] || fail "pgbouncer is not recorded"
-kill -KILL "$victim"
+kill_one pgbouncer
 deadline=$((SECONDS + 30))
 until grep -q 'pgbouncer started again' "$tmp/cluster.log" &&
   [[ $(curl -s -m 5 -o /dev/null -w '%{http_code}' "${auth[@]}" "$api/api/v1/orders/$order_id" || true) == 200 ]]; do
@@ -210,8 +213,7 @@ if [[ $MODE == sentinel ]]; then
   # starts the old master again as the new master's replica, never as a
   # second master.
   redis_admin() { REDISCLI_AUTH=bakewind-admin-local timeout 5 redis-cli -h 127.0.0.1 -p "$@"; }
-  victim=$(awk '$1 == "redis-master" { pid = $2 } END { print pid }' "$CLUSTER_DIR/run.pids")
-  kill -KILL "$victim"
+  kill_one redis-master
   deadline=$((SECONDS + 40))
   until [[ $(timeout 5 redis-cli -p "${ports[11]}" SENTINEL get-master-addr-by-name bakewind 2>/dev/null | sed -n 2p) == "$CLUSTER_REPLICA_PORT" ]]; do
     ((SECONDS < deadline)) || fail "the Sentinels did not promote the replica within 40 s"

@@ -32,9 +32,6 @@ frontend stats
 EOF
 }
 
-# haproxy's arguments: the policy file, then the servers file $1.
-cl_haproxy_files() { printf '%s\n' -f "$ROOT/deploy/haproxy/haproxy.cfg" -f "$1"; }
-
 cl_http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 
 # Environment of every instance: the same secret, Redis and PgBouncer.
@@ -86,10 +83,11 @@ cl_instances_start() {
 }
 
 cl_haproxy_start() {
-  local dir="$CL_DIR/haproxy" files
+  local dir="$CL_DIR/haproxy"
+  # The policy every deployment shares, then this cluster's servers.
+  local files=(-f "$ROOT/deploy/haproxy/haproxy.cfg" -f "$dir/servers.cfg")
   mkdir -p "$dir"
   cl_haproxy_servers >"$dir/servers.cfg"
-  mapfile -t files < <(cl_haproxy_files "$dir/servers.cfg")
   : >"$dir/haproxy.log"
   export BAKEWIND_HAPROXY_BIND="127.0.0.1:$CL_PORT"
   haproxy -c -q "${files[@]}" || bw_die "haproxy: deploy/haproxy/haproxy.cfg with $dir/servers.cfg is invalid (see above)"
