@@ -57,23 +57,16 @@ bool raw_connection::fill(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
-std::optional<http_reply> raw_connection::read_reply(std::chrono::milliseconds timeout, bool head) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::size_t end = 0;
-  while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(deadline)) return std::nullopt;
-  }
+std::optional<http_reply> parse_head(const std::string& head) {
   http_reply reply;
-  const std::string head_text = buffer_.substr(0, end);
-  buffer_.erase(0, end + 4);
-  std::size_t line_end = head_text.find("\r\n");
-  const std::string status_line = head_text.substr(0, line_end);
+  std::size_t line_end = head.find("\r\n");
+  const std::string status_line = head.substr(0, line_end);
   if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0) return std::nullopt;
   reply.status = std::stoi(status_line.substr(9, 3));
   while (line_end != std::string::npos) {
     const auto start = line_end + 2;
-    line_end = head_text.find("\r\n", start);
-    const auto line = head_text.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+    line_end = head.find("\r\n", start);
+    const auto line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
@@ -82,6 +75,19 @@ std::optional<http_reply> raw_connection::read_reply(std::chrono::milliseconds t
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     reply.headers[name] = value;
   }
+  return reply;
+}
+
+std::optional<http_reply> raw_connection::read_reply(std::chrono::milliseconds timeout, bool head) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t end = 0;
+  while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill(deadline)) return std::nullopt;
+  }
+  auto parsed = parse_head(buffer_.substr(0, end));
+  buffer_.erase(0, end + 4);
+  if (!parsed) return std::nullopt;
+  http_reply& reply = *parsed;
   const auto length_text = reply.header("content-length");
   const std::size_t length = head || length_text.empty() ? 0 : std::stoul(length_text);
   while (buffer_.size() < length) {
@@ -89,7 +95,7 @@ std::optional<http_reply> raw_connection::read_reply(std::chrono::milliseconds t
   }
   reply.body = buffer_.substr(0, length);
   buffer_.erase(0, length);
-  return reply;
+  return parsed;
 }
 
 bool raw_connection::wait_closed(std::chrono::milliseconds timeout) {

@@ -20,6 +20,10 @@ struct http_reply {
   std::string header(const std::string& lower_name) const;
 };
 
+/// The status line and headers of a response (`head`: up to, not including,
+/// the blank line), with no body; nullopt when the status line is not HTTP.
+std::optional<http_reply> parse_head(const std::string& head);
+
 class raw_connection {
  public:
   /// Connects to 127.0.0.1:port; throws std::runtime_error on failure.

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <random>
 #include <stdexcept>
 
@@ -34,28 +33,11 @@ ws_client::ws_client(std::uint16_t port, const std::string& target, const std::s
   while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
     if (!fill(deadline)) throw std::runtime_error("no handshake answer");
   }
-  status_ = std::stoi(buffer_.substr(9, 3));
-  head_ = buffer_.substr(0, end + 2);
+  auto head = parse_head(buffer_.substr(0, end));
+  if (!head) throw std::runtime_error("not an HTTP answer to the handshake");
+  handshake_ = std::move(*head);
   buffer_.erase(0, end + 4);
-  if (status_ != 101) buffer_.clear();  // a body may follow; it is not a frame
-}
-
-std::string ws_client::header(const std::string& lower_name) const {
-  std::size_t line = head_.find("\r\n");
-  while (line != std::string::npos && line + 2 < head_.size()) {
-    const std::size_t start = line + 2;
-    const std::size_t end = head_.find("\r\n", start);
-    const std::string text = head_.substr(start, end - start);
-    const std::size_t colon = text.find(':');
-    std::string name = text.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (colon != std::string::npos && name == lower_name) {
-      const std::size_t value = text.find_first_not_of(' ', colon + 1);
-      return value == std::string::npos ? std::string() : text.substr(value);
-    }
-    line = end;
-  }
-  return {};
+  if (handshake_.status != 101) buffer_.clear();  // a body may follow; it is not a frame
 }
 
 ws_client::~ws_client() {

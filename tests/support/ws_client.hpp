@@ -3,6 +3,8 @@
 // it can stay silent on purpose (a client that never reads) and reports
 // close frames with their code.
 
+#include "support/http_client.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -27,10 +29,10 @@ class ws_client {
   ws_client& operator=(const ws_client&) = delete;
 
   /// The handshake's HTTP status (101 when upgraded).
-  int status() const noexcept { return status_; }
+  int status() const noexcept { return handshake_.status; }
 
   /// A header of the handshake's answer (name in lower case), "" when absent.
-  std::string header(const std::string& lower_name) const;
+  std::string header(const std::string& lower_name) const { return handshake_.header(lower_name); }
 
   /// Sends one masked text frame; false when the peer is gone.
   bool send_text(const std::string& text);
@@ -44,8 +46,7 @@ class ws_client {
   bool send_frame(std::uint8_t opcode, const std::string& payload);
 
   int fd_ = -1;
-  int status_ = 0;
-  std::string head_;  ///< the handshake answer's status line and headers
+  http_reply handshake_;  ///< the handshake's answer: status and headers
   std::string buffer_;
 };
 
