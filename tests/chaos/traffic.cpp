@@ -44,13 +44,15 @@ http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const
 
 }  // namespace
 
-// As a browser does: a request sent on a kept-alive connection that the
-// proxy had closed meanwhile (an instance died) fails at once, before any
-// answer could come; one that may be sent again (a GET, a lock request) is
-// sent again, once, on a new connection. A request that failed later, after
-// waiting on a dead or frozen instance, is haproxy's to retry, not ours.
-http_reply traffic::send(int worker, const std::string& method, const std::string& target, const std::string& token,
-                         const std::string& body, bool retryable) {
+// One request, timed and sorted (note). As a browser does, a request sent
+// on a kept-alive connection that the proxy had closed meanwhile (an
+// instance died) fails at once, before any answer could come; one that may
+// be sent again (a GET, a lock request) is sent again, once, on a new
+// connection. A request that failed later, after waiting on a dead or
+// frozen instance, is haproxy's to retry, not ours.
+http_reply traffic::request(int worker, std::string_view what, const std::string& method, const std::string& target,
+                            const std::string& token, const std::string& body, std::initializer_list<int> expected,
+                            bool retryable) {
   auto& conn = conns_[static_cast<std::size_t>(worker)];
   const bool reused = conn != nullptr;
   const auto started = clock::now();
@@ -59,6 +61,7 @@ http_reply traffic::send(int worker, const std::string& method, const std::strin
     counts_.client_retries++;
     r = call(conn, port_, method, target, token, body);
   }
+  note(what, r, started, expected, retryable);
   return r;
 }
 
@@ -84,35 +87,33 @@ std::chrono::milliseconds traffic::longest_wait() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock::duration(longest_wait_.load()));
 }
 
-bool traffic::note(std::string_view what, const http_reply& r, clock::duration took,
+void traffic::remember(std::string line) {
+  std::lock_guard lock(trouble_m_);
+  if (trouble_.size() < 10) trouble_.push_back(std::move(line));
+}
+
+void traffic::note(std::string_view what, const http_reply& r, clock::time_point started,
                    std::initializer_list<int> expected, bool retryable) {
+  const auto took = clock::now() - started;
+  const std::string about = last_request_id + " " + std::string(what) + " -> ";
   counts_.requests++;
-  if ((clock::now() - took).time_since_epoch().count() >= waits_from_.load()) {
+  if (started.time_since_epoch().count() >= waits_from_.load()) {
     auto longest = longest_wait_.load();
     while (took.count() > longest && !longest_wait_.compare_exchange_weak(longest, took.count())) {
     }
   }
   const bool lost = r.status == 0 || r.status == 502 || r.status == 504;
-  if (lost && retryable) {
-    counts_.unretried++;
-    std::lock_guard lock(trouble_m_);
-    if (trouble_.size() < 10) {
-      trouble_.push_back(last_request_id + " " + std::string(what) + " -> " + std::to_string(r.status) +
-                         " (not retried by haproxy) " + r.body.substr(0, 120));
-    }
-  }
-  if (took > deadline_ || r.status == 0) {
-    if (took > deadline_) counts_.slow++;
-    std::lock_guard lock(trouble_m_);
-    if (trouble_.size() < 10) {
-      trouble_.push_back(last_request_id + " " + std::string(what) + " -> " + std::to_string(r.status) + " after " +
-                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) + " ms");
-    }
+  if (lost && retryable) counts_.unretried++;
+  if (took > deadline_) counts_.slow++;
+  if (took > deadline_ || r.status == 0 || (lost && retryable)) {
+    remember(about + std::to_string(r.status) + " after " +
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) + " ms" +
+             (lost && retryable ? " (not retried by haproxy) " + r.body.substr(0, 120) : ""));
   }
   for (const int e : expected) {
     if (r.status == e) {
       counts_.ok++;
-      return true;
+      return;
     }
   }
   if (r.status == 0) {
@@ -128,10 +129,7 @@ bool traffic::note(std::string_view what, const http_reply& r, clock::duration t
                        std::string_view(message->get_string()).find(" unavailable: ") != std::string_view::npos;
     if (!named || r.header("retry-after").empty()) {
       counts_.unnamed_503++;
-      std::lock_guard lock(trouble_m_);
-      if (trouble_.size() < 10) {
-        trouble_.push_back(last_request_id + " " + std::string(what) + " -> unnamed 503 " + r.body.substr(0, 120));
-      }
+      remember(about + "unnamed 503 " + r.body.substr(0, 120));
     }
   } else if (r.status == 502 || r.status == 504) {
     counts_.proxy_errors++;
@@ -139,13 +137,8 @@ bool traffic::note(std::string_view what, const http_reply& r, clock::duration t
     counts_.server_errors++;
   } else {
     counts_.unexpected++;
-    std::lock_guard lock(trouble_m_);
-    if (trouble_.size() < 10) {
-      trouble_.push_back(last_request_id + " " + std::string(what) + " -> unexpected " + std::to_string(r.status) + " " +
-                         r.body.substr(0, 120));
-    }
+    remember(about + "unexpected " + std::to_string(r.status) + " " + r.body.substr(0, 120));
   }
-  return false;
 }
 
 void traffic::run(int worker) {
@@ -164,10 +157,9 @@ void traffic::run(int worker) {
 }
 
 void traffic::check_me(int worker, const std::string& token, bool revoked) {
-  const auto started = clock::now();
-  const auto r = send(worker, "GET", "/api/v1/auth/me", token, {}, true);
+  const auto r = request(worker, revoked ? "me (revoked token)" : "me", "GET", "/api/v1/auth/me", token, {},
+                         {revoked ? 401 : 200}, true);
   if (revoked && r.status == 200) counts_.revoked_accepted++;
-  note(revoked ? "me (revoked token)" : "me", r, clock::now() - started, {revoked ? 401 : 200}, true);
 }
 
 void traffic::lock_cycle(int worker) {
@@ -175,9 +167,8 @@ void traffic::lock_cycle(int worker) {
   const auto& order = fixture_.orders[index];
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
   const std::string session = "worker-" + std::to_string(worker);
-  auto started = clock::now();
-  const auto got = send(worker, "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session), true);
-  note("acquire", got, clock::now() - started, {201, 200, 409}, true);
+  const auto got = request(worker, "acquire", "POST", locks_e2e::lock_path(order), who.access,
+                           locks_e2e::session_body(session), {201, 200, 409}, true);
   if (got.status != 201 && got.status != 200) return;
   counts_.grants++;
   auto& view = *views_[index];
@@ -193,27 +184,19 @@ void traffic::lock_cycle(int worker) {
     std::lock_guard lock(view.m);
     if (view.holder == worker) view.holder = -1;
   }
-  started = clock::now();
-  const auto released =
-      send(worker, "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access, {}, true);
-  note("release", released, clock::now() - started, {204, 404}, true);
+  request(worker, "release", "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access, {},
+          {204, 404}, true);
 }
 
 void traffic::hand_off(int worker) {
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
-  auto started = clock::now();
-  const auto made = send(worker, "POST", "/api/v1/auth/transfer", who.access,
-                         core::to_json(boost::json::object{{"refreshToken", who.refresh}}), false);
-  note("transfer", made, clock::now() - started, {201}, false);
+  const auto made = request(worker, "transfer", "POST", "/api/v1/auth/transfer", who.access,
+                            core::to_json(boost::json::object{{"refreshToken", who.refresh}}), {201}, false);
   if (made.status != 201) return;
   const auto id = std::string(json_of(made).at("sessionId").as_string());
   const std::string body = core::to_json(boost::json::object{{"sessionId", id}});
-  started = clock::now();
-  const auto first = send(worker, "POST", "/api/v1/auth/transfer/claim", "", body, false);
-  note("claim", first, clock::now() - started, {200}, false);
-  started = clock::now();
-  const auto second = send(worker, "POST", "/api/v1/auth/transfer/claim", "", body, false);
-  note("claim again", second, clock::now() - started, {401}, false);
+  const auto first = request(worker, "claim", "POST", "/api/v1/auth/transfer/claim", "", body, {200}, false);
+  const auto second = request(worker, "claim again", "POST", "/api/v1/auth/transfer/claim", "", body, {401}, false);
   if (first.status == 200) counts_.claims++;
   if (first.status == 200 && second.status == 200) counts_.double_claims++;
 }
@@ -222,8 +205,9 @@ std::string traffic::summary() const {
   std::ostringstream s;
   const auto& c = counts_;
   s << "requests " << c.requests << ", expected " << c.ok << ", 503 " << c.unavailable << " (unnamed "
-    << c.unnamed_503 << "), proxy 502/504 "
-    << c.proxy_errors << " (of those and no answer, retryable " << c.unretried << ", sent again by the client on a fresh connection " << c.client_retries << ")" << ", other 5xx " << c.server_errors << ", unexpected 4xx " << c.unexpected
+    << c.unnamed_503 << "), proxy 502/504 " << c.proxy_errors << " (of those and no answer, retryable "
+    << c.unretried << ", sent again by the client on a fresh connection " << c.client_retries << "), other 5xx "
+    << c.server_errors << ", unexpected 4xx " << c.unexpected
     << ", no answer " << c.no_answer << ", past deadline " << c.slow << "; grants " << c.grants << ", claims "
     << c.claims << "; double grants " << c.double_grants << ", revoked accepted " << c.revoked_accepted
     << ", double claims " << c.double_claims;

@@ -82,17 +82,22 @@ class traffic {
   };
 
   void run(int worker);
-  /// One request on the worker's connection; `retryable`: a GET or a lock
-  /// request, sent again once when its kept-alive connection had closed.
-  http_reply send(int worker, const std::string& method, const std::string& target, const std::string& token,
-                  const std::string& body, bool retryable);
+  /// One request on the worker's connection, timed and sorted by note():
+  /// `what` names it in the report, `expected` are its normal answers.
+  /// `retryable`: a GET or a lock request, which haproxy sends again
+  /// elsewhere, and this client once more when its kept-alive connection
+  /// had closed under it.
+  http_reply request(int worker, std::string_view what, const std::string& method, const std::string& target,
+                     const std::string& token, const std::string& body, std::initializer_list<int> expected,
+                     bool retryable);
   void check_me(int worker, const std::string& token, bool revoked);
   void lock_cycle(int worker);
   void hand_off(int worker);
-  /// Sorts one answer; true when it was `expected`.
-  /// `retryable`: a request haproxy sends again elsewhere (GET, lock routes).
-  bool note(std::string_view what, const http_reply& r, std::chrono::steady_clock::duration took,
+  /// Counts one answer to a request sent at `started`.
+  void note(std::string_view what, const http_reply& r, std::chrono::steady_clock::time_point started,
             std::initializer_list<int> expected, bool retryable);
+  /// Keeps `line` for the report (the first ten only).
+  void remember(std::string line);
 
   std::uint16_t port_;
   fixture fixture_;
