@@ -38,7 +38,7 @@ export async function mountOrders(main, { navigate }) {
           h('span', { 'aria-hidden': 'true' }, '+'), 'New order'))),
     errors,
     h('section', { class: 'card table-card', 'aria-label': 'Orders' },
-      h('table', { class: 'data orders' },
+      h('table', { class: 'data orders cards' },
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Customer'),
           h('th', { scope: 'col' }, 'Due'),

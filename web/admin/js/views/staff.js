@@ -9,7 +9,7 @@ export async function mountStaff(main, { user }) {
   const canManage = user.role === 'owner' || user.role === 'admin';
   const errors = h('div');
   const tbody = h('tbody');
-  const table = h('table', { class: 'data staff' },
+  const table = h('table', { class: 'data staff cards' },
     h('caption', { class: 'visually-hidden' }, 'Staff of your bakery'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Role'))),
     tbody);
