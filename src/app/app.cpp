@@ -3,7 +3,6 @@
 #include "app/event_loop.hpp"
 #include "app/telemetry.hpp"
 #include "app/web_apps.hpp"
-#include "redis/server_identity.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/tasks.hpp"
@@ -71,6 +70,11 @@ struct application::impl {
       shared.loops.push_back(loops.back().get());
       shared.redis_connections.push_back(&loops.back()->redis_link->stats());
     }
+    // The first loop refills what Redis holds for the record, whichever loop
+    // found it missing.
+    auto& home = *loops.front();
+    shared.revocations_in_redis.refill_with(home.io.get_executor(), home.redis, [&home] { return home.revocation.refill(); });
+    shared.locks_in_redis.refill_with(home.io.get_executor(), home.redis, [&home] { return home.locks.refill(); });
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
     std::vector<asio::io_context*> ios;
     for (auto& loop : loops) ios.push_back(&loop->io);
@@ -103,20 +107,11 @@ struct application::impl {
 
   // Both "Redis holds everything" markers are checked every few seconds, so
   // that a fresh or emptied Redis is refilled before PostgreSQL may be needed.
+  // (A connection that reached another server starts them at once: the
+  // mirrors listen to redis_servers.)
   asio::awaitable<void> check_markers() {
-    auto& loop = *loops.front();
-    co_await loop.revocation.ensure_ready();
-    co_await loop.locks.ensure_ready();
-  }
-
-  // A connection that reached another Redis server (redis/server_identity)
-  // makes both data sets untrusted until refilled: start the refills when
-  // that shows, not at the next marker check.
-  asio::awaitable<void> follow_server_changes() {
-    const auto now = redis::server_changes();
-    if (now == changes_seen) co_return;
-    changes_seen = now;
-    co_await check_markers();
+    co_await shared.revocations_in_redis.check();
+    co_await shared.locks_in_redis.check();
   }
 
   asio::awaitable<void> count_business() {
@@ -171,7 +166,6 @@ struct application::impl {
   std::vector<std::unique_ptr<event_loop>> loops;
   std::unique_ptr<http::server> server;
   std::unique_ptr<web_apps> web;  ///< the website and the dashboard (static files)
-  std::uint64_t changes_seen = 0;  ///< redis::server_changes() when follow_server_changes last acted
   std::unique_ptr<event_subscription> events;
 };
 
@@ -209,11 +203,6 @@ int application::serve() {
                  core::every(
                      std::chrono::seconds(5), [&s] { return s.check_markers(); }, "redis marker check failed",
                      core::log_level::debug),
-                 asio::detached);
-  asio::co_spawn(first,
-                 core::every(
-                     std::chrono::milliseconds(250), [&s] { return s.follow_server_changes(); },
-                     "redis server change check failed", core::log_level::debug),
                  asio::detached);
   // The business counts of /health and /metrics, kept fresh in the background.
   asio::co_spawn(first, s.count_business(), asio::detached);

@@ -41,7 +41,11 @@ process_services::process_services(core::config c)
     : cfg(std::move(c)),
       redis_options(redis_options_from(cfg)),
       redis_cluster(cluster_options_from(cfg, redis_options)),
-      jwt(cfg.jwt_secret, cfg.jwt_secret_previous) {}
+      jwt(cfg.jwt_secret, cfg.jwt_secret_previous),
+      revocations_in_redis(auth::revocation::mirror_spec(cfg.revocation), redis_servers),
+      locks_in_redis(locks::lock_service::mirror_spec(), redis_servers) {
+  redis_options.servers = &redis_servers;
+}
 
 event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
     : io(1),
@@ -49,13 +53,13 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       redis_link(make_redis_connection(io.get_executor(), shared.redis_options, shared.redis_cluster)),
       redis(*redis_link),
       users(pg),
-      revocation(redis, pg, shared.cfg.revocation, shared.revocation_state, shared.cfg.jwt_refresh_ttl),
+      revocation(redis, pg, shared.cfg.revocation, shared.revocations_in_redis, shared.cfg.jwt_refresh_ttl),
       tokens(shared.jwt, pg, revocation, shared.cfg.jwt_access_ttl, shared.cfg.jwt_refresh_ttl),
       transfers(redis, shared.cfg.transfer_ttl),
       limiter(redis, shared.cfg.rate_limits),
       auth{shared.cfg, shared.hasher, users, tokens, revocation, transfers, limiter, user_rows, shared.counters},
-      events(redis),
-      locks(redis, pg, events, shared.cfg.order_lock_ttl, shared.lock_refill),
+      events(redis, shared.event_drops),
+      locks(redis, pg, events, shared.cfg.order_lock_ttl, shared.locks_in_redis),
       order_rows(pg),
       order_copies(redis, shared.cfg.pg_timeout, shared.cfg.order_cache_ttl),
       orders(order_rows, order_copies, locks, events),

@@ -41,12 +41,14 @@ struct process_services {
   explicit process_services(core::config c);
 
   core::config cfg;
+  redis::server_history redis_servers;                 ///< which servers the data connections reached
   redis::options redis_options;                        ///< one server, or every cluster node's settings
   std::optional<redis::cluster_options> redis_cluster;  ///< set in cluster mode
   auth::jwt_codec jwt;
   auth::password_hasher hasher;
-  auth::revocation_shared revocation_state;
-  redis::refill_mark lock_refill;  ///< the lock keys' refill, shared by every loop's lock_service
+  redis::mirror revocations_in_redis;  ///< the revocation keys kept in step with the record
+  redis::mirror locks_in_redis;        ///< the lock keys kept in step with the record
+  locks::event_drops event_drops;      ///< events no loop could publish
   route_counters counters;
   business_counts counts;
   observability::registry metrics;                    ///< filled by register_metrics() before serving

@@ -135,7 +135,7 @@ void register_auth(process_services& s) {
                           return sum_loops(s, [](const event_loop& l) { return l.revocation.stats().fallbacks.value(); });
                         });
   s.metrics.add_gauge("token_revocation_degraded", "1 while revocation checks cannot trust Redis, else 0",
-                      [&s] { return s.revocation_state.degraded.load() ? 1.0 : 0.0; });
+                      [&s] { return s.revocations_in_redis.degraded() ? 1.0 : 0.0; });
   s.metrics.add_counter("transfer_sessions_created_total", "SSO hand-off sessions created",
                         [&s] { return s.counters.transfers_created.value(); });
   s.metrics.add("transfer_sessions_claimed_total", metric_type::counter, "SSO hand-off claims by outcome",
@@ -160,7 +160,7 @@ void register_live_and_counts(process_services& s) {
     return sum_loops(s, [](const event_loop& l) { return l.clients.events_sent(); });
   });
   s.metrics.add_counter("live_events_dropped_total", "Live events that could not be published (Redis unavailable)",
-                        [] { return locks::event_bus::dropped_total(); });
+                        [&s] { return s.event_drops.count.value(); });
   // A figure not counted yet has no sample (rather than a made-up 0).
   auto count = [&s](std::string name, std::string help, std::int64_t business_counts::figures::*field) {
     s.metrics.add(std::move(name), metric_type::gauge, std::move(help), [&s, field](family_writer& w) {

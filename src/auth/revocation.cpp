@@ -1,13 +1,10 @@
 #include "auth/revocation.hpp"
 
 #include "auth/revocation_keys.hpp"
-#include "core/clock.hpp"
 #include "core/log.hpp"
-#include "core/tasks.hpp"
 #include "redis/errors.hpp"
 #include "redis/keep_trying.hpp"
 
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
@@ -40,13 +37,20 @@ long long to_number(const std::string& text) {
 }  // namespace
 
 revocation::revocation(redis::service& redis, pg::pool& pg, core::revocation_fallback fallback,
-                       revocation_shared& shared, std::chrono::seconds token_lifetime)
-    : redis_(redis), pg_(pg), fallback_(fallback), shared_(shared), token_lifetime_(token_lifetime) {}
+                       redis::mirror& mirror, std::chrono::seconds token_lifetime)
+    : redis_(redis), pg_(pg), fallback_(fallback), mirror_(mirror), token_lifetime_(token_lifetime) {}
+
+redis::mirror_spec revocation::mirror_spec(core::revocation_fallback fallback) {
+  redis::mirror_spec spec{"revocation", "revocation checks", std::string(ready_marker), {}};
+  spec.retired_markers.assign(previous_markers.begin(), previous_markers.end());
+  spec.fallback = fallback == core::revocation_fallback::deny ? "deny" : "postgres";
+  return spec;
+}
 
 asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
   stats_.checks.inc();
   std::string cutoff = cutoff_key(user_id);
-  std::string marker = redis_.marker_for(ready_marker, cutoff);
+  std::string marker = redis_.marker_for(mirror_.marker(), cutoff);
   const std::vector<std::string> mget{"MGET", revoked_token_key(user_id, jti), std::move(cutoff), std::move(marker)};
   bool answered = false;
   bool revoked = false;
@@ -55,9 +59,7 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
     redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
     if (r.type == redis::reply::kind::array && r.elements.size() == 3) {
       answered = true;
-      // Read after the reply: the connection that brought it has counted
-      // its server already, so a new server is never vouched for.
-      ready = !r.elements[2].is_nil() && shared_.refill.current();
+      ready = mirror_.trusted(!r.elements[2].is_nil());
       revoked = !r.elements[0].is_nil() || (!r.elements[1].is_nil() && issued_ms <= to_number(r.elements[1].text));
     }
   } catch (const core::unavailable_error&) {
@@ -65,17 +67,15 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
     core::log_warn("revocation check failed in redis", {{"error", e.code()}});
   }
   if (answered && ready) {
-    note_degraded(false, "");
+    mirror_.answered_by(true);
     if (revoked) stats_.hits.inc();
     co_return revoked;
   }
   if (answered) {
     // Redis answers, but lost what it held: the record decides until refilled.
-    note_degraded(true, "redis not refilled since it lost data or changed server");
-    const auto ex = co_await asio::this_coro::executor;
-    start_refill(ex);
+    mirror_.answered_by(false, "redis not refilled since it lost data or changed server");
   } else {
-    note_degraded(true, "redis unavailable");
+    mirror_.answered_by(false, "redis unavailable");
     if (fallback_ == core::revocation_fallback::deny) {
       throw core::unavailable_error("redis", "revocation check unavailable (REVOCATION_FALLBACK=deny)");
     }
@@ -84,18 +84,6 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
   const bool in_record = co_await is_revoked_in_postgres(jti, user_id, issued_ms);
   if (in_record) stats_.hits.inc();
   co_return in_record;
-}
-
-void revocation::note_degraded(bool degraded, std::string_view why) {
-  // One log line per change of state (across loops), not one per request.
-  if (shared_.degraded.load(std::memory_order_relaxed) == degraded) return;
-  if (shared_.degraded.exchange(degraded) == degraded) return;
-  if (degraded) {
-    core::log_warn("revocation checks fall back to postgres",
-                   {{"reason", why}, {"fallback", fallback_ == core::revocation_fallback::deny ? "deny" : "postgres"}});
-  } else {
-    core::log_info("revocation checks answered by redis again");
-  }
 }
 
 asio::awaitable<bool> revocation::is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
@@ -142,19 +130,6 @@ asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cuto
   co_await redis_write(cutoff_key(user_id), std::to_string(cutoff_ms), token_lifetime_.count());
 }
 
-asio::awaitable<void> revocation::ensure_ready() {
-  const bool needed = co_await redis_.needs_refill(std::string(ready_marker), shared_.refill);
-  if (!needed) co_return;
-  const auto ex = co_await asio::this_coro::executor;
-  start_refill(ex);
-}
-
-void revocation::start_refill(const asio::any_io_executor& ex) {
-  if (!shared_.refill.begin()) return;
-  auto runs = redis::refill_until_current(shared_.refill, [this] { return refill(); });
-  core::spawn_logged(ex, std::move(runs), "revocation refill failed", [&shared = shared_] { shared.refill.ended(); });
-}
-
 asio::awaitable<void> revocation::refill() {
   core::log_info("revocation refill started");
   std::size_t copied = 0;
@@ -197,11 +172,6 @@ asio::awaitable<void> revocation::refill() {
       sets.clear();
     }
   }
-  // Last, once everything it vouches for is in: every slot's marker.
-  co_await redis_.set_marker(std::string(ready_marker), core::iso8601_ms(std::chrono::system_clock::now()));
-  // Older builds' markers go: a build rolled back to would otherwise trust
-  // keys that missed every revocation made since (it refills instead).
-  for (const auto previous : previous_markers) co_await redis_.drop_marker(std::string(previous));
   core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
 }
 

@@ -18,24 +18,16 @@
 #include "core/config.hpp"
 #include "observability/metric_types.hpp"
 #include "pg/pool.hpp"
-#include "redis/server_identity.hpp"
+#include "redis/mirror.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace bakewind::auth {
-
-/// Shared by every loop's revocation: at most one refill at a time, and
-/// whether answers come from PostgreSQL now (logged once per change).
-struct revocation_shared {
-  redis::refill_mark refill;  ///< one refill at a time; Redis vouched for since which server change
-  std::atomic<bool> degraded{false};  ///< the last check could not trust Redis
-};
 
 /// What the checks did, for /metrics: readable from any thread.
 struct revocation_stats {
@@ -46,10 +38,14 @@ struct revocation_stats {
 
 class revocation {
  public:
-  /// All references must outlive the object.
-  /// `token_lifetime` is the longest any token lives (the refresh TTL).
-  revocation(redis::service& redis, pg::pool& pg, core::revocation_fallback fallback, revocation_shared& shared,
+  /// All references must outlive the object. `mirror` is shared by every
+  /// loop's revocation (made from mirror_spec); `token_lifetime` is the
+  /// longest any token lives (the refresh TTL).
+  revocation(redis::service& redis, pg::pool& pg, core::revocation_fallback fallback, redis::mirror& mirror,
              std::chrono::seconds token_lifetime);
+
+  /// The revocation keys' marker, and what logs name when checks fall back.
+  static redis::mirror_spec mirror_spec(core::revocation_fallback fallback);
 
   /// True when the token `jti` of `user_id`, issued at `issued_ms`, is revoked
   /// (itself, or by a logout-all at or after its issue). Redis first; when
@@ -72,14 +68,9 @@ class revocation {
   /// PostgreSQL first, then Redis.
   boost::asio::awaitable<void> revoke_all(std::string user_id, long long cutoff_ms);
 
-  /// Copies live revocations and cutoffs from PostgreSQL into Redis, then
-  /// sets the marker. Safe to run on several instances at once.
+  /// Copies live revocations and cutoffs from PostgreSQL into Redis (the
+  /// mirror sets the marker after). Safe to run on several instances at once.
   boost::asio::awaitable<void> refill();
-
-  /// When Redis has no `auth:revocation:ready:v4` marker (in a cluster: a
-  /// master lost its data), starts the refill (see
-  /// lock_service::ensure_ready for why). Never throws.
-  boost::asio::awaitable<void> ensure_ready();
 
   /// Deletes revocations whose tokens have expired anyway; how many.
   boost::asio::awaitable<long long> purge_expired();
@@ -92,13 +83,11 @@ class revocation {
                                                       long long issued_ms);
   boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
   boost::asio::awaitable<void> write_all(std::vector<std::vector<std::string>> commands);
-  void start_refill(const boost::asio::any_io_executor& ex);
-  void note_degraded(bool degraded, std::string_view why);
 
   redis::service& redis_;
   pg::pool& pg_;
   core::revocation_fallback fallback_;
-  revocation_shared& shared_;
+  redis::mirror& mirror_;
   std::chrono::seconds token_lifetime_;
   revocation_stats stats_;
 };

@@ -23,6 +23,11 @@ std::string iso8601_ms(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+const wall_clock& wall_clock::system() noexcept {
+  static const wall_clock clock;
+  return clock;
+}
+
 std::string iso8601_ms(long long epoch_ms) {
   return iso8601_ms(std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms)));
 }

@@ -5,7 +5,6 @@
 
 #include <boost/json.hpp>
 
-#include <atomic>
 
 namespace bakewind::locks {
 
@@ -20,20 +19,11 @@ std::string event_bus::message(std::string_view bakery_id, const boost::json::ob
   return text;
 }
 
-namespace {
-
-// Process-wide: every loop's bus publishes through the same Redis, so one
-// outage is one episode however many loops and events run into it.
-std::atomic<bool> failing{false};
-std::atomic<std::uint64_t> dropped_events{0};
-
-}  // namespace
-
 void event_bus::dropped(std::string_view why) {
-  dropped_events.fetch_add(1, std::memory_order_relaxed);
+  drops_.count.inc();
   // Once per episode, not once per event: an outage under traffic would
   // otherwise write a line for every lock request.
-  if (!failing.exchange(true)) {
+  if (drops_.failing.begin()) {
     core::log_warn("events not published (logged once until they are again)", {{"error", std::string(why)}});
   } else {
     core::log_debug("event not published", {{"error", std::string(why)}});
@@ -41,13 +31,7 @@ void event_bus::dropped(std::string_view why) {
 }
 
 void event_bus::published() {
-  // A plain load first: this runs for every event, and the exchange (a
-  // write) would bounce the flag between the loops' cores for nothing.
-  if (failing.load(std::memory_order_relaxed) && failing.exchange(false)) core::log_info("events published again", {});
-}
-
-std::uint64_t event_bus::dropped_total() {
-  return dropped_events.load(std::memory_order_relaxed);
+  if (drops_.failing.end()) core::log_info("events published again", {});
 }
 
 asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event) {

@@ -3,6 +3,8 @@
 // channel with the bakery id inside, so that every instance receives every
 // event and fans it out to its own WebSocket clients of that bakery.
 
+#include "core/log_limits.hpp"
+#include "observability/metric_types.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -16,11 +18,20 @@ namespace bakewind::locks {
 /// The pub/sub channel every instance listens on.
 inline constexpr std::string_view events_channel = "bakewind:events";
 
+/// Events that could not be published, shared by every loop's bus: every
+/// loop publishes through the same Redis, so one outage is one episode
+/// however many loops and events run into it.
+struct event_drops {
+  core::episode failing;         ///< the latest event could not be published
+  observability::counter count;  ///< events dropped since the process started
+};
+
 /// Publishes events of one loop. Never throws: an event that cannot be
 /// published is counted and dropped (the state change already happened).
 class event_bus {
  public:
-  explicit event_bus(redis::service& redis) : redis_(redis) {}
+  /// Both must outlive the bus.
+  event_bus(redis::service& redis, event_drops& drops) : redis_(redis), drops_(drops) {}
 
   /// Publishes `event` (which has "type" and "at") for `bakery_id`'s clients.
   boost::asio::awaitable<void> publish(std::string bakery_id, boost::json::object event);
@@ -31,14 +42,13 @@ class event_bus {
 
   /// Counts an event that could not be published; warns (with why) once
   /// per episode of failures, not once per event.
-  static void dropped(std::string_view why);
+  void dropped(std::string_view why);
   /// Notes an event published: ends an episode of failures (logged once).
-  static void published();
-  /// Events dropped since the process started, by every loop.
-  static std::uint64_t dropped_total();
+  void published();
 
  private:
   redis::service& redis_;
+  event_drops& drops_;
 };
 
 /// Splits a published message into the bakery id and the event JSON text;

@@ -6,11 +6,14 @@
 // share its hash tag, so each script and MGET touches one cluster slot. Redis down: everything works
 // from PostgreSQL alone. Every change is announced through `events`.
 
+#include "core/clock.hpp"
+#include "core/log_limits.hpp"
+#include "locks/arbitration.hpp"
 #include "locks/events.hpp"
 #include "locks/lock_info.hpp"
 #include "locks/lock_store.hpp"
 #include "pg/pool.hpp"
-#include "redis/server_identity.hpp"
+#include "redis/mirror.hpp"
 #include "redis/service.hpp"
 
 #include "observability/metric_types.hpp"
@@ -71,23 +74,17 @@ struct lock_stats {
   observability::counter expired;            ///< deleted and announced by the sweeper
 };
 
-namespace detail {
-/// What the Redis step of an operation said; `known` is false when Redis
-/// could not answer (down, timeout, script error): PostgreSQL alone decides.
-struct redis_view {
-  bool known = false;
-  long long verdict = -2;
-  std::optional<lock_info> current;
-};
-}  // namespace detail
-
 class lock_service {
  public:
   /// All references must outlive the service.
-  /// `mark` is shared by every loop's service: one refill at a time, and
-  /// whether Redis was refilled since it last changed server.
+  /// `mirror` (made from mirror_spec) is shared by every loop's service: it
+  /// says whether Redis holds every live lock, and refills it when not.
+  /// `clock` tells the time of every expiry this service computes.
   lock_service(redis::service& redis, pg::pool& pg, event_bus& events, std::chrono::seconds ttl,
-               redis::refill_mark& mark);
+               redis::mirror& mirror, const core::wall_clock& clock = core::wall_clock::system());
+
+  /// The lock keys' marker, and what logs name when reads fall back.
+  static redis::mirror_spec mirror_spec();
 
   /// Acquires the order's lock for `who` (API.md POST .../lock).
   boost::asio::awaitable<acquire_result> acquire(std::string order_id, holder who);
@@ -117,15 +114,10 @@ class lock_service {
   /// expired); exactly one instance sees each row. Returns how many.
   boost::asio::awaitable<std::size_t> sweep_expired();
 
-  /// When Redis has no `locks:ready:v2` marker (a fresh server, or one that
-  /// lost its data; in a cluster, a master that did), or a connection
-  /// reached another server since the last refill (one that may hold older
-  /// entries: redis/server_identity), starts the refill that copies the live
-  /// locks from PostgreSQL, drops entries PostgreSQL does not hold, and sets
-  /// the marker, so that reads are answered by Redis even before a first
-  /// request needed them (and while PostgreSQL is down later).
-  /// Never throws; does nothing while Redis cannot answer.
-  boost::asio::awaitable<void> ensure_ready();
+  /// Copies the live locks from PostgreSQL into Redis and drops entries
+  /// PostgreSQL does not hold (the mirror sets the marker after), so that
+  /// reads are answered by Redis again.
+  boost::asio::awaitable<void> refill();
 
   /// What the service did so far.
   const lock_stats& stats() const noexcept { return stats_; }
@@ -138,8 +130,16 @@ class lock_service {
   }
 
  private:
-  boost::asio::awaitable<detail::redis_view> run_script(const redis::script& s, std::string order_id,
-                                                        std::string bakery_id, std::vector<std::string> args);
+  // Runs a lock script on the order's keys. Unknown verdict when Redis
+  // cannot answer; a script error (a bug, OOM) is also logged.
+  boost::asio::awaitable<redis_answer> run_script(const redis::script& s, std::string order_id,
+                                                  std::string bakery_id, std::vector<std::string> args);
+  // Tells Redis what the record decided (`fix`) about `row` or the caller's grant.
+  boost::asio::awaitable<void> apply(redis_fix fix, const std::string& order_id, const holder& who,
+                                     const std::optional<lock_info>& row);
+  // After a refusal: the live holder (copied to Redis) and whether the order exists.
+  boost::asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> look_up_holder(
+      bool acquiring, const std::string& order_id, const std::string& bakery_id);
   boost::asio::awaitable<void> mirror(const lock_info& l);
   // Drops the holder's entry from Redis, and publishes `announce` (an
   // event_bus message) in the same script when it is not empty.
@@ -156,8 +156,9 @@ class lock_service {
   void resync_later(const boost::asio::any_io_executor& ex, std::string order_id, std::string bakery_id);
   boost::asio::awaitable<void> resync(std::string order_id, std::string bakery_id);
   boost::asio::awaitable<bool> copy_from_record(const std::string& order_id, const std::string& bakery_id);
-  void start_refill(const boost::asio::any_io_executor& ex);
-  boost::asio::awaitable<void> refill();
+  // Copies each order (id -> bakery id) from the record until settled or
+  // the write window has passed; repairs the rest in the background.
+  boost::asio::awaitable<void> settle(std::map<std::string, std::string> unsettled);
 
   redis::service& redis_;
   lock_store store_;
@@ -167,7 +168,9 @@ class lock_service {
   // (every write ends by its deadline, the pool's timeout): a repair leaves a
   // Redis entry that young alone, as it may be a grant being confirmed.
   std::chrono::milliseconds write_window_;
-  redis::refill_mark& mark_;
+  redis::mirror& mirror_;
+  const core::wall_clock& clock_;
+  core::throttle script_errors_{std::chrono::seconds(10)};  ///< logged at most once per 10 s
   // Orders with a repair running, and whether it must copy once more.
   std::map<std::string, bool> resyncing_;
   lock_stats stats_;

@@ -6,7 +6,6 @@
 #include "redis/script.hpp"
 
 
-#include <atomic>
 #include <exception>
 #include <vector>
 
@@ -36,16 +35,6 @@ return 1)");
 }
 
 std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()); }
-
-// Whether to log a mark that Redis did not take: once per 10 s across the
-// process, not once per write while Redis is away.
-bool time_to_warn() {
-  static std::atomic<long long> last{0};
-  const long long now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  long long seen = last.load(std::memory_order_relaxed);
-  return now - seen >= 10 && last.compare_exchange_strong(seen, now, std::memory_order_relaxed);
-}
 
 }  // namespace
 
@@ -112,7 +101,7 @@ asio::awaitable<void> order_cache::mark_changing(const std::string& id) {
   // elsewhere; once copy_ttl has passed, none made before is left anyway.
   const auto until = std::chrono::steady_clock::now() + copy_ttl_ + mark_ttl_;
   const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until);
-  if (failure && time_to_warn()) {
+  if (failure && mark_warnings_.allow()) {
     core::log_warn("order cache marks not yet in redis, retrying in the background (logged once per 10 s)",
                    {{"orderId", id}, {"error", *failure}});
   }

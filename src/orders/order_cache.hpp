@@ -14,6 +14,7 @@
 // Anything in doubt is a miss: the record answers. Off in a cluster (no one
 // server to name) and where the server's run_id is unknown.
 
+#include "core/log_limits.hpp"
 #include "core/tasks.hpp"
 #include "orders/order.hpp"
 #include "redis/service.hpp"
@@ -77,6 +78,9 @@ class order_cache {
   boost::asio::awaitable<void> mark_changing(const std::string& id);
 
   redis::service& redis_;
+  // A mark that Redis did not take is logged once per 10 s, not once per
+  // write while Redis is away.
+  core::throttle mark_warnings_{std::chrono::seconds(10)};
   std::chrono::milliseconds mark_ttl_;
   std::chrono::milliseconds read_window_;
   std::chrono::seconds copy_ttl_;

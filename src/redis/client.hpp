@@ -84,7 +84,7 @@ class client {
 
   /// The `run_id` of the server the latest connection reached (INFO server,
   /// read before any command went through it); "" before the first
-  /// connection, when INFO was refused, or with options.track_server off.
+  /// connection, when INFO was refused, or with options.servers null.
   const std::string& server_run_id() const noexcept;
 
  private:

@@ -26,7 +26,7 @@ asio::awaitable<void> client_state::run() {
   int attempt = 0;
   while (!closing) {
     std::string failure = co_await connect();
-    if (failure.empty() && opts.track_server && !closing) failure = co_await identify();
+    if (failure.empty() && opts.servers != nullptr && !closing) failure = co_await identify();
     if (closing) break;
     if (!failure.empty() && hurry) {
       // Abandoned for the master the Sentinels just announced: not a failure
@@ -204,7 +204,7 @@ asio::awaitable<std::string> client_state::identify() {
   if (ec) co_return "INFO server: " + ec.message();
   const std::string now = run_id_of(replies.front());
   const std::string before = run_id;
-  if (note_server(run_id, now)) {
+  if (opts.servers->note(run_id, now)) {
     core::log_info("redis server new to this connection",
                    {{"endpoint", endpoint_of(opts)},
                     {"runId", now.empty() ? std::string_view("unknown") : std::string_view(now)},

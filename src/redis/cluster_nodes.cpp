@@ -140,7 +140,7 @@ client& cluster_state::client_to_ask(const node_address& node) {
     o.host = node.host;
     o.port = node.port;
     o.max_retries_per_request = 0;
-    o.track_server = false;  // asked for the map only: no data of ours
+    o.servers = nullptr;  // asked for the map only: no data of ours
     it = probes.emplace(name, std::make_unique<client>(executor, std::move(o))).first;
   }
   return *it->second;

@@ -11,6 +11,8 @@
 
 namespace bakewind::redis {
 
+class server_history;
+
 /// A host and port: a Sentinel, or the master a Sentinel names.
 struct server_address {
   std::string host;
@@ -37,7 +39,9 @@ struct options {
   std::chrono::milliseconds read_timeout{2000};     ///< no byte for this long while awaiting replies: dead
   std::size_t max_batch_bytes = 1 << 20;            ///< bound of one pipelined write
   std::string client_name = "bakewind";  ///< CLIENT SETNAME, to find us in CLIENT LIST
-  bool track_server = true;              ///< after each connect, INFO server: a new run_id counts in server_changes()
+  /// Where each connect reports the server it reached (INFO server's
+  /// run_id); null: not asked, for connections that hold no data of ours.
+  server_history* servers = nullptr;
   std::vector<server_address> sentinels; ///< REDIS_SENTINELS: ask these for the master's host/port; empty: none
   std::string sentinel_master;           ///< REDIS_SENTINEL_NAME: the master's name in the Sentinels
   std::string sentinel_username;         ///< REDIS_SENTINEL_USERNAME: ACL user on the Sentinels; empty: default

@@ -1,22 +1,25 @@
 #include "redis/server_identity.hpp"
 
-#include <atomic>
 #include <string_view>
 
 namespace bakewind::redis {
 
-namespace {
-std::atomic<std::uint64_t> changes{0};
-}  // namespace
-
-std::uint64_t server_changes() noexcept { return changes.load(std::memory_order_acquire); }
+bool server_history::note(std::string& last_run_id, const std::string& run_id) {
+  // An unknown id is never "the same server": without it we cannot tell.
+  const bool same = !run_id.empty() && run_id == last_run_id;
+  last_run_id = run_id;
+  if (same) return false;
+  changes_.fetch_add(1, std::memory_order_acq_rel);
+  for (const auto& l : listeners_) l();
+  return true;
+}
 
 boost::asio::awaitable<void> refill_until_current(refill_mark& mark, std::function<boost::asio::awaitable<void>()> fill) {
   for (int run = 0; run < 3; ++run) {
-    const auto at = server_changes();
+    const auto at = mark.now();
     co_await fill();
     mark.completed(at);
-    if (server_changes() == at) co_return;
+    if (mark.now() == at) co_return;
   }
 }
 
@@ -36,15 +39,6 @@ std::string run_id_of(const reply& info) {
     at = end + 1;
   }
   return {};
-}
-
-bool note_server(std::string& last_run_id, const std::string& run_id) noexcept {
-  // An unknown id is never "the same server": without it we cannot tell.
-  const bool same = !run_id.empty() && run_id == last_run_id;
-  last_run_id = run_id;
-  if (same) return false;
-  changes.fetch_add(1, std::memory_order_acq_rel);
-  return true;
 }
 
 }  // namespace detail

@@ -108,12 +108,6 @@ class service {
   /// reads their marker). Throws core::unavailable_error when Redis cannot answer.
   boost::asio::awaitable<bool> marker_missing(std::string base);
 
-  /// Whether the data set vouched for by marker `base` must be refilled:
-  /// a marker is missing (see marker_missing), or a connection reached
-  /// another server since its last refill (`mark`). False when Redis cannot
-  /// answer. Never throws.
-  boost::asio::awaitable<bool> needs_refill(std::string base, const refill_mark& mark);
-
   /// The `run_id` of the one server commands reach now; "" when unknown or
   /// in a cluster (connection::server_run_id). Valid until the next suspension.
   std::string_view server_run_id() const noexcept { return link_.server_run_id(); }

@@ -140,14 +140,4 @@ asio::awaitable<bool> service::marker_missing(std::string base) {
   co_return false;
 }
 
-asio::awaitable<bool> service::needs_refill(std::string base, const refill_mark& mark) {
-  try {
-    // The marker first: its round trip also settles which server we reach.
-    const bool missing = co_await marker_missing(std::move(base));
-    co_return missing || !mark.current();
-  } catch (const std::exception&) {
-    co_return false;  // Redis cannot answer: nothing to refill now
-  }
-}
-
 }  // namespace bakewind::redis

@@ -69,7 +69,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
   /// One connect: to the master the Sentinels name, or to opts' host.
   boost::asio::awaitable<std::string> connect();
   /// After a connect: the server's run_id (INFO server), counted in
-  /// server_changes() when it is not the previous one. "" or why it failed.
+  /// options.servers when it is not the previous one. "" or why it failed.
   boost::asio::awaitable<std::string> identify();
   /// The wait before reconnect attempt `attempt`; none when `hurry`.
   boost::asio::awaitable<void> backoff(int attempt);

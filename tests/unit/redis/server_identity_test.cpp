@@ -34,34 +34,38 @@ TEST(server_identity, run_id_is_read_from_info_server) {
 }
 
 TEST(server_identity, a_new_or_unknown_server_counts_the_same_one_does_not) {
+  server_history servers;
+  int told = 0;
+  servers.on_change([&] { ++told; });
   std::string last;
-  const auto start = server_changes();
-  EXPECT_TRUE(detail::note_server(last, "a")) << "the first server of a connection";
-  EXPECT_EQ(server_changes(), start + 1);
-  EXPECT_FALSE(detail::note_server(last, "a")) << "a reconnect to the same server";
-  EXPECT_TRUE(detail::note_server(last, "b")) << "a promoted replica or a restarted server";
-  EXPECT_TRUE(detail::note_server(last, "")) << "unknown: cannot tell, so it counts";
-  EXPECT_TRUE(detail::note_server(last, "")) << "still unknown";
-  EXPECT_EQ(server_changes(), start + 4);
+  EXPECT_TRUE(servers.note(last, "a")) << "the first server of a connection";
+  EXPECT_EQ(servers.changes(), 1u);
+  EXPECT_FALSE(servers.note(last, "a")) << "a reconnect to the same server";
+  EXPECT_TRUE(servers.note(last, "b")) << "a promoted replica or a restarted server";
+  EXPECT_TRUE(servers.note(last, "")) << "unknown: cannot tell, so it counts";
+  EXPECT_TRUE(servers.note(last, "")) << "still unknown";
+  EXPECT_EQ(servers.changes(), 4u);
+  EXPECT_EQ(told, 4) << "each change is told at once, none polls";
 }
 
 TEST(server_identity, a_refill_vouches_only_until_the_next_change) {
-  refill_mark mark;
+  server_history servers;
+  refill_mark mark(servers);
   std::string last;
-  detail::note_server(last, "a");
+  servers.note(last, "a");
   EXPECT_FALSE(mark.current());
   ASSERT_TRUE(mark.begin());
   EXPECT_FALSE(mark.begin()) << "one refill at a time";
-  const auto at = server_changes();
+  const auto at = mark.now();
   mark.completed(at);
   mark.ended();
   EXPECT_TRUE(mark.current());
-  detail::note_server(last, "b");
+  servers.note(last, "b");
   EXPECT_FALSE(mark.current()) << "a server changed after the refill began";
   // A refill that began before a change vouches for nothing after it.
   ASSERT_TRUE(mark.begin());
-  const auto began = server_changes();
-  detail::note_server(last, "c");
+  const auto began = mark.now();
+  servers.note(last, "c");
   mark.completed(began);
   mark.ended();
   EXPECT_FALSE(mark.current());
@@ -69,11 +73,12 @@ TEST(server_identity, a_refill_vouches_only_until_the_next_change) {
 
 TEST(server_identity, a_refill_runs_again_when_a_server_changed_during_it) {
   boost::asio::io_context io;
-  refill_mark mark;
+  server_history servers;
+  refill_mark mark(servers);
   std::string last;
   int runs = 0;
   auto fill = [&]() -> boost::asio::awaitable<void> {
-    if (++runs == 1) detail::note_server(last, "new-" + std::to_string(server_changes()));
+    if (++runs == 1) servers.note(last, "new-" + std::to_string(servers.changes()));
     co_return;
   };
   boost::asio::co_spawn(io, refill_until_current(mark, fill), boost::asio::detached);
@@ -85,7 +90,7 @@ TEST(server_identity, a_refill_runs_again_when_a_server_changed_during_it) {
   runs = 0;
   auto restless = [&]() -> boost::asio::awaitable<void> {
     ++runs;
-    detail::note_server(last, "x-" + std::to_string(server_changes()));
+    servers.note(last, "x-" + std::to_string(servers.changes()));
     co_return;
   };
   boost::asio::co_spawn(io, refill_until_current(mark, restless), boost::asio::detached);
