@@ -3,6 +3,7 @@
 // executor: every wait for the socket is bounded by a deadline and nothing
 // ever blocks the event loop.
 
+#include "pg/detail/prepared_statements.hpp"
 #include "pg/errors.hpp"
 #include "pg/param.hpp"
 #include "pg/result.hpp"
@@ -20,7 +21,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 struct pg_conn;  // libpq's PGconn, kept out of this header
@@ -118,7 +118,7 @@ class connection {
   /// PgBouncer in transaction mode moved us to another server connection),
   /// the connection logs it once, stops preparing and runs the statement
   /// unnamed: nothing had been executed.
-  void set_prepare_statements(bool on) noexcept { prepare_ = on; }
+  void set_prepare_statements(bool on) noexcept { statements_.enable(on); }
   /// Where statements are timed and failures counted (a pool's); null: nowhere.
   /// `s` must outlive the connection.
   void set_stats(pg::stats* s) noexcept { stats_ = s; }
@@ -128,33 +128,46 @@ class connection {
 
  private:
   enum class ready { read, write, timeout };
-  class operation;
+  class operation;  // detail/operation.hpp
+  // The server's answer to one command: its rows, or why it rejected it. A
+  // failure with no answer (I/O, timeout, a lost session) is not a reply: it throws.
+  struct reply {
+    result rows;
+    std::optional<query_error> rejected;
+  };
 
   connection(asio::any_io_executor ex, pg_conn* conn);
 
+  // query.cpp: lone statements and scripts.
   asio::awaitable<result> run_query(std::string sql, std::vector<param> params, time_point deadline);
-  // Runs a statement with the params in `values`, by name when prepared.
-  asio::awaitable<result> run_prepared(const std::string& sql, const std::vector<const char*>& values,
-                                       time_point deadline);
-  asio::awaitable<result> run_unnamed(const std::string& sql, const std::vector<const char*>& values,
-                                      time_point deadline);
-  // Drains a statement's results; throws what the server rejected.
-  asio::awaitable<result> answer(time_point deadline);
-  // As answer(), but a name the session lacks or holds for another
-  // statement stops preparing and gives nullopt: run the statement unnamed.
-  asio::awaitable<std::optional<result>> answer_in_session(time_point deadline);
-  void stop_preparing(const query_error& why);
+  asio::awaitable<reply> run_unnamed(const std::string& sql, const std::vector<const char*>& values,
+                                     time_point deadline);
   asio::awaitable<void> run_script(std::string sql, time_point deadline);
+
+  // prepared.cpp: the statement cache and its fallback to unnamed statements.
+  asio::awaitable<reply> run_prepared(const std::string& sql, const std::vector<const char*>& values,
+                                      time_point deadline);
+  // As collect(), but a name the session lacks or holds for another
+  // statement stops preparing and gives nullopt: run the statement unnamed.
+  asio::awaitable<std::optional<reply>> collect_in_session(time_point deadline);
+  void stop_preparing(const query_error& why);
   // Sends one statement of a pipeline: by name (after a Parse when the name
   // is new here: `parsed` gets it, one more result to read) or unnamed.
   void send_in_pipeline(const statement& s, const std::vector<const char*>& values, std::string& parsed);
+
+  // pipeline.cpp: the results of one pipelined statement (its Parse's
+  // first, when `parsed` names one), then the Sync that ends the pipeline.
+  asio::awaitable<reply> collect_in_pipeline(const std::string& parsed, time_point deadline);
+  asio::awaitable<void> end_pipeline(time_point deadline);
+
+  // connection.cpp: libpq and the socket.
   asio::awaitable<ready> wait(bool want_read, bool want_write, time_point deadline);
   asio::awaitable<void> flush(time_point deadline);
   // Reads from the server until libpq holds the next result (or its end).
   asio::awaitable<void> until_result(time_point deadline);
   // Drains every result of one command (in a pipeline: up to its null); a
-  // rejected or pipeline-aborted one lands in `rejected`, I/O failures throw.
-  asio::awaitable<result> collect(time_point deadline, std::optional<query_error>& rejected);
+  // rejected or pipeline-aborted one is the reply's `rejected`.
+  asio::awaitable<reply> collect(time_point deadline);
   void wrap_socket();
   [[noreturn]] void fail(std::string_view what);
   [[noreturn]] void fail_timeout(std::string_view what);
@@ -167,8 +180,7 @@ class connection {
   pg::stats* stats_ = nullptr;
   bool broken_ = false;
   bool busy_ = false;
-  bool prepare_ = false;
-  std::unordered_set<std::string> prepared_;  // names this session has prepared
+  detail::prepared_statements statements_;
 };
 
 }  // namespace bakewind::pg

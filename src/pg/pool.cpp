@@ -186,20 +186,12 @@ asio::awaitable<result> run_query(std::shared_ptr<pool_state> s, std::string sql
 asio::awaitable<void> run_ping(std::shared_ptr<pool_state> s, std::chrono::milliseconds timeout) {
   const time_point deadline = std::chrono::steady_clock::now() + timeout;
   pooled_connection c = co_await acquire(s, deadline);
-  std::exception_ptr rejected;
   try {
     result r = co_await c->query("SELECT 1", {}, deadline);
-  } catch (const query_error&) {
+  } catch (const query_error& e) {
     // "SELECT 1" is only refused by a server that cannot serve (starting up, read-only mode...).
-    rejected = std::current_exception();
-  }
-  if (rejected) {
     c->mark_broken();
-    try {
-      std::rethrow_exception(rejected);
-    } catch (const query_error& e) {
-      throw core::unavailable_error("postgres", std::string("ping refused: ") + e.what());
-    }
+    throw core::unavailable_error("postgres", std::string("ping refused: ") + e.what());
   }
 }
 
