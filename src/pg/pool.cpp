@@ -5,7 +5,9 @@
 #include "pg/errors.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -151,6 +153,12 @@ asio::awaitable<pooled_connection> acquire(std::shared_ptr<pool_state> s, time_p
     std::tuple<boost::system::error_code> woken = co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
     (void)woken;
     if (w.conn) co_return pooled_connection(s, std::move(w.conn));
+    // Cancelled (a shutdown ending the request): said as such, not as an
+    // outage of PostgreSQL, and not counted as a pool error.
+    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
+    if (!w.may_connect && cancelled != asio::cancellation_type::none) {
+      throw boost::system::system_error(asio::error::operation_aborted);
+    }
     if (!w.may_connect) {
       if (s->closed) throw pool_closed();
       s->figures.errors.inc();
