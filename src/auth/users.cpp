@@ -91,10 +91,4 @@ asio::awaitable<std::vector<user>> users_repository::list_bakery(std::string bak
   co_return out;
 }
 
-asio::awaitable<void> users_repository::set_tokens_valid_after(std::string user_id, long long cutoff_ms) {
-  const auto params = pg::params(user_id, cutoff_ms);
-  co_await pool_.query("UPDATE users SET tokens_valid_after = to_timestamp($2::bigint / 1000.0) WHERE id = $1::uuid",
-                       params);
-}
-
 }  // namespace bakewind::auth
