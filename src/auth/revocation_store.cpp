@@ -1,8 +1,22 @@
 #include "auth/revocation_store.hpp"
 
+#include "auth/rows.hpp"
+
 namespace bakewind::auth {
 
 namespace asio = boost::asio;
+
+namespace {
+
+recorded_revocation revocation_from(const pg::result& r, std::size_t row) {
+  return {std::string(r.value(row, 0)), std::string(r.value(row, 1)), r.integer(row, 2)};
+}
+
+recorded_cutoff cutoff_from(const pg::result& r, std::size_t row) {
+  return {std::string(r.value(row, 0)), r.integer(row, 1)};
+}
+
+}  // namespace
 
 asio::awaitable<bool> revocation_store::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
   const auto params = pg::params(jti, user_id, issued_ms);
@@ -35,12 +49,7 @@ asio::awaitable<std::vector<recorded_revocation>> revocation_store::live_after(s
       "SELECT jti, user_id::text, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::bigint "
       "FROM revoked_tokens WHERE expires_at > now() AND jti > $1 ORDER BY jti LIMIT $2",
       params);
-  std::vector<recorded_revocation> out;
-  out.reserve(page.rows());
-  for (std::size_t i = 0; i < page.rows(); ++i) {
-    out.push_back({std::string(page.value(i, 0)), std::string(page.value(i, 1)), page.integer(i, 2)});
-  }
-  co_return out;
+  co_return detail::all_rows(page, revocation_from);
 }
 
 asio::awaitable<std::vector<recorded_cutoff>> revocation_store::recent_cutoffs(long long lifetime_s) {
@@ -49,12 +58,7 @@ asio::awaitable<std::vector<recorded_cutoff>> revocation_store::recent_cutoffs(l
       "SELECT id::text, round(extract(epoch FROM tokens_valid_after) * 1000)::bigint FROM users "
       "WHERE tokens_valid_after > now() - make_interval(secs => $1::bigint)",
       params);
-  std::vector<recorded_cutoff> out;
-  out.reserve(cutoffs.rows());
-  for (std::size_t i = 0; i < cutoffs.rows(); ++i) {
-    out.push_back({std::string(cutoffs.value(i, 0)), cutoffs.integer(i, 1)});
-  }
-  co_return out;
+  co_return detail::all_rows(cutoffs, cutoff_from);
 }
 
 asio::awaitable<long long> revocation_store::purge_expired() {

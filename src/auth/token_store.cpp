@@ -1,5 +1,7 @@
 #include "auth/token_store.hpp"
 
+#include "auth/rows.hpp"
+
 namespace bakewind::auth {
 
 namespace asio = boost::asio;
@@ -40,12 +42,9 @@ asio::awaitable<std::vector<revoked_refresh>> revoke_family(pg::connection& conn
       "SELECT jti, user_id, expires_at, true FROM revoked WHERE expires_at > now() ON CONFLICT (jti) DO NOTHING "
       "RETURNING jti, user_id::text, extract(epoch FROM expires_at)::bigint",
       params);
-  std::vector<revoked_refresh> out;
-  out.reserve(revoked.rows());
-  for (std::size_t i = 0; i < revoked.rows(); ++i) {
-    out.push_back({std::string(revoked.value(i, 0)), std::string(revoked.value(i, 1)), revoked.integer(i, 2)});
-  }
-  co_return out;
+  co_return detail::all_rows(revoked, [](const pg::result& r, std::size_t row) {
+    return revoked_refresh{std::string(r.value(row, 0)), std::string(r.value(row, 1)), r.integer(row, 2)};
+  });
 }
 
 // Why a token that use_up refused is no good: unknown or expired (invalid),
