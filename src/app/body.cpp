@@ -223,56 +223,90 @@ long long days_from_civil(long long y, unsigned m, unsigned d) noexcept {
   return era * 146097 + static_cast<long long>(doe) - 719468;
 }
 
+// What an ISO 8601 date-time says, field by field.
+struct date_time {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  int millis = 0;
+  int offset_minutes = 0;  // east of UTC
+};
+
+// Each reader below takes its part at `p` and moves `p` past it; false when
+// the text there is not that part.
+
+// YYYY-MM-DD, a day that exists in that month.
+bool read_date(std::string_view s, std::size_t& p, date_time& t) noexcept {
+  t.year = digits(s, p, 4);
+  if (t.year < 1 || p >= s.size() || s[p++] != '-') return false;
+  t.month = digits(s, p, 2);
+  if (t.month < 1 || t.month > 12 || p >= s.size() || s[p++] != '-') return false;
+  t.day = digits(s, p, 2);
+  return t.day >= 1 && t.day <= days_in_month(t.year, t.month);
+}
+
+// 1 to 9 digits of a second; the first three kept, as ms.
+bool read_fraction(std::string_view s, std::size_t& p, int& millis) noexcept {
+  std::size_t n = 0;
+  for (; p < s.size() && s[p] >= '0' && s[p] <= '9'; ++p, ++n) {
+    if (n < 3) millis = millis * 10 + (s[p] - '0');
+  }
+  if (n == 0 || n > 9) return false;
+  for (; n < 3; ++n) millis *= 10;
+  return true;
+}
+
+// Thh:mm, then optionally :ss and a fraction (after '.' or ',').
+bool read_time(std::string_view s, std::size_t& p, date_time& t) noexcept {
+  if (p >= s.size() || (s[p] != 'T' && s[p] != 't')) return false;
+  ++p;
+  t.hour = digits(s, p, 2);
+  if (t.hour < 0 || t.hour > 23 || p >= s.size() || s[p++] != ':') return false;
+  t.minute = digits(s, p, 2);
+  if (t.minute < 0 || t.minute > 59) return false;
+  if (p >= s.size() || s[p] != ':') return true;
+  ++p;
+  t.second = digits(s, p, 2);
+  if (t.second < 0 || t.second > 59) return false;
+  if (p >= s.size() || (s[p] != '.' && s[p] != ',')) return true;
+  ++p;
+  return read_fraction(s, p, t.millis);
+}
+
+// Z, +hh, +hh:mm or +hhmm (or -), or nothing at all (UTC).
+bool read_offset(std::string_view s, std::size_t& p, int& offset_minutes) noexcept {
+  if (p < s.size() && (s[p] == 'Z' || s[p] == 'z')) {
+    ++p;
+    return true;
+  }
+  if (p >= s.size() || (s[p] != '+' && s[p] != '-')) return true;
+  const int sign = s[p++] == '-' ? -1 : 1;
+  const int oh = digits(s, p, 2);
+  if (oh < 0 || oh > 23) return false;
+  int om = 0;
+  if (p < s.size()) {
+    if (s[p] == ':') ++p;
+    om = digits(s, p, 2);
+    if (om < 0 || om > 59) return false;
+  }
+  offset_minutes = sign * (oh * 60 + om);
+  return true;
+}
+
 }  // namespace
 
 std::optional<long long> parse_iso8601_ms(std::string_view s) noexcept {
   std::size_t p = 0;
-  const int year = digits(s, p, 4);
-  if (year < 1 || p >= s.size() || s[p++] != '-') return std::nullopt;
-  const int month = digits(s, p, 2);
-  if (month < 1 || month > 12 || p >= s.size() || s[p++] != '-') return std::nullopt;
-  const int day = digits(s, p, 2);
-  if (day < 1 || day > days_in_month(year, month)) return std::nullopt;
-  if (p >= s.size() || (s[p] != 'T' && s[p] != 't')) return std::nullopt;
-  ++p;
-  const int hour = digits(s, p, 2);
-  if (hour < 0 || hour > 23 || p >= s.size() || s[p++] != ':') return std::nullopt;
-  const int minute = digits(s, p, 2);
-  if (minute < 0 || minute > 59) return std::nullopt;
-  int second = 0;
-  int millis = 0;
-  if (p < s.size() && s[p] == ':') {
-    ++p;
-    second = digits(s, p, 2);
-    if (second < 0 || second > 59) return std::nullopt;
-    if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
-      ++p;
-      std::size_t n = 0;
-      for (; p < s.size() && s[p] >= '0' && s[p] <= '9'; ++p, ++n) {
-        if (n < 3) millis = millis * 10 + (s[p] - '0');
-      }
-      if (n == 0 || n > 9) return std::nullopt;
-      for (; n < 3; ++n) millis *= 10;
-    }
+  date_time t;
+  if (!read_date(s, p, t) || !read_time(s, p, t) || !read_offset(s, p, t.offset_minutes) || p != s.size()) {
+    return std::nullopt;
   }
-  int offset_minutes = 0;
-  if (p < s.size() && (s[p] == 'Z' || s[p] == 'z')) {
-    ++p;
-  } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
-    const int sign = s[p++] == '-' ? -1 : 1;
-    const int oh = digits(s, p, 2);
-    if (oh < 0 || oh > 23) return std::nullopt;
-    int om = 0;
-    if (p < s.size()) {
-      if (s[p] == ':') ++p;
-      om = digits(s, p, 2);
-      if (om < 0 || om > 59) return std::nullopt;
-    }
-    offset_minutes = sign * (oh * 60 + om);
-  }
-  if (p != s.size()) return std::nullopt;
-  const long long days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const long long ms = ((days * 24 + hour) * 60 + minute - offset_minutes) * 60000LL + second * 1000LL + millis;
+  const long long days = days_from_civil(t.year, static_cast<unsigned>(t.month), static_cast<unsigned>(t.day));
+  const long long ms =
+      ((days * 24 + t.hour) * 60 + t.minute - t.offset_minutes) * 60000LL + t.second * 1000LL + t.millis;
   // Years 1..9999 in UTC, so that every stored instant prints as YYYY-...
   constexpr long long first_ms = -62135596800000LL;  // 0001-01-01T00:00:00.000Z
   constexpr long long last_ms = 253402300799999LL;   // 9999-12-31T23:59:59.999Z

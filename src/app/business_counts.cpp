@@ -1,6 +1,8 @@
 #include "app/business_counts.hpp"
 
+#include "auth/revocation_store.hpp"
 #include "core/log.hpp"
+#include "locks/lock_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -76,11 +78,14 @@ asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& red
   const auto started = now_ms();
   bool complete = true;
   try {
-    pg::result r = co_await pg.query(
-        "SELECT (SELECT count(*) FROM order_locks WHERE expires_at > now()), "
-        "(SELECT count(*) FROM revoked_tokens WHERE expires_at > now() AND NOT refresh)");
-    active_locks_ = to_int(r.value(0, 0));
-    revoked_tokens_ = to_int(r.value(0, 1));
+    // The stores are views over the pool of whichever loop counts; both
+    // figures are stored once both are counted, as they always were.
+    locks::lock_store locks(pg);
+    auth::revocation_store revocations(pg);
+    const std::int64_t active = co_await locks.count_active();
+    const std::int64_t revoked = co_await revocations.count_revoked();
+    active_locks_ = active;
+    revoked_tokens_ = revoked;
   } catch (const std::exception& e) {
     complete = false;
     core::log_debug("business counts: postgres unavailable", {{"error", e.what()}});

@@ -2,7 +2,7 @@
 // The business figures of /health and /metrics, counted in the background
 // and cached, so that neither endpoint ever waits on a count or makes Redis
 // walk its keyspace for a request:
-//   activeOrderLocks, revokedTokens  PostgreSQL, the record (indexed counts)
+//   activeOrderLocks, revokedTokens  PostgreSQL, the record (indexed counts, asked of the lock and revocation stores)
 //   pendingTransferSessions          Redis, an incremental SCAN of auth:transfer:* (every master of a cluster)
 //   usedMemoryBytes                  Redis, INFO memory (summed over a cluster's masters)
 // Never KEYS. Figures are -1 until first counted.

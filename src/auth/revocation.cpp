@@ -38,7 +38,7 @@ long long to_number(const std::string& text) {
 
 revocation::revocation(redis::service& redis, pg::pool& pg, core::revocation_fallback fallback,
                        redis::mirror& mirror, std::chrono::seconds token_lifetime)
-    : redis_(redis), pg_(pg), fallback_(fallback), mirror_(mirror), token_lifetime_(token_lifetime) {}
+    : redis_(redis), record_(pg), fallback_(fallback), mirror_(mirror), token_lifetime_(token_lifetime) {}
 
 redis::mirror_spec revocation::mirror_spec(core::revocation_fallback fallback) {
   redis::mirror_spec spec{"revocation", "revocation checks", std::string(ready_marker), {}};
@@ -81,21 +81,9 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
     }
   }
   stats_.fallbacks.inc();
-  const bool in_record = co_await is_revoked_in_postgres(jti, user_id, issued_ms);
+  const bool in_record = co_await record_.is_revoked(jti, user_id, issued_ms);
   if (in_record) stats_.hits.inc();
   co_return in_record;
-}
-
-asio::awaitable<bool> revocation::is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
-                                                         long long issued_ms) {
-  // A user that no longer exists has no valid tokens.
-  const auto params = pg::params(jti, user_id, issued_ms);
-  pg::result r = co_await pg_.query(
-      "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) OR "
-      "COALESCE((SELECT COALESCE(tokens_valid_after >= to_timestamp($3::bigint / 1000.0), false) "
-      "FROM users WHERE id = $2::uuid), true)",
-      params);
-  co_return r.value(0, 0) == "t";
 }
 
 asio::awaitable<void> revocation::redis_write(std::string key, std::string value, long long ttl_s) {
@@ -109,11 +97,7 @@ asio::awaitable<void> revocation::redis_write(std::string key, std::string value
 
 asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s,
                                          token_type type) {
-  const auto params = pg::params(jti, user_id, expires_s, type == token_type::refresh);
-  co_await pg_.query(
-      "INSERT INTO revoked_tokens (jti, user_id, expires_at, refresh) "
-      "VALUES ($1, $2::uuid, to_timestamp($3::bigint), $4::boolean) ON CONFLICT (jti) DO NOTHING",
-      params);
+  co_await record_.record(jti, user_id, expires_s, type == token_type::refresh);
   co_await remember(std::move(jti), std::move(user_id), expires_s);
 }
 
@@ -124,9 +108,7 @@ asio::awaitable<void> revocation::remember(std::string jti, std::string user_id,
 }
 
 asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cutoff_ms) {
-  const auto params = pg::params(user_id, cutoff_ms);
-  co_await pg_.query("UPDATE users SET tokens_valid_after = to_timestamp($2::bigint / 1000.0) WHERE id = $1::uuid",
-                     params);
+  co_await record_.set_cutoff(user_id, cutoff_ms);
   co_await redis_write(cutoff_key(user_id), std::to_string(cutoff_ms), token_lifetime_.count());
 }
 
@@ -135,44 +117,35 @@ asio::awaitable<void> revocation::refill() {
   std::size_t copied = 0;
   std::string after;
   while (true) {
-    const auto params = pg::params(after, static_cast<long long>(refill_batch));
-    pg::result page = co_await pg_.query(
-        "SELECT jti, user_id::text, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::bigint "
-        "FROM revoked_tokens WHERE expires_at > now() AND jti > $1 ORDER BY jti LIMIT $2",
-        params);
-    if (page.rows() == 0) break;
+    const std::vector<recorded_revocation> page = co_await record_.live_after(after, refill_batch);
+    if (page.empty()) break;
     // One pipeline per page: each SET goes to its user's slot (in a cluster,
     // to as many nodes as the page touches), all in flight at once.
     std::vector<std::vector<std::string>> sets;
-    sets.reserve(page.rows());
-    for (std::size_t i = 0; i < page.rows(); ++i) {
-      const std::string user(page.value(i, 1));
-      std::vector<std::string> set{"SET", revoked_token_key(user, page.value(i, 0)), user, "EX",
-                                   std::string(page.value(i, 2))};
+    sets.reserve(page.size());
+    for (const auto& r : page) {
+      std::vector<std::string> set{"SET", revoked_token_key(r.user_id, r.jti), r.user_id, "EX",
+                                   std::to_string(r.ttl_s)};
       sets.push_back(std::move(set));
     }
     co_await write_all(std::move(sets));
-    copied += page.rows();
-    after = std::string(page.value(page.rows() - 1, 0));
-    if (page.rows() < refill_batch) break;
+    copied += page.size();
+    after = page.back().jti;
+    if (page.size() < refill_batch) break;
   }
   const auto lifetime = static_cast<long long>(token_lifetime_.count());
-  const auto cutoff_params = pg::params(lifetime);
-  pg::result cutoffs = co_await pg_.query(
-      "SELECT id::text, round(extract(epoch FROM tokens_valid_after) * 1000)::bigint FROM users "
-      "WHERE tokens_valid_after > now() - make_interval(secs => $1::bigint)",
-      cutoff_params);
+  const std::vector<recorded_cutoff> cutoffs = co_await record_.recent_cutoffs(lifetime);
   std::vector<std::vector<std::string>> sets;
-  for (std::size_t i = 0; i < cutoffs.rows(); ++i) {
-    std::vector<std::string> set{"SET", cutoff_key(cutoffs.value(i, 0)), std::string(cutoffs.value(i, 1)), "EX",
+  for (std::size_t i = 0; i < cutoffs.size(); ++i) {
+    std::vector<std::string> set{"SET", cutoff_key(cutoffs[i].user_id), std::to_string(cutoffs[i].cutoff_ms), "EX",
                                  std::to_string(lifetime)};
     sets.push_back(std::move(set));
-    if (sets.size() == refill_batch || i + 1 == cutoffs.rows()) {
+    if (sets.size() == refill_batch || i + 1 == cutoffs.size()) {
       co_await write_all(std::move(sets));
       sets.clear();
     }
   }
-  core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.rows()}});
+  core::log_info("revocation refill done", {{"tokens", copied}, {"cutoffs", cutoffs.size()}});
 }
 
 asio::awaitable<void> revocation::write_all(std::vector<std::vector<std::string>> commands) {
@@ -183,8 +156,8 @@ asio::awaitable<void> revocation::write_all(std::vector<std::vector<std::string>
 }
 
 asio::awaitable<long long> revocation::purge_expired() {
-  pg::result r = co_await pg_.query("DELETE FROM revoked_tokens WHERE expires_at < now()");
-  co_return r.affected_rows();
+  const long long purged = co_await record_.purge_expired();
+  co_return purged;
 }
 
 }  // namespace bakewind::auth

@@ -15,6 +15,7 @@
 // acknowledged): never a revoked token accepted.
 
 #include "auth/jwt.hpp"
+#include "auth/revocation_store.hpp"
 #include "core/config.hpp"
 #include "observability/metric_types.hpp"
 #include "pg/pool.hpp"
@@ -79,13 +80,11 @@ class revocation {
   const revocation_stats& stats() const noexcept { return stats_; }
 
  private:
-  boost::asio::awaitable<bool> is_revoked_in_postgres(const std::string& jti, const std::string& user_id,
-                                                      long long issued_ms);
   boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
   boost::asio::awaitable<void> write_all(std::vector<std::vector<std::string>> commands);
 
   redis::service& redis_;
-  pg::pool& pg_;
+  revocation_store record_;
   core::revocation_fallback fallback_;
   redis::mirror& mirror_;
   std::chrono::seconds token_lifetime_;

@@ -6,6 +6,7 @@
 
 #include "auth/jwt.hpp"
 #include "auth/revocation.hpp"
+#include "auth/token_store.hpp"
 #include "auth/users.hpp"
 #include "pg/pool.hpp"
 
@@ -34,12 +35,10 @@ struct principal {
   std::string token;        ///< the access token itself (the transfer hand-off carries it)
 };
 
-/// What a presented refresh token turned out to be.
-enum class refresh_check { ok, invalid, revoked };
-
 class token_service {
  public:
-  /// All references must outlive the service.
+  /// All references must outlive the service. The refresh tokens' record
+  /// is in `pg` (token_store).
   token_service(const jwt_codec& codec, pg::pool& pg, revocation& revoked, std::chrono::seconds access_ttl,
                 std::chrono::seconds refresh_ttl);
 
@@ -74,7 +73,7 @@ class token_service {
   std::optional<claims> verify_refresh(std::string_view token) const;
 
   const jwt_codec& codec_;
-  pg::pool& pg_;
+  token_store store_;
   revocation& revoked_;
   std::chrono::seconds access_ttl_;
   std::chrono::seconds refresh_ttl_;

@@ -1,5 +1,6 @@
 #include "auth/users.hpp"
 
+#include "auth/rows.hpp"
 #include "pg/errors.hpp"
 
 namespace bakewind::auth {
@@ -85,16 +86,7 @@ asio::awaitable<std::vector<user>> users_repository::list_bakery(std::string bak
       std::string("SELECT ") + user_columns + " FROM users WHERE bakery_id = $1::uuid ORDER BY created_at, id";
   const auto params = pg::params(bakery_id);
   pg::result r = co_await pool_.query(sql, params);
-  std::vector<user> out;
-  out.reserve(r.rows());
-  for (std::size_t i = 0; i < r.rows(); ++i) out.push_back(user_from(r, i));
-  co_return out;
-}
-
-asio::awaitable<void> users_repository::set_tokens_valid_after(std::string user_id, long long cutoff_ms) {
-  const auto params = pg::params(user_id, cutoff_ms);
-  co_await pool_.query("UPDATE users SET tokens_valid_after = to_timestamp($2::bigint / 1000.0) WHERE id = $1::uuid",
-                       params);
+  co_return detail::all_rows(r, user_from);
 }
 
 }  // namespace bakewind::auth

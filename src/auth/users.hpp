@@ -1,7 +1,8 @@
 #pragma once
 // Accounts in PostgreSQL: bakeries, their owners, admins and staff. All SQL
-// about users lives here. Infrastructure failures throw (unavailable_error);
-// outcomes that depend on input come back as values.
+// about accounts lives here (their logout-all cutoff belongs to the
+// revocation record: revocation_store). Infrastructure failures throw
+// (unavailable_error); outcomes that depend on input come back as values.
 
 #include "pg/pool.hpp"
 
@@ -52,9 +53,6 @@ class users_repository {
 
   /// Every user of a bakery, oldest first.
   boost::asio::awaitable<std::vector<user>> list_bakery(std::string bakery_id);
-
-  /// Sets the user's logout-all cutoff (ms since the epoch).
-  boost::asio::awaitable<void> set_tokens_valid_after(std::string user_id, long long cutoff_ms);
 
  private:
   pg::pool& pool_;

@@ -126,4 +126,9 @@ asio::awaitable<std::vector<lock_info>> lock_store::delete_expired() {
   co_return all(r);
 }
 
+asio::awaitable<std::int64_t> lock_store::count_active() {
+  pg::result r = co_await pg_.query("SELECT count(*) FROM order_locks WHERE expires_at > now()");
+  co_return r.integer(0, 0);
+}
+
 }  // namespace bakewind::locks

@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class lock_store {
   /// Deletes expired rows and returns them; of concurrent sweepers, each row
   /// goes to exactly one.
   boost::asio::awaitable<std::vector<lock_info>> delete_expired();
+
+  /// How many locks are live now, in every bakery.
+  boost::asio::awaitable<std::int64_t> count_active();
 
  private:
   pg::pool& pg_;
