@@ -116,7 +116,7 @@ struct application::impl {
 
   asio::awaitable<void> count_business() {
     auto& loop = *loops.front();
-    co_await shared.counts.refresh(loop.pg, loop.redis);
+    co_await shared.counts.refresh({loop.locks, loop.revocation, loop.redis});
   }
 
   // Every loop connects to Redis now rather than at its first request, so

@@ -1,8 +1,6 @@
 #include "app/business_counts.hpp"
 
-#include "auth/revocation_store.hpp"
 #include "core/log.hpp"
-#include "locks/lock_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -73,17 +71,14 @@ double business_counts::age_seconds() const noexcept {
   return at == 0 ? -1.0 : static_cast<double>(now_ms() - at) / 1000.0;
 }
 
-asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& redis) {
+asio::awaitable<void> business_counts::refresh(sources from) {
   if (running_.exchange(true)) co_return;
   const auto started = now_ms();
   bool complete = true;
   try {
-    // The stores are views over the pool of whichever loop counts; both
-    // figures are stored once both are counted, as they always were.
-    locks::lock_store locks(pg);
-    auth::revocation_store revocations(pg);
-    const std::int64_t active = co_await locks.count_active();
-    const std::int64_t revoked = co_await revocations.count_revoked();
+    // Both figures are stored once both are counted.
+    const std::int64_t active = co_await from.locks.count_active();
+    const std::int64_t revoked = co_await from.revocations.count_revoked();
     active_locks_ = active;
     revoked_tokens_ = revoked;
   } catch (const std::exception& e) {
@@ -91,9 +86,9 @@ asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& red
     core::log_debug("business counts: postgres unavailable", {{"error", e.what()}});
   }
   try {
-    const std::int64_t pending = co_await count_pending_transfers(redis);
+    const std::int64_t pending = co_await count_pending_transfers(from.redis);
     pending_transfers_ = pending;
-    const std::int64_t used = co_await used_memory(redis);
+    const std::int64_t used = co_await used_memory(from.redis);
     used_memory_bytes_ = used;
   } catch (const std::exception& e) {
     complete = false;
@@ -104,11 +99,10 @@ asio::awaitable<void> business_counts::refresh(pg::pool& pg, redis::service& red
   running_ = false;
 }
 
-void business_counts::refresh_if_older(std::chrono::milliseconds fresh, const asio::any_io_executor& ex, pg::pool& pg,
-                                       redis::service& redis) {
+void business_counts::refresh_if_older(std::chrono::milliseconds fresh, const asio::any_io_executor& ex, sources from) {
   const auto at = counted_at_ms_.load();
   if (running_.load() || (at != 0 && now_ms() - at < fresh.count())) return;
-  asio::co_spawn(ex, refresh(pg, redis), asio::detached);
+  asio::co_spawn(ex, refresh(from), asio::detached);
 }
 
 }  // namespace bakewind::app

@@ -7,7 +7,8 @@
 //   usedMemoryBytes                  Redis, INFO memory (summed over a cluster's masters)
 // Never KEYS. Figures are -1 until first counted.
 
-#include "pg/pool.hpp"
+#include "auth/revocation.hpp"
+#include "locks/lock_service.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -29,6 +30,13 @@ class business_counts {
     std::int64_t counted_at_ms = 0;  ///< system clock; 0 until a refresh has fully succeeded
   };
 
+  /// The services of one loop that count: they must outlive the refresh.
+  struct sources {
+    locks::lock_service& locks;
+    auth::revocation& revocations;
+    redis::service& redis;
+  };
+
   /// The latest figures; any thread.
   figures read() const noexcept;
 
@@ -38,12 +46,11 @@ class business_counts {
   /// Counts again with one loop's clients. Each figure that could be counted
   /// is updated; the age only moves when all were. At most one refresh runs
   /// at a time: a second caller returns at once. Never throws.
-  boost::asio::awaitable<void> refresh(pg::pool& pg, redis::service& redis);
+  boost::asio::awaitable<void> refresh(sources from);
 
   /// Starts refresh() detached on `ex` when the figures are older than
   /// `fresh` (and none is running), without waiting for it.
-  void refresh_if_older(std::chrono::milliseconds fresh, const boost::asio::any_io_executor& ex, pg::pool& pg,
-                        redis::service& redis);
+  void refresh_if_older(std::chrono::milliseconds fresh, const boost::asio::any_io_executor& ex, sources from);
 
  private:
   std::atomic<std::int64_t> active_locks_{-1};

@@ -7,6 +7,7 @@
 #include "auth/users.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "orders/order_store.hpp"
 #include "pg/pool.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -63,6 +64,7 @@ constexpr std::array<demo_order, 12> orders = {{
 
 asio::awaitable<bool> load(pg::pool& pool, auth::password_hasher& hasher) {
   auth::users_repository users(pool);
+  orders::order_store rows(pool);
   const auto existing = co_await users.find_by_email(std::string(accounts[0].email));
   if (existing) co_return false;
   const std::string hash = co_await hasher.hash(std::string(demo_password));
@@ -76,15 +78,10 @@ asio::awaitable<bool> load(pg::pool& pool, auth::password_hasher& hasher) {
   for (const auto& o : orders) {
     const boost::json::array items{
         boost::json::object{{"product", o.product}, {"quantity", o.quantity}, {"unitPriceCents", o.unit_price_cents}}};
-    const auto params = pg::params(owner->bakery_id, o.customer, core::to_json(items),
-                                   static_cast<long long>(o.quantity) * o.unit_price_cents, o.status, owner->id,
-                                   o.due_in_hours);
-    // Due on the hour, relative to now, so the "Due" column a newcomer looks
-    // at first reads like a working day whenever the demo is loaded.
-    co_await pool.query(
-        "INSERT INTO orders (bakery_id, customer_name, items, total_cents, status, created_by, due_at) "
-        "VALUES ($1::uuid, $2, $3::jsonb, $4, $5, $6::uuid, date_trunc('hour', now()) + make_interval(hours => $7))",
-        params);
+    orders::order_store::sample s{std::string(o.customer), core::to_json(items),
+                                  static_cast<long long>(o.quantity) * o.unit_price_cents, std::string(o.status),
+                                  o.due_in_hours};
+    co_await rows.add_sample(owner->bakery_id, owner->id, std::move(s));
   }
   co_return true;
 }

@@ -42,14 +42,14 @@ void add_health_routes(http::router& routes, event_loop& loop, process_services&
     co_return health_response(report.ok, report.body);
   });
   routes.add(http::method::get, "/health", [&loop, &shared](http::request&) -> asio::awaitable<http::response> {
-    shared.counts.refresh_if_older(counts_fresh, loop.io.get_executor(), loop.pg, loop.redis);
+    shared.counts.refresh_if_older(counts_fresh, loop.io.get_executor(), {loop.locks, loop.revocation, loop.redis});
     auto report = co_await loop.ready.run();
     add_health_figures(report.body, shared);
     co_return health_response(report.ok, report.body);
   });
   routes.add(http::method::get, "/metrics", [&loop, &shared](http::request& req) -> asio::awaitable<http::response> {
     if (!metrics_allowed(req, shared.cfg.metrics_token)) throw http::http_error(401, "Unauthorized");
-    shared.counts.refresh_if_older(counts_fresh, loop.io.get_executor(), loop.pg, loop.redis);
+    shared.counts.refresh_if_older(counts_fresh, loop.io.get_executor(), {loop.locks, loop.revocation, loop.redis});
     http::response res;
     res.status = 200;
     res.body = shared.metrics.render();

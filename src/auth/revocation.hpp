@@ -73,6 +73,9 @@ class revocation {
   /// mirror sets the marker after). Safe to run on several instances at once.
   boost::asio::awaitable<void> refill();
 
+  /// How many access tokens the record holds revoked (for /health and /metrics).
+  boost::asio::awaitable<std::int64_t> count_revoked() { return record_.count_revoked(); }
+
   /// Deletes revocations whose tokens have expired anyway; how many.
   boost::asio::awaitable<long long> purge_expired();
 

@@ -119,6 +119,9 @@ class lock_service {
   /// reads are answered by Redis again.
   boost::asio::awaitable<void> refill();
 
+  /// How many live locks the record holds (for /health and /metrics).
+  boost::asio::awaitable<std::int64_t> count_active() { return store_.count_active(); }
+
   /// What the service did so far.
   const lock_stats& stats() const noexcept { return stats_; }
   /// Figures of the lock writes committed together (readable from any thread).

@@ -47,6 +47,16 @@ std::optional<std::string> timestamp_text(const std::optional<long long>& ms) {
 
 }  // namespace
 
+asio::awaitable<void> order_store::add_sample(std::string bakery_id, std::string user_id, sample s) {
+  const auto params = pg::params(bakery_id, s.customer, s.items, s.total_cents, s.status, user_id, s.due_in_hours);
+  // Due on the hour, relative to now, so the "Due" column a newcomer looks
+  // at first reads like a working day whenever the demo is loaded.
+  co_await pg_.query(
+      "INSERT INTO orders (bakery_id, customer_name, items, total_cents, status, created_by, due_at) "
+      "VALUES ($1::uuid, $2, $3::jsonb, $4, $5, $6::uuid, date_trunc('hour', now()) + make_interval(hours => $7))",
+      params);
+}
+
 asio::awaitable<order> order_store::create(std::string bakery_id, std::string user_id, new_order o) {
   const std::string sql =
       "INSERT INTO orders AS o (bakery_id, customer_name, items, total_cents, due_at, notes, created_by) "

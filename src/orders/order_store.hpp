@@ -22,6 +22,18 @@ class order_store {
   /// Inserts a new order (pending, version 1) of `bakery_id` by `user_id`.
   boost::asio::awaitable<order> create(std::string bakery_id, std::string user_id, new_order o);
 
+  /// An order as the demo data has it (app/demo.cpp): `items` as JSON text,
+  /// any `status`, due on the hour `due_in_hours` from now.
+  struct sample {
+    std::string customer;
+    std::string items;
+    long long total_cents = 0;
+    std::string status;
+    int due_in_hours = 0;
+  };
+  /// Inserts `s` for `bakery_id`, created by `user_id`.
+  boost::asio::awaitable<void> add_sample(std::string bakery_id, std::string user_id, sample s);
+
   /// The order, when it is in the bakery.
   boost::asio::awaitable<std::optional<order>> find(std::string id, std::string bakery_id);
 
