@@ -53,29 +53,37 @@ reply convert(const redisReply& in) {
 // input (createArray returning null is hiredis's out-of-memory error).
 constexpr int max_array_elements = 1 << 20;
 
-void* (*default_create_array)(const redisReadTask*, int) = nullptr;
+// hiredis's default reply functions, and the same with create_bounded_array.
+struct reply_functions {
+  redisReplyObjectFunctions defaults;
+  redisReplyObjectFunctions bounded;
+};
 
+// Every task carries its reader's privdata: the defaults to build with.
 void* create_bounded_array(const redisReadTask* task, int elements) {
   if (elements < 0 || elements > max_array_elements) return nullptr;
-  return default_create_array(task, elements);
+  return static_cast<const redisReplyObjectFunctions*>(task->privdata)->createArray(task, elements);
 }
 
-// hiredis's default reply functions (`defaults`), with create_bounded_array.
-redisReplyObjectFunctions* bounded_functions(const redisReplyObjectFunctions* defaults) {
-  static redisReplyObjectFunctions functions = [defaults] {
-    redisReplyObjectFunctions f = *defaults;
-    default_create_array = f.createArray;
-    f.createArray = &create_bounded_array;
+// Made once from the first reader's defaults (the same for every reader),
+// then only read.
+const reply_functions& functions_from(const redisReplyObjectFunctions* defaults) {
+  static const reply_functions functions = [defaults] {
+    reply_functions f{*defaults, *defaults};
+    f.bounded.createArray = &create_bounded_array;
     return f;
   }();
-  return &functions;
+  return functions;
 }
 
-// A reader with the element limit.
+// A reader with the element limit. hiredis takes non-const pointers to
+// tables it only reads.
 redisReader* create_reader() {
   redisReader* r = redisReaderCreate();
   if (r == nullptr) throw std::bad_alloc();
-  r->fn = bounded_functions(r->fn);
+  const reply_functions& f = functions_from(r->fn);
+  r->fn = const_cast<redisReplyObjectFunctions*>(&f.bounded);
+  r->privdata = const_cast<redisReplyObjectFunctions*>(&f.defaults);
   return r;
 }
 
