@@ -1,15 +1,11 @@
 #include "app/lock_routes.hpp"
 
 #include "app/request_bodies.hpp"
+#include "app/route_support.hpp"
 #include "core/ids.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
-
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
 
 namespace {
 
@@ -104,11 +100,6 @@ asio::awaitable<response> do_list(request& req, auth_context& auth, locks::lock_
   co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});
 }
 
-template <class F>
-http::handler bind(auth_context& auth, locks::lock_service& locks, F f) {
-  return [&auth, &locks, f](request& req) { return f(req, auth, locks); };
-}
-
 }  // namespace
 
 response lock_conflict(std::string_view message, const std::optional<locks::lock_info>& current) {
@@ -126,11 +117,11 @@ std::string order_id_of(const request& req) {
 }
 
 void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_service& locks) {
-  routes.add(method::post, "/api/v1/orders/{id}/lock", bind(auth, locks, do_acquire));
-  routes.add(method::put, "/api/v1/orders/{id}/lock", bind(auth, locks, do_renew));
-  routes.add(method::del, "/api/v1/orders/{id}/lock", bind(auth, locks, do_release));
-  routes.add(method::get, "/api/v1/orders/{id}/lock", bind(auth, locks, do_status));
-  routes.add(method::get, "/api/v1/locks", bind(auth, locks, do_list));
+  routes.add(method::post, "/api/v1/orders/{id}/lock", bind_route(do_acquire, auth, locks));
+  routes.add(method::put, "/api/v1/orders/{id}/lock", bind_route(do_renew, auth, locks));
+  routes.add(method::del, "/api/v1/orders/{id}/lock", bind_route(do_release, auth, locks));
+  routes.add(method::get, "/api/v1/orders/{id}/lock", bind_route(do_status, auth, locks));
+  routes.add(method::get, "/api/v1/locks", bind_route(do_list, auth, locks));
   routes.name_service("/api/v1/orders/{id}/lock", "Order locks are");
   routes.name_service("/api/v1/locks", "Order locks are");
 }

@@ -2,14 +2,10 @@
 
 #include "app/lock_routes.hpp"
 #include "app/request_bodies.hpp"
+#include "app/route_support.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
-
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
 
 namespace {
 
@@ -79,19 +75,14 @@ asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::or
   co_return http::empty_response(204);
 }
 
-template <class F>
-http::handler bind(auth_context& auth, orders::order_service& orders, F f) {
-  return [&auth, &orders, f](request& req) { return f(req, auth, orders); };
-}
-
 }  // namespace
 
 void add_order_routes(http::router& routes, auth_context& auth, orders::order_service& orders) {
-  routes.add(method::post, "/api/v1/orders", bind(auth, orders, do_create));
-  routes.add(method::get, "/api/v1/orders", bind(auth, orders, do_list));
-  routes.add(method::get, "/api/v1/orders/{id}", bind(auth, orders, do_get));
-  routes.add(method::patch, "/api/v1/orders/{id}", bind(auth, orders, do_update));
-  routes.add(method::del, "/api/v1/orders/{id}", bind(auth, orders, do_delete));
+  routes.add(method::post, "/api/v1/orders", bind_route(do_create, auth, orders));
+  routes.add(method::get, "/api/v1/orders", bind_route(do_list, auth, orders));
+  routes.add(method::get, "/api/v1/orders/{id}", bind_route(do_get, auth, orders));
+  routes.add(method::patch, "/api/v1/orders/{id}", bind_route(do_update, auth, orders));
+  routes.add(method::del, "/api/v1/orders/{id}", bind_route(do_delete, auth, orders));
   routes.name_service("/api/v1/orders", "Orders are");
 }
 
