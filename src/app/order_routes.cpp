@@ -44,7 +44,7 @@ asio::awaitable<response> do_get(request& req, auth_context& auth, orders::order
   const auto who = co_await authenticate(req, auth);
   auto id = order_id_of(req);
   const auto found = co_await orders.get(who.bakery_id, std::move(id));
-  if (!found) throw http::http_error(404, "Order not found");
+  if (!found) throw order_not_found();
   co_return http::json_response(200, orders::to_json(*found));
 }
 
@@ -55,15 +55,10 @@ asio::awaitable<response> do_update(request& req, auth_context& auth, orders::or
   auto session = lock_session_of(req);
   const auto result =
       co_await orders.update(who.bakery_id, std::move(id), who.user_id, std::move(session), std::move(changes));
-  switch (result.outcome) {
-    case orders::update_outcome::updated:
-      co_return http::json_response(200, orders::to_json(*result.updated));
-    case orders::update_outcome::lock_not_held:
-      co_return lock_conflict("Order lock not held", result.lock);
-    case orders::update_outcome::not_found:
-      break;
-  }
-  throw http::http_error(404, "Order not found");
+  using enum orders::update_outcome;
+  if (result.outcome == not_found) throw order_not_found();
+  if (result.outcome == lock_not_held) co_return lock_conflict("Order lock not held", result.lock);
+  co_return http::json_response(200, orders::to_json(*result.updated));
 }
 
 asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::order_service& orders) {
@@ -71,7 +66,7 @@ asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::or
   require_manager(who);
   auto id = order_id_of(req);
   const bool removed = co_await orders.remove(who.bakery_id, std::move(id));
-  if (!removed) throw http::http_error(404, "Order not found");
+  if (!removed) throw order_not_found();
   co_return http::empty_response(204);
 }
 
