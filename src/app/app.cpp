@@ -173,6 +173,46 @@ application::application(core::config cfg) : impl_(std::make_unique<impl>(std::m
 
 application::~application() = default;
 
+namespace {
+
+// A step the first loop runs every `period`, in the background.
+struct background_job {
+  std::chrono::milliseconds period;
+  std::function<asio::awaitable<void>()> step;
+  std::string failure;                             ///< what a failed run is logged as
+  core::log_level level = core::log_level::debug;  ///< how loud
+};
+
+// The start-up lines: the stores (passwords masked: the URLs hold them), the
+// ports, and the addresses the web apps were told.
+void log_started(const core::config& cfg, const http::server& server, const web_apps& web) {
+  core::log_info("stores",
+                 {{"redis", core::redact_url(cfg.redis_url)}, {"postgres", core::redact_url(cfg.database_url)}});
+  core::log_info("listening", {{"host", cfg.host},
+                               {"port", server.port()},
+                               {"sitePort", web.site_port()},
+                               {"adminPort", web.admin_port()},
+                               {"threads", cfg.threads}});
+  core::log_info("web apps",
+                 {{"site", web.config().site_url}, {"admin", web.config().admin_url}, {"api", web.config().api_url}});
+}
+
+// Runs the first loop on this thread and every other on a thread of its own
+// until the first is stopped (shutdown), then stops the others and joins them.
+void run_loops(const std::vector<std::unique_ptr<event_loop>>& loops) {
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (const auto& loop : loops) guards.push_back(asio::make_work_guard(loop->io));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < loops.size(); ++i) {
+    threads.emplace_back([&loop = *loops[i]] { loop.io.run(); });
+  }
+  loops.front()->io.run();
+  for (const auto& loop : loops) loop->io.stop();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
 int application::serve() {
   auto& s = *impl_;
   raise_descriptor_limit(s.cfg.max_connections);
@@ -183,55 +223,27 @@ int application::serve() {
   auto& first = s.loops.front()->io;
   asio::signal_set signals(first, SIGINT, SIGTERM);
   asio::co_spawn(first, s.watch_signals(signals), asio::detached);
-  asio::co_spawn(first,
-                 core::every(
-                     std::chrono::minutes(10), [&s] { return s.purge_tokens(); }, "purge of expired tokens failed",
-                     core::log_level::warn),
-                 asio::detached);
-  // Twice a second, expired locks are deleted and announced (API.md: within
-  // 2 s of expiresAt). Every instance sweeps; each row goes to one of them.
-  asio::co_spawn(first,
-                 core::every(
-                     std::chrono::milliseconds(500), [&s] { return s.sweep_locks(); }, "lock sweep failed",
-                     core::log_level::debug),
-                 asio::detached);
   s.listen_for_events();
   s.connect_redis();
   register_metrics(s.shared, *s.server);
+  // The Redis markers and the business counts of /health and /metrics are
+  // checked now, then kept fresh with the rest of the background work.
   asio::co_spawn(first, s.check_markers(), asio::detached);
-  asio::co_spawn(first,
-                 core::every(
-                     std::chrono::seconds(5), [&s] { return s.check_markers(); }, "redis marker check failed",
-                     core::log_level::debug),
-                 asio::detached);
-  // The business counts of /health and /metrics, kept fresh in the background.
   asio::co_spawn(first, s.count_business(), asio::detached);
-  asio::co_spawn(first,
-                 core::every(
-                     std::chrono::seconds(15), [&s] { return s.count_business(); }, "business count failed",
-                     core::log_level::debug),
-                 asio::detached);
-  // Which stores this instance uses, passwords masked: the URLs hold them.
-  core::log_info("stores", {{"redis", core::redact_url(s.cfg.redis_url)},
-                            {"postgres", core::redact_url(s.cfg.database_url)}});
-  core::log_info("listening", {{"host", s.cfg.host},
-                               {"port", s.server->port()},
-                               {"sitePort", s.web->site_port()},
-                               {"adminPort", s.web->admin_port()},
-                               {"threads", s.cfg.threads}});
-  core::log_info("web apps", {{"site", s.web->config().site_url},
-                              {"admin", s.web->config().admin_url},
-                              {"api", s.web->config().api_url}});
-
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  for (auto& loop : s.loops) guards.push_back(asio::make_work_guard(loop->io));
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < s.loops.size(); ++i) {
-    threads.emplace_back([&loop = *s.loops[i]] { loop.io.run(); });
+  using std::chrono::milliseconds, std::chrono::seconds, std::chrono::minutes;
+  const background_job jobs[] = {
+      {minutes(10), [&s] { return s.purge_tokens(); }, "purge of expired tokens failed", core::log_level::warn},
+      // Twice a second, expired locks are deleted and announced (API.md: within
+      // 2 s of expiresAt). Every instance sweeps; each row goes to one of them.
+      {milliseconds(500), [&s] { return s.sweep_locks(); }, "lock sweep failed"},
+      {seconds(5), [&s] { return s.check_markers(); }, "redis marker check failed"},
+      {seconds(15), [&s] { return s.count_business(); }, "business count failed"},
+  };
+  for (const auto& job : jobs) {
+    asio::co_spawn(first, core::every(job.period, job.step, job.failure, job.level), asio::detached);
   }
-  first.run();
-  for (auto& loop : s.loops) loop->io.stop();
-  for (auto& t : threads) t.join();
+  log_started(s.cfg, *s.server, *s.web);
+  run_loops(s.loops);
   core::log_info("stopped");
   return 0;
 }

@@ -2,14 +2,10 @@
 
 #include "app/live_events.hpp"
 #include "app/request_bodies.hpp"
+#include "app/route_support.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
-
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
 
 namespace {
 
@@ -149,12 +145,6 @@ asio::awaitable<response> do_list_users(request& req, auth_context& ctx) {
   co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});
 }
 
-// Binds a handler to the loop's context.
-template <class F>
-http::handler bind(auth_context& ctx, F f) {
-  return [&ctx, f](request& req) { return f(req, ctx); };
-}
-
 }  // namespace
 
 boost::json::object user_json(const auth::user& u) {
@@ -163,16 +153,16 @@ boost::json::object user_json(const auth::user& u) {
 }
 
 void add_auth_routes(http::router& routes, auth_context& ctx) {
-  routes.add(method::post, "/api/v1/auth/register", bind(ctx, do_register));
-  routes.add(method::post, "/api/v1/auth/login", bind(ctx, do_login));
-  routes.add(method::post, "/api/v1/auth/refresh", bind(ctx, do_refresh));
-  routes.add(method::post, "/api/v1/auth/logout", bind(ctx, do_logout));
-  routes.add(method::post, "/api/v1/auth/logout-all", bind(ctx, do_logout_all));
-  routes.add(method::get, "/api/v1/auth/me", bind(ctx, do_me));
-  routes.add(method::post, "/api/v1/auth/transfer", bind(ctx, do_transfer));
-  routes.add(method::post, "/api/v1/auth/transfer/claim", bind(ctx, do_claim));
-  routes.add(method::post, "/api/v1/users", bind(ctx, do_create_user));
-  routes.add(method::get, "/api/v1/users", bind(ctx, do_list_users));
+  routes.add(method::post, "/api/v1/auth/register", bind_route(do_register, ctx));
+  routes.add(method::post, "/api/v1/auth/login", bind_route(do_login, ctx));
+  routes.add(method::post, "/api/v1/auth/refresh", bind_route(do_refresh, ctx));
+  routes.add(method::post, "/api/v1/auth/logout", bind_route(do_logout, ctx));
+  routes.add(method::post, "/api/v1/auth/logout-all", bind_route(do_logout_all, ctx));
+  routes.add(method::get, "/api/v1/auth/me", bind_route(do_me, ctx));
+  routes.add(method::post, "/api/v1/auth/transfer", bind_route(do_transfer, ctx));
+  routes.add(method::post, "/api/v1/auth/transfer/claim", bind_route(do_claim, ctx));
+  routes.add(method::post, "/api/v1/users", bind_route(do_create_user, ctx));
+  routes.add(method::get, "/api/v1/users", bind_route(do_list_users, ctx));
   routes.name_service("/api/v1/auth", "Sign-in is");
   routes.name_service("/api/v1/auth/transfer", "The hand-off to the dashboard is");
   routes.name_service("/api/v1/users", "Staff accounts are");

@@ -1,6 +1,7 @@
 #include "app/docs_routes.hpp"
 
 #include "app/openapi.hpp"
+#include "app/route_support.hpp"
 #include "http/static_files.hpp"
 
 #include <array>
@@ -8,11 +9,6 @@
 #include <memory>
 
 namespace bakewind::app {
-
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
 
 namespace {
 

@@ -1,61 +1,59 @@
 #include "app/lock_routes.hpp"
 
 #include "app/request_bodies.hpp"
+#include "app/route_support.hpp"
 #include "core/ids.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
 
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
-
 namespace {
 
-// The lock holder for the caller: its name goes into lockInfo.
-asio::awaitable<locks::holder> holder_of(const auth::principal& who, auth_context& auth, std::string session_id) {
-  const auto user = co_await auth::find_user(auth.users, auth.user_rows, who.user_id);
+constexpr std::string_view locked_by_another = "Order is locked by another user";
+
+// The 404 of a renew or release by a caller who holds no live lock on the
+// order with that session.
+http::http_error lock_not_found() {
+  return http::http_error(404, "Lock not found");
+}
+
+// What an acquire or a renew is about: the order, and the caller as its
+// lock holder (the holder's name goes into lockInfo).
+struct lock_request {
+  std::string order_id;
+  locks::holder holder;
+};
+
+// Checked in Nest's order: the token (401), the order id (404), the body's
+// sessionId (400), then the caller's account (401 when it is gone).
+asio::awaitable<lock_request> read_lock_request(request& req, auth_context& auth) {
+  const auto caller = co_await authenticate(req, auth);
+  auto order_id = order_id_of(req);
+  auto session = read_lock_session(req);
+  const auto user = co_await auth::find_user(auth.users, auth.user_rows, caller.user_id);
   if (!user) throw http::http_error(401, "Unauthorized");
-  co_return locks::holder{who.user_id, user->name, who.bakery_id, std::move(session_id)};
+  locks::holder holder{caller.user_id, user->name, caller.bakery_id, std::move(session)};
+  co_return lock_request{std::move(order_id), std::move(holder)};
 }
 
 asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto caller = co_await authenticate(req, auth);  // 401 before 404 and 400
-  const auto order_id = order_id_of(req);
-  auto session = read_lock_session(req);
-  const auto who = co_await holder_of(caller, auth, std::move(session));
-  const auto result = co_await locks.acquire(order_id, who);
-  switch (result.outcome) {
-    case locks::acquire_outcome::acquired:
-      co_return http::json_response(201, locks::to_json(*result.current));
-    case locks::acquire_outcome::reacquired:
-      co_return http::json_response(200, locks::to_json(*result.current));
-    case locks::acquire_outcome::conflict:
-      co_return lock_conflict("Order is locked by another user", result.current);
-    case locks::acquire_outcome::not_found:
-      break;
-  }
-  throw http::http_error(404, "Order not found");
+  const auto target = co_await read_lock_request(req, auth);
+  const auto result = co_await locks.acquire(target.order_id, target.holder);
+  using enum locks::acquire_outcome;
+  if (result.outcome == not_found) throw order_not_found();
+  if (result.outcome == conflict) co_return lock_conflict(locked_by_another, result.current);
+  const int status = result.outcome == acquired ? 201 : 200;  // 200: the caller's own lock, its TTL restarted
+  co_return http::json_response(status, locks::to_json(*result.current));
 }
 
 asio::awaitable<response> do_renew(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto caller = co_await authenticate(req, auth);
-  const auto order_id = order_id_of(req);
-  auto session = read_lock_session(req);
-  const auto who = co_await holder_of(caller, auth, std::move(session));
-  const auto result = co_await locks.renew(order_id, who);
-  switch (result.outcome) {
-    case locks::change_outcome::done:
-      co_return http::json_response(200, locks::to_json(*result.current));
-    case locks::change_outcome::conflict:
-      co_return lock_conflict("Order is locked by another user", result.current);
-    case locks::change_outcome::not_held:
-      throw http::http_error(404, "Lock not found");
-    case locks::change_outcome::not_found:
-      break;
-  }
-  throw http::http_error(404, "Order not found");
+  const auto target = co_await read_lock_request(req, auth);
+  const auto result = co_await locks.renew(target.order_id, target.holder);
+  using enum locks::change_outcome;
+  if (result.outcome == not_found) throw order_not_found();
+  if (result.outcome == not_held) throw lock_not_found();
+  if (result.outcome == conflict) co_return lock_conflict(locked_by_another, result.current);
+  co_return http::json_response(200, locks::to_json(*result.current));
 }
 
 asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lock_service& locks) {
@@ -70,16 +68,10 @@ asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lo
   std::string session = valid_session_id(req.query("sessionId"));
   const locks::holder h{who.user_id, "", who.bakery_id, std::move(session)};
   const auto result = co_await locks.release(order_id, h, force);
-  switch (result.outcome) {
-    case locks::change_outcome::done:
-      co_return http::empty_response(204);
-    case locks::change_outcome::not_held:
-    case locks::change_outcome::conflict:
-      throw http::http_error(404, "Lock not found");
-    case locks::change_outcome::not_found:
-      break;
-  }
-  throw http::http_error(404, "Order not found");
+  using enum locks::change_outcome;
+  if (result.outcome == not_found) throw order_not_found();
+  if (result.outcome != done) throw lock_not_found();  // another's lock is none of the caller's to release
+  co_return http::empty_response(204);
 }
 
 asio::awaitable<response> do_status(request& req, auth_context& auth, locks::lock_service& locks) {
@@ -88,7 +80,7 @@ asio::awaitable<response> do_status(request& req, auth_context& auth, locks::loc
   const auto current = co_await locks.status(who.bakery_id, order_id);
   if (!current) {
     const bool exists = co_await locks.order_exists(order_id, who.bakery_id);
-    if (!exists) throw http::http_error(404, "Order not found");
+    if (!exists) throw order_not_found();
     co_return http::json_response(200, boost::json::object{{"locked", false}});
   }
   auto body = locks::to_json(*current);
@@ -104,11 +96,6 @@ asio::awaitable<response> do_list(request& req, auth_context& auth, locks::lock_
   co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});
 }
 
-template <class F>
-http::handler bind(auth_context& auth, locks::lock_service& locks, F f) {
-  return [&auth, &locks, f](request& req) { return f(req, auth, locks); };
-}
-
 }  // namespace
 
 response lock_conflict(std::string_view message, const std::optional<locks::lock_info>& current) {
@@ -119,19 +106,24 @@ response lock_conflict(std::string_view message, const std::optional<locks::lock
 
 std::string order_id_of(const request& req) {
   const auto id = req.param("id");
-  if (!core::is_uuid(id)) throw http::http_error(404, "Order not found");
+  if (!core::is_uuid(id)) throw order_not_found();
   std::string out(id);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
+http::http_error order_not_found() {
+  return http::http_error(404, "Order not found");
+}
+
 void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_service& locks) {
-  routes.add(method::post, "/api/v1/orders/{id}/lock", bind(auth, locks, do_acquire));
-  routes.add(method::put, "/api/v1/orders/{id}/lock", bind(auth, locks, do_renew));
-  routes.add(method::del, "/api/v1/orders/{id}/lock", bind(auth, locks, do_release));
-  routes.add(method::get, "/api/v1/orders/{id}/lock", bind(auth, locks, do_status));
-  routes.add(method::get, "/api/v1/locks", bind(auth, locks, do_list));
-  routes.name_service("/api/v1/orders/{id}/lock", "Order locks are");
+  constexpr std::string_view order_lock = "/api/v1/orders/{id}/lock";
+  routes.add(method::post, order_lock, bind_route(do_acquire, auth, locks));
+  routes.add(method::put, order_lock, bind_route(do_renew, auth, locks));
+  routes.add(method::del, order_lock, bind_route(do_release, auth, locks));
+  routes.add(method::get, order_lock, bind_route(do_status, auth, locks));
+  routes.add(method::get, "/api/v1/locks", bind_route(do_list, auth, locks));
+  routes.name_service(order_lock, "Order locks are");
   routes.name_service("/api/v1/locks", "Order locks are");
 }
 

@@ -15,8 +15,12 @@ void add_lock_routes(http::router& routes, auth_context& auth, locks::lock_servi
 /// `lock`, as API.md shows both lock conflicts and unfenced PATCHes.
 http::response lock_conflict(std::string_view message, const std::optional<locks::lock_info>& current);
 
-/// The `{id}` of an order path, lowercase. Throws http_error 404 `Order not
-/// found` for anything that is not a UUID (a malformed id is a missing order).
+/// The `{id}` of an order path, lowercase. Throws order_not_found() for
+/// anything that is not a UUID (a malformed id is a missing order).
 std::string order_id_of(const http::request& req);
+
+/// The 404 `Order not found` of the order and lock routes: no such order in
+/// the caller's bakery. Returned, for the caller to throw.
+http::http_error order_not_found();
 
 }  // namespace bakewind::app

@@ -2,14 +2,10 @@
 
 #include "app/lock_routes.hpp"
 #include "app/request_bodies.hpp"
+#include "app/route_support.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
-
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
 
 namespace {
 
@@ -48,7 +44,7 @@ asio::awaitable<response> do_get(request& req, auth_context& auth, orders::order
   const auto who = co_await authenticate(req, auth);
   auto id = order_id_of(req);
   const auto found = co_await orders.get(who.bakery_id, std::move(id));
-  if (!found) throw http::http_error(404, "Order not found");
+  if (!found) throw order_not_found();
   co_return http::json_response(200, orders::to_json(*found));
 }
 
@@ -59,15 +55,10 @@ asio::awaitable<response> do_update(request& req, auth_context& auth, orders::or
   auto session = lock_session_of(req);
   const auto result =
       co_await orders.update(who.bakery_id, std::move(id), who.user_id, std::move(session), std::move(changes));
-  switch (result.outcome) {
-    case orders::update_outcome::updated:
-      co_return http::json_response(200, orders::to_json(*result.updated));
-    case orders::update_outcome::lock_not_held:
-      co_return lock_conflict("Order lock not held", result.lock);
-    case orders::update_outcome::not_found:
-      break;
-  }
-  throw http::http_error(404, "Order not found");
+  using enum orders::update_outcome;
+  if (result.outcome == not_found) throw order_not_found();
+  if (result.outcome == lock_not_held) co_return lock_conflict("Order lock not held", result.lock);
+  co_return http::json_response(200, orders::to_json(*result.updated));
 }
 
 asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::order_service& orders) {
@@ -75,23 +66,18 @@ asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::or
   require_manager(who);
   auto id = order_id_of(req);
   const bool removed = co_await orders.remove(who.bakery_id, std::move(id));
-  if (!removed) throw http::http_error(404, "Order not found");
+  if (!removed) throw order_not_found();
   co_return http::empty_response(204);
-}
-
-template <class F>
-http::handler bind(auth_context& auth, orders::order_service& orders, F f) {
-  return [&auth, &orders, f](request& req) { return f(req, auth, orders); };
 }
 
 }  // namespace
 
 void add_order_routes(http::router& routes, auth_context& auth, orders::order_service& orders) {
-  routes.add(method::post, "/api/v1/orders", bind(auth, orders, do_create));
-  routes.add(method::get, "/api/v1/orders", bind(auth, orders, do_list));
-  routes.add(method::get, "/api/v1/orders/{id}", bind(auth, orders, do_get));
-  routes.add(method::patch, "/api/v1/orders/{id}", bind(auth, orders, do_update));
-  routes.add(method::del, "/api/v1/orders/{id}", bind(auth, orders, do_delete));
+  routes.add(method::post, "/api/v1/orders", bind_route(do_create, auth, orders));
+  routes.add(method::get, "/api/v1/orders", bind_route(do_list, auth, orders));
+  routes.add(method::get, "/api/v1/orders/{id}", bind_route(do_get, auth, orders));
+  routes.add(method::patch, "/api/v1/orders/{id}", bind_route(do_update, auth, orders));
+  routes.add(method::del, "/api/v1/orders/{id}", bind_route(do_delete, auth, orders));
   routes.name_service("/api/v1/orders", "Orders are");
 }
 

@@ -37,6 +37,22 @@ std::optional<std::string> status_of(body_fields& body) {
   return body.optional_one_of("status", {"pending", "confirmed", "in_production", "ready", "delivered", "cancelled"});
 }
 
+// The fields of a new account, the same whether its owner registers or a
+// manager adds it (POST /api/v1/users).
+void read_account(body_fields& body, std::string& email, std::string& password, std::string& name) {
+  email = body.email("email", 254);
+  password = body.text("password", 8, 128);
+  name = body.text("name", 1, 100);
+}
+
+// A body of one required text field, and nothing else read from it.
+std::string read_only_text(const request& req, std::string_view field, std::size_t min, std::size_t max) {
+  body_fields body(req);
+  auto value = body.text(field, min, max);
+  body.finish();
+  return value;
+}
+
 // A single-valued query parameter; an error when repeated.
 std::optional<std::string_view> single_query(const request& req, std::string_view name, boost::json::array& errors) {
   if (req.query_count(name) > 1) {
@@ -51,9 +67,7 @@ std::optional<std::string_view> single_query(const request& req, std::string_vie
 register_body read_register(const request& req) {
   body_fields body(req);
   register_body out;
-  out.email = body.email("email", 254);
-  out.password = body.text("password", 8, 128);
-  out.name = body.text("name", 1, 100);
+  read_account(body, out.email, out.password, out.name);
   out.bakery_name = body.text("bakeryName", 1, 100);
   body.finish();
   return out;
@@ -69,10 +83,7 @@ login_body read_login(const request& req) {
 }
 
 std::string read_refresh_token(const request& req) {
-  body_fields body(req);
-  auto token = body.text("refreshToken", 1, long_token);
-  body.finish();
-  return token;
+  return read_only_text(req, "refreshToken", 1, long_token);
 }
 
 std::optional<std::string> read_optional_refresh_token(const request& req) {
@@ -85,18 +96,13 @@ std::optional<std::string> read_optional_refresh_token(const request& req) {
 }
 
 std::string read_claim_session(const request& req) {
-  body_fields body(req);
-  auto session_id = body.text("sessionId", 0, long_token);
-  body.finish();
-  return session_id;
+  return read_only_text(req, "sessionId", 0, long_token);
 }
 
 new_user_body read_new_user(const request& req) {
   body_fields body(req);
   new_user_body out;
-  out.email = body.email("email", 254);
-  out.password = body.text("password", 8, 128);
-  out.name = body.text("name", 1, 100);
+  read_account(body, out.email, out.password, out.name);
   out.role = body.one_of("role", {"admin", "staff"});
   body.finish();
   return out;

@@ -1,5 +1,6 @@
 #include "app/web_apps.hpp"
 
+#include "app/route_support.hpp"
 #include "core/json.hpp"
 #include "http/static_files.hpp"
 
@@ -8,11 +9,6 @@
 #include <array>
 
 namespace bakewind::app {
-
-namespace asio = boost::asio;
-using http::method;
-using http::request;
-using http::response;
 
 namespace {
 
