@@ -3,6 +3,7 @@
 // that move bytes (run: connect/reconnect; writer; reader; watchdog).
 
 #include "redis/client.hpp"
+#include "redis/detail/command_queue.hpp"
 #include "redis/detail/sentinel_link.hpp"
 #include "redis/transport.hpp"
 
@@ -12,49 +13,8 @@
 
 namespace bakewind::redis::detail {
 
-using clock = std::chrono::steady_clock;
-
 /// "host:port" of the server `o` names, for logs.
 inline std::string endpoint_of(const redis::options& o) { return o.host + ":" + std::to_string(o.port); }
-
-/// Holds a completion handler. Boost 1.81's any_completion_handler recurses
-/// forever on move-assignment (it re-wraps itself from an lvalue), so this
-/// only ever move-constructs and swaps it.
-class handler_slot {
- public:
-  using handler_type = boost::asio::any_completion_handler<client::completion>;
-
-  handler_slot() = default;
-  handler_slot(handler_type h) noexcept : h_(std::move(h)) {}  // NOLINT: implicit on purpose
-  handler_slot(handler_slot&& other) noexcept : h_(std::move(other.h_)) {}
-  handler_slot& operator=(handler_slot&& other) noexcept {
-    handler_type previous(std::move(other.h_));
-    h_.swap(previous);  // `previous` now holds our old handler and drops it
-    return *this;
-  }
-
-  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
-
-  /// Moves the handler out, leaving the slot empty.
-  handler_type take() noexcept {
-    handler_type out(std::move(h_));
-    return out;
-  }
-
- private:
-  handler_type h_;
-};
-
-struct request {
-  std::string payload;
-  retry policy = retry::never;
-  bool internal = false;                  ///< our own PING: no caller
-  std::uint8_t command = 0;               ///< its slot in timed_commands
-  int failed_connects = 0;                ///< reconnect attempts it has waited through
-  clock::time_point deadline;
-  clock::time_point sent_at;
-  handler_slot handler;                   ///< empty once answered or abandoned
-};
 
 struct client_state : std::enable_shared_from_this<client_state> {
   client_state(boost::asio::any_io_executor ex, redis::options o);
