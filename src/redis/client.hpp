@@ -37,7 +37,7 @@ namespace bakewind::redis {
 enum class retry { never, idempotent };
 
 namespace detail {
-struct client_state;
+class client_state;
 }
 
 class client {
