@@ -5,8 +5,11 @@
 #include "redis/server_identity.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace bakewind::redis {
 
@@ -19,9 +22,30 @@ namespace {
 /// queue could issue new commands while the queue is still being walked.
 completion_sink post_to(asio::any_io_executor ex) {
   return [ex](handler_slot::handler_type h, boost::system::error_code ec, reply value) {
-    asio::post(ex, [h = std::move(h), ec, v = std::move(value)]() mutable { std::move(h)(ec, std::move(v)); });
+    asio::post(ex, [h = std::move(h), ec, v = std::move(value)]() mutable {
+      // Our cancellation handler goes before the caller resumes and may
+      // hand the same slot to its next operation.
+      auto slot = asio::get_associated_cancellation_slot(h);
+      if (slot.is_connected()) slot.clear();
+      std::move(h)(ec, std::move(v));
+    });
   };
 }
+
+/// Installed in a caller's cancellation slot: forwards the signal to the
+/// queue, unless the client is gone by then.
+struct cancel_command {
+  // A constructor, not an aggregate: emplace() initialises with parentheses,
+  // which Clang 14 does not accept for aggregates.
+  cancel_command(std::weak_ptr<client_state> s, std::uint64_t i) : state(std::move(s)), id(i) {}
+
+  std::weak_ptr<client_state> state;
+  std::uint64_t id;
+
+  void operator()(asio::cancellation_type type) const {
+    if (auto s = state.lock()) s->cancel(id, type);
+  }
+};
 
 }  // namespace
 
@@ -102,17 +126,22 @@ client::client(asio::any_io_executor ex, redis::options o)
 client::~client() { state_->shut_down(); }
 
 void client::enqueue(std::string payload, retry policy, asio::any_completion_handler<completion> handler) {
+  auto slot = asio::get_associated_cancellation_slot(handler);
   detail::request r;
   r.payload = std::move(payload);
   r.command = static_cast<std::uint8_t>(command_slot(r.payload));
   r.policy = policy;
   r.deadline = detail::clock::now() + state_->opts().command_timeout;
   r.handler = detail::handler_slot(std::move(handler));
-  state_->enqueue(std::move(r));
+  const auto id = state_->enqueue(std::move(r));
+  if (id != 0 && slot.is_connected()) {
+    slot.template emplace<detail::cancel_command>(std::weak_ptr<detail::client_state>(state_), id);
+  }
 }
 
 asio::awaitable<reply> client::send(std::string encoded, retry policy) {
   auto [ec, r] = co_await async_send(std::move(encoded), policy, asio::as_tuple(asio::use_awaitable));
+  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);  // cancelled, not an outage
   if (ec == error::retries_exhausted && !state_->last_failure().empty()) {
     // Say why: "authentication failed (WRONGPASS)" helps more than "not connected".
     throw core::unavailable_error("redis", ec.message() + ": " + state_->last_failure());

@@ -11,6 +11,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_type.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -27,6 +28,8 @@ class client_state final : public std::enable_shared_from_this<client_state>, pr
   /// Queues `r`, starting the connection on first use. Returns its id for
   /// cancel(); 0 when it was answered at once (closed, known to be down).
   std::uint64_t enqueue(request r);
+  /// The caller of command `id` cancelled it (see command_queue::cancel).
+  void cancel(std::uint64_t id, boost::asio::cancellation_type type) { queue_.cancel(id, type); }
   /// QUIT is on its way: the end of the connection that follows is ours.
   void quitting() noexcept { link_.finish(); }
   /// Closes for good: no reconnect, every waiting caller gets error::closed.
