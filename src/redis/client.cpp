@@ -2,133 +2,120 @@
 
 #include "core/log.hpp"
 #include "redis/detail/client_state.hpp"
+#include "redis/server_identity.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace bakewind::redis {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 
 namespace detail {
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr auto watchdog_period = std::chrono::milliseconds(100);
+/// Completes callers on `ex`, never inline: a caller resumed from inside the
+/// queue could issue new commands while the queue is still being walked.
+completion_sink post_to(asio::any_io_executor ex) {
+  return [ex](handler_slot::handler_type h, boost::system::error_code ec, reply value) {
+    asio::post(ex, [h = std::move(h), ec, v = std::move(value)]() mutable {
+      // Our cancellation handler goes before the caller resumes and may
+      // hand the same slot to its next operation.
+      auto slot = asio::get_associated_cancellation_slot(h);
+      if (slot.is_connected()) slot.clear();
+      std::move(h)(ec, std::move(v));
+    });
+  };
+}
+
+/// Installed in a caller's cancellation slot: forwards the signal to the
+/// queue, unless the client is gone by then.
+struct cancel_command {
+  // A constructor, not an aggregate: emplace() initialises with parentheses,
+  // which Clang 14 does not accept for aggregates.
+  cancel_command(std::weak_ptr<client_state> s, std::uint64_t i) : state(std::move(s)), id(i) {}
+
+  std::weak_ptr<client_state> state;
+  std::uint64_t id;
+
+  void operator()(asio::cancellation_type type) const {
+    if (auto s = state.lock()) s->cancel(id, type);
+  }
+};
 
 }  // namespace
 
 client_state::client_state(asio::any_io_executor ex, redis::options o)
-    : executor(ex),
-      opts(std::move(o)),
-      tls(make_tls_context(opts)),
-      stream(ex, opts, tls.get()),
-      wake(ex, clock::time_point::max()),
-      pause(ex),
-      tick(ex) {
-  if (!opts.sentinels.empty()) {
-    // The link calls back only while it is not stopped, and shut_down() stops it.
-    sentinel = std::make_unique<sentinel_link>(ex, opts, tls,
-                                               [this](const server_address& master) { on_master_announced(master); });
-  }
-}
+    : queue_(o, counters_, post_to(ex)), link_(ex, std::move(o), "redis", *this, counters_) {}
 
-void client_state::enqueue(request r) {
-  if (closing) {
-    complete(r, make_error_code(error::closed), {});
-    return;
-  }
-  if (!ready && failed_connects > opts.max_retries_per_request) {
-    // Known to be down (the retry budget was spent on earlier commands):
-    // fail now instead of making every caller wait out its deadline. The
-    // next successful reconnect closes this circuit again.
-    complete(r, make_error_code(error::retries_exhausted), {});
-    return;
-  }
-  queued.push_back(std::move(r));
-  if (!started) {
-    // Lazy connect: the first command starts the connection and the watchdog.
-    started = true;
-    asio::co_spawn(executor, run(), asio::detached);
-    asio::co_spawn(executor, watchdog(), asio::detached);
-  }
-  if (ready) wake.cancel();
-}
-
-void client_state::complete(request& r, boost::system::error_code ec, reply value) {
-  if (!r.handler) return;
-  if (!ec && !r.internal) {
-    counters.commands.fetch_add(1, std::memory_order_relaxed);
-    counters.observe_latency(r.command, clock::now() - r.sent_at);
-  }
-  // Posted, never run inline: a caller resumed from here could issue new
-  // commands while we are still walking a queue.
-  asio::post(executor, [h = r.handler.take(), ec, v = std::move(value)]() mutable { std::move(h)(ec, std::move(v)); });
+std::uint64_t client_state::enqueue(request r) {
+  const auto id = queue_.enqueue(std::move(r));
+  if (id == 0) return 0;
+  // Lazy connect: the first command starts the connection.
+  link_.start(shared_from_this());
+  link_.wake_writer();
+  return id;
 }
 
 void client_state::shut_down() {
-  closing = true;
-  if (sentinel) sentinel->stop();
-  stream.close();
-  // Wakes every coroutine of ours so that each sees `closing` and ends.
-  wake.cancel();
-  pause.cancel();
-  tick.cancel();
-  fail_all(queued, make_error_code(error::closed));
-  fail_all(in_flight, make_error_code(error::closed));
+  link_.stop();
+  queue_.close();
 }
 
-void client_state::fail_all(std::deque<request>& queue, boost::system::error_code ec) {
-  for (auto& r : queue) complete(r, ec, {});
-  queue.clear();
+asio::awaitable<std::string> client_state::after_connect(transport& stream, resp_reader& parser) {
+  if (link_.settings().servers == nullptr) co_return std::string();
+  auto failure = co_await identify(stream, parser);
+  co_return failure;
 }
 
-void client_state::expire(clock::time_point now) {
-  for (auto& r : in_flight) {
-    if (r.handler && now >= r.deadline) {
-      counters.errors.fetch_add(1);
-      complete(r, make_error_code(error::timeout), {});  // its reply, if it comes, is dropped
-    }
+bool client_state::take_replies(resp_reader& parser, clock::time_point now) {
+  if (queue_.take_replies(parser, now)) return true;
+  core::log_warn("redis READONLY reply: reconnecting", {{"endpoint", endpoint_of(opts())}});
+  return false;
+}
+
+void client_state::ping(clock::time_point now) {
+  if (queue_.queued() != 0) return;  // a write is on its way anyway
+  request ping;
+  append_command(ping.payload, {"PING"});
+  ping.internal = true;
+  ping.deadline = now + opts().read_timeout;
+  ping.handler = handler_slot::handler_type([](boost::system::error_code, reply) {});
+  queue_.enqueue(std::move(ping));
+}
+
+std::size_t client_state::connection_lost() {
+  const auto unanswered = queue_.in_flight();
+  queue_.connection_lost();
+  return unanswered;
+}
+
+void client_state::tick(clock::time_point now) {
+  queue_.expire(now);
+  counters_.queued.store(link_.ready() ? 0 : queue_.queued(), std::memory_order_relaxed);
+}
+
+asio::awaitable<std::string> client_state::identify(transport& stream, resp_reader& parser) {
+  const auto& opts = link_.settings();
+  std::string info;
+  append_command(info, {"INFO", "server"});
+  std::vector<reply> replies;
+  const auto deadline = clock::now() + opts.connect_timeout;
+  const auto ec = co_await exchange(stream, parser, info, 1, replies, deadline);
+  if (ec) co_return "INFO server: " + ec.message();
+  const std::string now = run_id_of(replies.front());
+  const std::string before = run_id_;
+  if (link_.settings().servers->note(run_id_, now)) {
+    core::log_info("redis server new to this connection",
+                   {{"endpoint", endpoint_of(opts)},
+                    {"runId", now.empty() ? std::string_view("unknown") : std::string_view(now)},
+                    {"previous", before.empty() ? std::string_view("none") : std::string_view(before)}});
   }
-  std::erase_if(queued, [&](request& r) {
-    if (now < r.deadline) return false;
-    counters.errors.fetch_add(1);
-    complete(r, make_error_code(error::timeout), {});
-    return true;
-  });
-}
-
-asio::awaitable<void> client_state::watchdog() {
-  auto self = shared_from_this();
-  while (!closing) {
-    tick.expires_after(watchdog_period);
-    co_await tick.async_wait(use_tuple);
-    if (closing) break;
-    const auto now = clock::now();
-    expire(now);
-    counters.queued.store(ready ? 0 : queued.size(), std::memory_order_relaxed);
-    if (!ready) continue;
-    if (!in_flight.empty() && now - last_read > opts.read_timeout && now - in_flight.front().sent_at > opts.read_timeout) {
-      core::log_warn("redis silent, dropping connection",
-                     {{"endpoint", endpoint_of(opts)}, {"silentMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read).count()}});
-      stream.close();
-      continue;
-    }
-    if (in_flight.empty() && queued.empty() && now - last_activity > opts.idle_ping) {
-      request ping;
-      append_command(ping.payload, {"PING"});
-      ping.internal = true;
-      ping.deadline = now + opts.read_timeout;
-      ping.handler = handler_slot::handler_type([](boost::system::error_code, reply) {});
-      enqueue(std::move(ping));
-    }
-  }
+  co_return std::string();
 }
 
 }  // namespace detail
@@ -139,20 +126,25 @@ client::client(asio::any_io_executor ex, redis::options o)
 client::~client() { state_->shut_down(); }
 
 void client::enqueue(std::string payload, retry policy, asio::any_completion_handler<completion> handler) {
+  auto slot = asio::get_associated_cancellation_slot(handler);
   detail::request r;
   r.payload = std::move(payload);
   r.command = static_cast<std::uint8_t>(command_slot(r.payload));
   r.policy = policy;
-  r.deadline = detail::clock::now() + state_->opts.command_timeout;
+  r.deadline = detail::clock::now() + state_->opts().command_timeout;
   r.handler = detail::handler_slot(std::move(handler));
-  state_->enqueue(std::move(r));
+  const auto id = state_->enqueue(std::move(r));
+  if (id != 0 && slot.is_connected()) {
+    slot.template emplace<detail::cancel_command>(std::weak_ptr<detail::client_state>(state_), id);
+  }
 }
 
 asio::awaitable<reply> client::send(std::string encoded, retry policy) {
   auto [ec, r] = co_await async_send(std::move(encoded), policy, asio::as_tuple(asio::use_awaitable));
-  if (ec == error::retries_exhausted && !state_->last_failure.empty()) {
+  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);  // cancelled, not an outage
+  if (ec == error::retries_exhausted && !state_->last_failure().empty()) {
     // Say why: "authentication failed (WRONGPASS)" helps more than "not connected".
-    throw core::unavailable_error("redis", ec.message() + ": " + state_->last_failure);
+    throw core::unavailable_error("redis", ec.message() + ": " + state_->last_failure());
   }
   if (ec) throw_unavailable(ec);
   co_return r;
@@ -161,9 +153,9 @@ asio::awaitable<reply> client::send(std::string encoded, retry policy) {
 asio::awaitable<void> client::close() {
   auto state = state_;
   auto& s = *state;
-  if (s.closing) co_return;
-  if (s.ready) {
-    s.quitting = true;
+  if (s.closing()) co_return;
+  if (s.ready()) {
+    s.quitting();
     std::string quit;
     append_command(quit, {"QUIT"});
     // Whatever the answer (or none within the deadline), we close next.
@@ -172,8 +164,8 @@ asio::awaitable<void> client::close() {
   s.shut_down();
 }
 
-const redis::stats& client::stats() const noexcept { return state_->counters; }
+const redis::stats& client::stats() const noexcept { return state_->counters(); }
 
-const std::string& client::server_run_id() const noexcept { return state_->run_id; }
+const std::string& client::server_run_id() const noexcept { return state_->run_id(); }
 
 }  // namespace bakewind::redis

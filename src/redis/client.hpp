@@ -37,7 +37,7 @@ namespace bakewind::redis {
 enum class retry { never, idempotent };
 
 namespace detail {
-struct client_state;
+class client_state;
 }
 
 class client {
@@ -54,7 +54,10 @@ class client {
   /// Sends one encoded command (see append_command) and completes with its
   /// reply; an error reply is a reply, not an error code. Completes with
   /// error::timeout / connection_lost / retries_exhausted / closed when there
-  /// is no reply.
+  /// is no reply. Honours the handler's cancellation slot: a command not yet
+  /// written is withdrawn (any cancellation type); one already written is
+  /// abandoned on terminal or partial cancellation (its reply is dropped).
+  /// Either way it completes at once with asio::error::operation_aborted.
   template <class Token>
   auto async_send(std::string encoded, retry policy, Token&& token) {
     return boost::asio::async_initiate<Token, completion>(
@@ -63,7 +66,8 @@ class client {
   }
 
   /// Sends `args` as one command; throws core::unavailable_error("redis", ...)
-  /// when no reply comes. Error replies are returned, not thrown.
+  /// when no reply comes, boost::system::system_error(operation_aborted) when
+  /// the awaiting coroutine is cancelled. Error replies are returned, not thrown.
   boost::asio::awaitable<reply> send(std::string encoded, retry policy = retry::never);
 
   /// Encodes and sends a command: `co_await c.command("GET", key)`.

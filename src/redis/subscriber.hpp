@@ -1,9 +1,9 @@
 #pragma once
 // Pub/sub on its own connection (a subscribed connection can do nothing
-// else). Connects on the first subscribe, reconnects forever with the
-// client's backoff, and re-subscribes every channel after each reconnect.
-// With options::sentinels it connects to the master the Sentinels name and
-// moves to the new one on +switch-master, as redis::client does.
+// else). Connects on the first subscribe, and re-subscribes every channel
+// after each reconnect. The connection is kept as redis::client's is, by
+// the same supervisor (detail/supervisor.hpp): reconnect with backoff,
+// Sentinel master following, PING when idle and a read deadline.
 // Not thread-safe: every call on the executor's thread.
 
 #include "redis/options.hpp"
@@ -20,7 +20,7 @@
 namespace bakewind::redis {
 
 namespace detail {
-struct subscriber_state;
+class subscriber_state;
 }
 
 class subscriber {

@@ -1,7 +1,7 @@
 #pragma once
 // One byte stream to a Redis server: TCP, or TLS over TCP for rediss://.
 // Bounded connect; reads and writes are bounded by their callers (the
-// client's watchdog closes a stream that stays silent).
+// supervisor's silence rule closes a stream that stays silent).
 
 #include "redis/options.hpp"
 #include "redis/reply.hpp"

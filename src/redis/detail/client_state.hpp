@@ -1,112 +1,69 @@
 #pragma once
-// The inside of redis::client: queues, the connection, and the coroutines
-// that move bytes (run: connect/reconnect; writer; reader; watchdog).
+// The inside of redis::client: its commands (command_queue, the rules) and
+// its connection (supervisor, the I/O), joined. The supervisor writes what
+// the queue hands out and feeds it what is read; the state adds what only
+// the command client does (INFO server after each connect, the idle PING
+// as a command, READONLY ends the connection).
 
 #include "redis/client.hpp"
-#include "redis/detail/sentinel_link.hpp"
-#include "redis/transport.hpp"
+#include "redis/detail/command_queue.hpp"
+#include "redis/detail/supervisor.hpp"
 
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_type.hpp>
 
-#include <deque>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace bakewind::redis::detail {
 
-using clock = std::chrono::steady_clock;
-
-/// "host:port" of the server `o` names, for logs.
-inline std::string endpoint_of(const redis::options& o) { return o.host + ":" + std::to_string(o.port); }
-
-/// Holds a completion handler. Boost 1.81's any_completion_handler recurses
-/// forever on move-assignment (it re-wraps itself from an lvalue), so this
-/// only ever move-constructs and swaps it.
-class handler_slot {
+class client_state final : public std::enable_shared_from_this<client_state>, private connection_owner {
  public:
-  using handler_type = boost::asio::any_completion_handler<client::completion>;
-
-  handler_slot() = default;
-  handler_slot(handler_type h) noexcept : h_(std::move(h)) {}  // NOLINT: implicit on purpose
-  handler_slot(handler_slot&& other) noexcept : h_(std::move(other.h_)) {}
-  handler_slot& operator=(handler_slot&& other) noexcept {
-    handler_type previous(std::move(other.h_));
-    h_.swap(previous);  // `previous` now holds our old handler and drops it
-    return *this;
-  }
-
-  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
-
-  /// Moves the handler out, leaving the slot empty.
-  handler_type take() noexcept {
-    handler_type out(std::move(h_));
-    return out;
-  }
-
- private:
-  handler_type h_;
-};
-
-struct request {
-  std::string payload;
-  retry policy = retry::never;
-  bool internal = false;                  ///< our own PING: no caller
-  std::uint8_t command = 0;               ///< its slot in timed_commands
-  int failed_connects = 0;                ///< reconnect attempts it has waited through
-  clock::time_point deadline;
-  clock::time_point sent_at;
-  handler_slot handler;                   ///< empty once answered or abandoned
-};
-
-struct client_state : std::enable_shared_from_this<client_state> {
+  /// Connects nothing yet. Throws core::config_error for a bad TLS setup.
   client_state(boost::asio::any_io_executor ex, redis::options o);
 
-  void enqueue(request r);
-  void complete(request& r, boost::system::error_code ec, reply value);
-  void fail_all(std::deque<request>& queue, boost::system::error_code ec);
+  /// Queues `r`, starting the connection on first use. Returns its id for
+  /// cancel(); 0 when it was answered at once (closed, known to be down).
+  std::uint64_t enqueue(request r);
+  /// The caller of command `id` cancelled it (see command_queue::cancel).
+  void cancel(std::uint64_t id, boost::asio::cancellation_type type) { queue_.cancel(id, type); }
+  /// QUIT is on its way: the end of the connection that follows is ours.
+  void quitting() noexcept { link_.finish(); }
   /// Closes for good: no reconnect, every waiting caller gets error::closed.
   void shut_down();
 
-  boost::asio::awaitable<void> run();
-  /// One connect: to the master the Sentinels name, or to opts' host.
-  boost::asio::awaitable<std::string> connect();
+  bool closing() const noexcept { return queue_.closed(); }
+  /// True while a connection serves.
+  bool ready() const noexcept { return link_.ready(); }
+  const redis::options& opts() const noexcept { return link_.settings(); }
+  /// Why the latest connect failed; "" once connected.
+  const std::string& last_failure() const noexcept { return link_.last_failure(); }
+  /// See client::server_run_id.
+  const std::string& run_id() const noexcept { return run_id_; }
+  const redis::stats& counters() const noexcept { return counters_; }
+
+ private:
+  boost::asio::awaitable<std::string> after_connect(transport& stream, resp_reader& parser) override;
+  void connection_ready() override { queue_.connected(); }
+  bool next_write(std::string& out, clock::time_point now) override { return queue_.next_batch(out, now); }
+  bool take_replies(resp_reader& parser, clock::time_point now) override;
+  std::optional<clock::time_point> awaiting_since() const override { return queue_.awaiting_since(); }
+  void ping(clock::time_point now) override;
+  std::size_t connection_lost() override;
+  void connect_failed(int attempt) override { queue_.connect_failed(attempt); }
+  void tick(clock::time_point now) override;
+
   /// After a connect: the server's run_id (INFO server), counted in
   /// options.servers when it is not the previous one. "" or why it failed.
-  boost::asio::awaitable<std::string> identify();
-  /// The wait before reconnect attempt `attempt`; none when `hurry`.
-  boost::asio::awaitable<void> backoff(int attempt);
-  /// The Sentinels named `master`: drop a connection elsewhere.
-  void on_master_announced(const server_address& master);
-  boost::asio::awaitable<void> serve_connection();
-  boost::asio::awaitable<void> writer();
-  boost::asio::awaitable<void> reader();
-  boost::asio::awaitable<void> watchdog();
+  boost::asio::awaitable<std::string> identify(transport& stream, resp_reader& parser);
 
-  void after_failed_connect(const std::string& detail, int attempt);
-  void after_lost_connection();
-  void expire(clock::time_point now);
-
-  boost::asio::any_io_executor executor;
-  redis::options opts;
-  std::shared_ptr<boost::asio::ssl::context> tls;
-  transport stream;
-  resp_reader parser;
-  redis::stats counters;
-  std::unique_ptr<sentinel_link> sentinel;  ///< set when opts.sentinels is not empty
-
-  std::deque<request> queued;             ///< not yet written
-  std::deque<request> in_flight;          ///< written, reply pending, in order
-  bool started = false;
-  bool ready = false;                     ///< handshake done, writer and reader running
-  bool closing = false;
-  bool quitting = false;                  ///< QUIT sent: the coming EOF is ours, not a loss
-  bool hurry = false;                     ///< the master moved: reconnect without the backoff
-  std::string last_failure;               ///< why the latest connect failed; "" once connected
-  std::string run_id;                     ///< of the server of the latest connection; "" when unknown
-  int failed_connects = 0;                ///< consecutive failed connects; 0 once connected
-  clock::time_point last_read;
-  clock::time_point last_activity;
-  boost::asio::steady_timer wake;         ///< the writer sleeps on it; cancel() wakes it
-  boost::asio::steady_timer pause;        ///< reconnect delay
-  boost::asio::steady_timer tick;         ///< watchdog period
+  redis::stats counters_;
+  command_queue queue_;
+  supervisor link_;
+  std::string run_id_;  ///< of the server of the latest connection; "" when unknown
 };
 
 }  // namespace bakewind::redis::detail
