@@ -18,7 +18,7 @@ trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$dir"' EXI
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
 declare -A ours rb rbp
-while read -r who callers rate; do ours[$callers]=$rate; done < <("$bench" "redis://127.0.0.1:$port" "$seconds")
+while read -r _ callers rate; do ours[$callers]=$rate; done < <("$bench" "redis://127.0.0.1:$port" "$seconds")
 
 # "SET: 123.45 requests per second, ..." -> average of SET and GET.
 rb_rate() {
