@@ -18,12 +18,14 @@ BENCH_WRK_WARMUP=2s
 # 127.0.0.1:PORT with this script's environment plus the given variables,
 # stdout and stderr appended to the file LOG (not a terminal: JSON lines, as
 # scripts/run's output is when it goes to a file or a log shipper), and
-# waits until it is ready. Sets VAR to its pid before waiting, so that an
-# EXIT trap can stop it; dies when it is not ready within 10 s.
+# waits until it is ready. The two web apps go to free ports (SITE_PORT and
+# ADMIN_PORT 0), so that two servers, or one beside a developer's, can run
+# at once; they take no part in the API's work. Sets VAR to its pid before
+# waiting, so that an EXIT trap can stop it; dies when it is not ready within 10 s.
 bench_serve() {
   local var=$1 port=$2 log=$3 pid i
   shift 3
-  env "$@" PORT="$port" HOST=127.0.0.1 "$BAKEWIND_BIN" serve >>"$log" 2>&1 &
+  env SITE_PORT=0 ADMIN_PORT=0 "$@" PORT="$port" HOST=127.0.0.1 "$BAKEWIND_BIN" serve >>"$log" 2>&1 &
   pid=$!
   printf -v "$var" '%s' "$pid"
   for ((i = 0; i < 100; i++)); do
