@@ -5,8 +5,6 @@
 #include "core/json.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -21,12 +19,18 @@ const std::string& signed_header() {
   return h;
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
+crypto_auth_hmacsha256_state keyed(std::string_view secret) {
+  crypto_auth_hmacsha256_state s;
+  crypto_auth_hmacsha256_init(&s, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  return s;
+}
+
+std::string hmac_sha256(const crypto_auth_hmacsha256_state& key, std::string_view data) {
+  crypto_auth_hmacsha256_state s = key;  // the key's pads are absorbed already
+  crypto_auth_hmacsha256_update(&s, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&s, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
 }
 
 std::optional<boost::json::object> decode_object(std::string_view part) {
@@ -85,11 +89,11 @@ bool is_hs256(const boost::json::object& header) {
 
 // Compared in constant time, so that the time taken tells nothing of how
 // much of a forged signature was right.
-bool signed_by_any(const std::vector<std::string>& secrets, std::string_view signed_part,
+bool signed_by_any(const std::vector<crypto_auth_hmacsha256_state>& keys, std::string_view signed_part,
                    const std::string& signature) {
   bool valid = false;
-  for (const auto& secret : secrets) {
-    const auto expected = hmac_sha256(secret, signed_part);
+  for (const auto& key : keys) {
+    const auto expected = hmac_sha256(key, signed_part);
     valid = valid || (expected.size() == signature.size() &&
                       CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0);
   }
@@ -154,8 +158,8 @@ std::string_view to_string(token_type t) noexcept {
 }
 
 jwt_codec::jwt_codec(std::string secret, std::string previous) {
-  secrets_.push_back(std::move(secret));
-  if (!previous.empty()) secrets_.push_back(std::move(previous));
+  keys_.push_back(keyed(secret));
+  if (!previous.empty()) keys_.push_back(keyed(previous));
 }
 
 std::string jwt_codec::sign(const claims& c) const {
@@ -164,7 +168,7 @@ std::string jwt_codec::sign(const claims& c) const {
   std::string token = signed_header();
   token += '.';
   token += base64url_encode(core::to_json(payload));
-  const auto signature = hmac_sha256(secrets_.front(), token);
+  const auto signature = hmac_sha256(keys_.front(), token);
   token += '.';
   token += base64url_encode(signature);
   return token;
@@ -183,7 +187,7 @@ std::optional<claims> jwt_codec::verify(std::string_view token, std::chrono::sys
   }
   const auto signature = base64url_decode(parts->signature);
   if (!signature) return std::nullopt;
-  if (!signed_by_any(secrets_, parts->signed_part, *signature)) {
+  if (!signed_by_any(keys_, parts->signed_part, *signature)) {
     why = jwt_error::bad_signature;
     return std::nullopt;
   }

@@ -38,9 +38,14 @@ std::optional<claims> token_service::verify_refresh(std::string_view token) cons
 }
 
 std::optional<principal> token_service::verify_access(std::string_view token) const {
-  jwt_error why{};
-  auto c = codec_.verify(token, system_clock::now(), why);
-  if (!c || c->typ != token_type::access || !core::is_uuid(c->sub)) return std::nullopt;
+  const auto now = system_clock::now();
+  auto c = verified_.find(token, std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  if (!c) {
+    jwt_error why{};
+    c = codec_.verify(token, now, why);
+    if (!c || c->typ != token_type::access || !core::is_uuid(c->sub)) return std::nullopt;
+    verified_.remember(token, *c);
+  }
   return principal{c->sub, c->bky, c->role, c->jti, c->exp, issued_ms(*c), std::string(token)};
 }
 

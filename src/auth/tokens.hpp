@@ -5,6 +5,7 @@
 // reused one revokes its whole family (RFC 9700 reuse detection).
 
 #include "auth/jwt.hpp"
+#include "auth/verified_tokens.hpp"
 #include "auth/revocation.hpp"
 #include "auth/token_store.hpp"
 #include "auth/users.hpp"
@@ -63,7 +64,8 @@ class token_service {
   boost::asio::awaitable<long long> logout_all(const principal& who);
 
   /// Verifies an access token's signature, type and expiry (no revocation
-  /// check); nullopt when it is not a valid access token.
+  /// check); nullopt when it is not a valid access token. A token verified
+  /// before by this loop has only its expiry checked again (verified_tokens).
   std::optional<principal> verify_access(std::string_view token) const;
 
   /// Deletes refresh tokens that have expired; how many.
@@ -77,6 +79,8 @@ class token_service {
   revocation& revoked_;
   std::chrono::seconds access_ttl_;
   std::chrono::seconds refresh_ttl_;
+  // Remembering what verify_access proved changes no answer it gives.
+  mutable verified_tokens verified_{4096};
 };
 
 }  // namespace bakewind::auth
