@@ -30,22 +30,26 @@ asio::awaitable<token_pair> token_service::issue(const user& u, std::optional<st
   co_return token_pair{codec_.sign(access), codec_.sign(refresh), access_ttl_.count()};
 }
 
-std::optional<claims> token_service::verify_refresh(std::string_view token) const {
-  jwt_error why{};
-  auto c = codec_.verify(token, system_clock::now(), why);
-  if (!c || c->typ != token_type::refresh || !core::is_uuid(c->sub)) return std::nullopt;
-  return c;
-}
-
-std::optional<principal> token_service::verify_access(std::string_view token) const {
+std::optional<claims> token_service::verified(std::string_view token, token_type type) const {
   const auto now = system_clock::now();
   auto c = verified_.find(token, std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   if (!c) {
     jwt_error why{};
     c = codec_.verify(token, now, why);
-    if (!c || c->typ != token_type::access || !core::is_uuid(c->sub)) return std::nullopt;
+    if (!c || !core::is_uuid(c->sub)) return std::nullopt;
     verified_.remember(token, *c);
   }
+  if (c->typ != type) return std::nullopt;
+  return c;
+}
+
+std::optional<claims> token_service::verify_refresh(std::string_view token) const {
+  return verified(token, token_type::refresh);
+}
+
+std::optional<principal> token_service::verify_access(std::string_view token) const {
+  auto c = verified(token, token_type::access);
+  if (!c) return std::nullopt;
   return principal{c->sub, c->bky, c->role, c->jti, c->exp, issued_ms(*c), std::string(token)};
 }
 

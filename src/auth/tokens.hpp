@@ -72,6 +72,9 @@ class token_service {
   boost::asio::awaitable<long long> purge_expired();
 
  private:
+  // A token of `type` that is signed by us, well formed and unexpired now:
+  // checked in full once per loop, then found in verified_.
+  std::optional<claims> verified(std::string_view token, token_type type) const;
   std::optional<claims> verify_refresh(std::string_view token) const;
 
   const jwt_codec& codec_;
