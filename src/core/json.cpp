@@ -6,9 +6,8 @@
 #include <cmath>
 
 namespace bakewind::core {
-namespace {
 
-void append_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t plain = 0;  // start of the run not yet copied
@@ -35,17 +34,21 @@ void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
 template <class Integer>
 void append_integer(std::string& out, Integer n) {
   char buf[24];
   out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
 }
 
+}  // namespace
+
 // The shortest text that reads back as the same double, in plain notation
 // where JavaScript uses it (1e-6 <= |d| < 1e21): 26.295 and 1000000, not
 // 2.6295E1 (Boost.JSON) or 1e+06 (to_chars' shortest). JSON has no NaN or
 // infinity: null, as JSON.stringify writes them.
-void append_double(std::string& out, double d) {
+void append_json_number(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";
     return;
@@ -55,6 +58,8 @@ void append_double(std::string& out, double d) {
   char buf[64];
   out.append(buf, std::to_chars(buf, buf + sizeof buf, d, format).ptr);
 }
+
+namespace {
 
 void append_value(std::string& out, const boost::json::value& v);
 
@@ -75,7 +80,7 @@ void append_object(std::string& out, const boost::json::object& o) {
   for (const auto& [key, e] : o) {
     if (!first) out.push_back(',');
     first = false;
-    append_string(out, key);
+    append_json_string(out, key);
     out.push_back(':');
     append_value(out, e);
   }
@@ -88,8 +93,8 @@ void append_value(std::string& out, const boost::json::value& v) {
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
     case boost::json::kind::int64: append_integer(out, v.get_int64()); break;
     case boost::json::kind::uint64: append_integer(out, v.get_uint64()); break;
-    case boost::json::kind::double_: append_double(out, v.get_double()); break;
-    case boost::json::kind::string: append_string(out, v.get_string()); break;
+    case boost::json::kind::double_: append_json_number(out, v.get_double()); break;
+    case boost::json::kind::string: append_json_string(out, v.get_string()); break;
     case boost::json::kind::array: append_array(out, v.get_array()); break;
     case boost::json::kind::object: append_object(out, v.get_object()); break;
   }
