@@ -245,6 +245,9 @@ int application::serve() {
   log_started(s.cfg, *s.server, *s.web);
   run_loops(s.loops);
   core::log_info("stopped");
+  // Every line up to "stopped" is out before the process goes (exit also
+  // flushes, but a supervisor reading the pipe sees the end here).
+  core::flush_logs();
   return 0;
 }
 

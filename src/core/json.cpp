@@ -2,38 +2,73 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace bakewind::core {
+
 namespace {
 
-void append_string(std::string& out, std::string_view s) {
+// Whether one of the 8 bytes of `w` must be escaped in a JSON string: below
+// 0x20, a quote or a backslash. Each term is the classic "some byte is zero
+// (or below n)" bit trick, exact for that question.
+constexpr bool any_to_escape(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  const std::uint64_t quote = w ^ (ones * '"');
+  const std::uint64_t backslash = w ^ (ones * '\\');
+  return ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
+}
+
+void append_escaped(std::string& out, unsigned char c) {
   static constexpr char hex[] = "0123456789abcdef";
+  switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+  }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t plain = 0;  // start of the run not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + plain, i - plain);
-    plain = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xF]);
+  for (std::size_t i = 0; i < s.size();) {
+    // Eight bytes at a time over plain text, which is nearly all of it (every
+    // access-log line and response goes through here).
+    std::uint64_t word = 0;
+    if (s.size() - i >= 8) {
+      std::memcpy(&word, s.data() + i, 8);
+      if (!any_to_escape(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    for (const std::size_t end = std::min(s.size(), i + 8); i < end; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(s.data() + plain, i - plain);
+      plain = i + 1;
+      append_escaped(out, c);
     }
   }
   out.append(s.data() + plain, s.size() - plain);
   out.push_back('"');
 }
+
+namespace {
 
 template <class Integer>
 void append_integer(std::string& out, Integer n) {
@@ -41,11 +76,13 @@ void append_integer(std::string& out, Integer n) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
 }
 
+}  // namespace
+
 // The shortest text that reads back as the same double, in plain notation
 // where JavaScript uses it (1e-6 <= |d| < 1e21): 26.295 and 1000000, not
 // 2.6295E1 (Boost.JSON) or 1e+06 (to_chars' shortest). JSON has no NaN or
 // infinity: null, as JSON.stringify writes them.
-void append_double(std::string& out, double d) {
+void append_json_number(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";
     return;
@@ -55,6 +92,8 @@ void append_double(std::string& out, double d) {
   char buf[64];
   out.append(buf, std::to_chars(buf, buf + sizeof buf, d, format).ptr);
 }
+
+namespace {
 
 void append_value(std::string& out, const boost::json::value& v);
 
@@ -75,7 +114,7 @@ void append_object(std::string& out, const boost::json::object& o) {
   for (const auto& [key, e] : o) {
     if (!first) out.push_back(',');
     first = false;
-    append_string(out, key);
+    append_json_string(out, key);
     out.push_back(':');
     append_value(out, e);
   }
@@ -88,8 +127,8 @@ void append_value(std::string& out, const boost::json::value& v) {
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
     case boost::json::kind::int64: append_integer(out, v.get_int64()); break;
     case boost::json::kind::uint64: append_integer(out, v.get_uint64()); break;
-    case boost::json::kind::double_: append_double(out, v.get_double()); break;
-    case boost::json::kind::string: append_string(out, v.get_string()); break;
+    case boost::json::kind::double_: append_json_number(out, v.get_double()); break;
+    case boost::json::kind::string: append_json_string(out, v.get_string()); break;
     case boost::json::kind::array: append_array(out, v.get_array()); break;
     case boost::json::kind::object: append_object(out, v.get_object()); break;
   }

@@ -29,4 +29,10 @@ void append_json(std::string& out, const boost::json::value& v);
 void append_json(std::string& out, const boost::json::object& o);
 void append_json(std::string& out, const boost::json::array& a);
 
+/// `text` as a JSON string, quoted and escaped as to_json writes strings
+/// (UTF-8 and any other byte from 0x80 up passed through), appended to `out`.
+void append_json_string(std::string& out, std::string_view text);
+/// `d` as to_json writes a double, appended to `out`.
+void append_json_number(std::string& out, double d);
+
 }  // namespace bakewind::core

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <csignal>
 #include <latch>
 #include <regex>
 #include <thread>
@@ -269,7 +270,9 @@ TEST(auth_leaks, no_response_body_and_no_log_line_contains_a_password_hash_refre
   // Also the signature part alone of every refresh token (a truncated token in a log is still a leak).
   auto log_secrets = secrets;
   for (const auto& t : {s.owner.refresh, second.refresh, third_refresh}) log_secrets.push_back(split_jwt(t).signature);
-  std::this_thread::sleep_for(300ms);  // let the log drain
+  // Stopped, so that the log holds every line of these requests.
+  s.svc.process().signal(SIGTERM);
+  ASSERT_EQ(s.svc.process().wait_for_exit(10s), 0) << s.svc.process().output();
   const auto log = s.svc.process().output();
   EXPECT_NE(log.find("/api/v1/auth/transfer/claim"), std::string::npos) << "the access log is there to be searched";
   EXPECT_TRUE(free_of(log, log_secrets));

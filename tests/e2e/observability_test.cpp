@@ -5,6 +5,7 @@
 
 #include "observability_helpers.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -307,8 +308,7 @@ TEST(observability, fallbacks_to_postgres_are_counted_and_logged_once_per_change
   }
   EXPECT_EQ(degraded, 0) << "Redis refilled and trusted again";
   ASSERT_EQ(release(s.port(), s.owner, order, "pg-only").status, 204);
-  const auto published_again = [&] { return s.svc.process().output().find("events published again"); };
-  for (int i = 0; i < 50 && published_again() == std::string::npos; ++i) std::this_thread::sleep_for(100ms);
+  s.svc.process().wait_for_output("events published again", 5s);
   const auto log = s.svc.process().output();
   auto occurrences = [&](const std::string& text) {
     std::size_t n = 0;
@@ -328,7 +328,9 @@ TEST(observability, access_log_lines_carry_route_status_duration_user_and_reques
   ASSERT_EQ(r.status, 200);
   const auto id = hand_off(s.port(), s.owner);
   ASSERT_EQ(claim(s.port(), id).status, 200);
-  std::this_thread::sleep_for(200ms);
+  // Stopped, so that the log holds every line of these requests.
+  s.svc.process().signal(SIGTERM);
+  ASSERT_EQ(s.svc.process().wait_for_exit(10s), 0) << s.svc.process().output();
   const auto log = s.svc.process().output();
   std::string line;
   std::istringstream lines(log);

@@ -190,11 +190,8 @@ TEST(service, request_id_is_echoed_and_in_the_access_log) {
   EXPECT_EQ(r.header("x-request-id"), "e2e-rid-42");
   const auto generated = http_call(s.port(), "GET", "/health/live").header("x-request-id");
   EXPECT_EQ(generated.size(), 36u);
-  std::vector<boost::json::object> lines;
-  for (int i = 0; i < 50 && lines.empty(); ++i) {
-    lines = log_lines_with(s.process().output(), "requestId", "e2e-rid-42");
-    if (lines.empty()) std::this_thread::sleep_for(20ms);
-  }
+  ASSERT_TRUE(s.process().wait_for_output("e2e-rid-42")) << s.process().output();
+  const auto lines = log_lines_with(s.process().output(), "requestId", "e2e-rid-42");
   ASSERT_EQ(lines.size(), 1u) << s.process().output();
   EXPECT_EQ(lines[0].at("route"), "/health/live");
   EXPECT_EQ(lines[0].at("method"), "GET");
@@ -215,11 +212,9 @@ TEST(service, access_log_setting_chooses_which_requests_are_logged) {
   service s(errors_only);
   http_call(s.port(), "GET", "/health/live", "", "X-Request-Id: fine-1\r\n");
   http_call(s.port(), "GET", "/no/such/route", "", "X-Request-Id: missing-1\r\n");
-  std::vector<boost::json::object> missing;
-  for (int i = 0; i < 50 && missing.empty(); ++i) {
-    missing = log_lines_with(s.process().output(), "requestId", "missing-1");
-    if (missing.empty()) std::this_thread::sleep_for(20ms);
-  }
+  // fine-1 was answered first: had it been logged, its line would be out by now.
+  ASSERT_TRUE(s.process().wait_for_output("missing-1")) << s.process().output();
+  const auto missing = log_lines_with(s.process().output(), "requestId", "missing-1");
   ASSERT_EQ(missing.size(), 1u) << s.process().output();
   EXPECT_EQ(missing[0].at("status"), 404);
   EXPECT_TRUE(log_lines_with(s.process().output(), "requestId", "fine-1").empty());
@@ -229,7 +224,9 @@ TEST(service, access_log_setting_chooses_which_requests_are_logged) {
   service quiet(off);
   http_call(quiet.port(), "GET", "/no/such/route", "", "X-Request-Id: missing-2\r\n");
   http_call(quiet.port(), "GET", "/health/live", "", "X-Request-Id: fine-2\r\n");
-  std::this_thread::sleep_for(200ms);
+  // Stopped, so that every line it would write is out.
+  quiet.process().signal(SIGTERM);
+  ASSERT_EQ(quiet.process().wait_for_exit(10s), 0) << quiet.process().output();
   EXPECT_TRUE(log_lines_with(quiet.process().output(), "msg", "request").empty()) << quiet.process().output();
 }
 

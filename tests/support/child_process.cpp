@@ -235,4 +235,18 @@ int child_process::kill() {
 
 std::string child_process::output() const { return read_file(stdout_path_); }
 
+bool child_process::wait_for_output(const std::function<bool(const std::string&)>& seen,
+                                    std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (seen(output())) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool child_process::wait_for_output(std::string_view text, std::chrono::milliseconds timeout) const {
+  return wait_for_output([text](const std::string& out) { return out.find(text) != std::string::npos; }, timeout);
+}
+
 }  // namespace bakewind::test

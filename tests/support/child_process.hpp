@@ -7,8 +7,10 @@ struct passwd;
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +60,13 @@ class child_process {
   int kill();
   /// What it wrote to its stdout file so far (also stderr unless redirected apart).
   std::string output() const;
+  /// Reads output() until `seen` holds for it or `timeout` passes: true when
+  /// it held. For log lines, which BakeWind writes in batches (within 100 ms
+  /// of the event), so that a line is not there at once.
+  bool wait_for_output(const std::function<bool(const std::string&)>& seen,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  /// Until `text` appears in output().
+  bool wait_for_output(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   /// The file holding its stdout.
   const std::filesystem::path& output_path() const noexcept { return stdout_path_; }
 

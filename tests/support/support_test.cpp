@@ -62,6 +62,16 @@ TEST(child_process, reports_exit_code_output_and_environment) {
   EXPECT_FALSE(child.running());
 }
 
+TEST(child_process, waits_for_output_that_comes_later_and_gives_up_at_the_timeout) {
+  child_process child({.argv = {"sh", "-c", "sleep 0.2; echo later; sleep 30"}});
+  EXPECT_EQ(child.output(), "");
+  EXPECT_TRUE(child.wait_for_output("later", 5s));
+  EXPECT_TRUE(child.wait_for_output([](const std::string& out) { return out == "later\n"; }, 0ms));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(child.wait_for_output("never", 100ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 100ms);
+}
+
 TEST(child_process, is_signalled_and_reports_128_plus_the_signal) {
   child_process child({.argv = {"sleep", "30"}});
   EXPECT_TRUE(child.running());

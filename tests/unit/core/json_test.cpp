@@ -64,6 +64,22 @@ TEST(json, escapes_what_json_requires_and_passes_utf8_through) {
   EXPECT_EQ(to_json(boost::json::value(std::string("a\0b", 3))), "\"a\\u0000b\"");
 }
 
+// Texts are scanned eight bytes at a time: every byte value, at every
+// position of a longer text, is escaped as it is alone.
+TEST(json, escapes_each_byte_the_same_wherever_it_stands) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const auto alone = to_json(boost::json::value(std::string(1, c)));
+    const auto inner = alone.substr(1, alone.size() - 2);
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string text(20, 'a');
+      text[at] = c;
+      EXPECT_EQ(to_json(boost::json::value(text)), "\"" + std::string(at, 'a') + inner + std::string(19 - at, 'a') + "\"")
+          << "byte " << b << " at " << at;
+    }
+  }
+}
+
 TEST(json, keeps_the_order_and_shape_of_objects_and_arrays) {
   const boost::json::value v = {{"z", 1}, {"a", boost::json::array{true, nullptr, "x", 2.5}}, {"e", boost::json::object{}},
                                 {"k\"ey", boost::json::array{}}};

@@ -1,0 +1,126 @@
+#include "core/log_line.hpp"
+
+#include "core/json.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace bakewind::core {
+namespace {
+
+// The JSON form's level names, and the text form's: spdlog's, which that
+// form used before ("warning"), padded as its "%-5l" padded them.
+constexpr std::array<std::string_view, 7> json_names = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+constexpr std::array<std::string_view, 7> text_names = {"trace", "debug",   "info ",   "warning",
+                                                        "error", "critical", "off  "};
+// spdlog's colours for each level, kept so that a terminal looks the same.
+constexpr std::array<std::string_view, 7> colours = {"\033[37m",        "\033[36m",        "\033[32m", "\033[33m\033[1m",
+                                                     "\033[31m\033[1m", "\033[1m\033[41m", "\033[m"};
+constexpr std::string_view reset = "\033[m";
+
+std::size_t index_of(log_level level) noexcept {
+  const auto i = static_cast<std::size_t>(level);
+  return i < json_names.size() ? i : json_names.size() - 1;
+}
+
+// Writes `v` as `width` decimal digits ending just before `end`.
+void put_digits(char* end, unsigned v, int width) noexcept {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+template <class Number>
+void append_number(std::string& out, Number n) {
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
+}
+
+void append_json_value(std::string& out, const log_field& f) {
+  switch (f.type) {
+    case log_field::kind::text: append_json_string(out, f.text); break;
+    case log_field::kind::integer: append_number(out, f.integer); break;
+    case log_field::kind::unsigned_integer: append_number(out, f.unsigned_integer); break;
+    case log_field::kind::real: append_json_number(out, f.real); break;
+    case log_field::kind::boolean: out += f.boolean ? "true" : "false"; break;
+    case log_field::kind::json: append_json(out, *f.json); break;
+  }
+}
+
+void append_text_value(std::string& out, const log_field& f) {
+  switch (f.type) {
+    case log_field::kind::text: out += f.text; break;
+    case log_field::kind::real: {
+      // As "%.3f" wrote it.
+      char buf[352];
+      out.append(buf, std::to_chars(buf, buf + sizeof buf, f.real, std::chars_format::fixed, 3).ptr);
+      break;
+    }
+    default: append_json_value(out, f);
+  }
+}
+
+}  // namespace
+
+std::string_view log_level_name(log_level level) noexcept {
+  return json_names[index_of(level)];
+}
+
+std::string_view format_iso8601_ms(iso8601_text& out, std::chrono::system_clock::time_point t) noexcept {
+  using namespace std::chrono;
+  // Calendar arithmetic on the time itself: gmtime_r would take glibc's
+  // time-zone lock, which every loop would share for every line.
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss<milliseconds> time{ms - day};
+  static constexpr std::string_view shape = "0000-00-00T00:00:00.000Z";
+  shape.copy(out, shape.size());
+  put_digits(out + 4, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  put_digits(out + 7, static_cast<unsigned>(date.month()), 2);
+  put_digits(out + 10, static_cast<unsigned>(date.day()), 2);
+  put_digits(out + 13, static_cast<unsigned>(time.hours().count()), 2);
+  put_digits(out + 16, static_cast<unsigned>(time.minutes().count()), 2);
+  put_digits(out + 19, static_cast<unsigned>(time.seconds().count()), 2);
+  put_digits(out + 23, static_cast<unsigned>(time.subseconds().count()), 3);
+  return {out, shape.size()};
+}
+
+void append_json_line(std::string& out, const log_record& r) {
+  iso8601_text time;
+  out += R"({"time":")";
+  out += format_iso8601_ms(time, r.time);
+  out += R"(","level":")";
+  out += log_level_name(r.level);
+  out += R"(","msg":)";
+  append_json_string(out, r.message);
+  for (const auto& f : r.fields) {
+    out += ',';
+    append_json_string(out, f.key);
+    out += ':';
+    append_json_value(out, f);
+  }
+  out += "}\n";
+}
+
+void append_text_line(std::string& out, const log_record& r, bool colour) {
+  iso8601_text time;
+  out += format_iso8601_ms(time, r.time);
+  out += ' ';
+  const auto level = index_of(r.level);
+  if (colour) out += colours[level];
+  out += text_names[level];
+  if (colour) out += reset;
+  out += ' ';
+  out += r.message;
+  for (const auto& f : r.fields) {
+    out += ' ';
+    out += f.key;
+    out += '=';
+    append_text_value(out, f);
+  }
+  out += '\n';
+}
+
+}  // namespace bakewind::core
