@@ -81,8 +81,9 @@ void close_connections(detail::server_state& s, bool all) {
           c.websocket->close(close_code::going_away, "server shutting down");
           continue;
         }
-        if (c.idle || all) c.stream->socket().close();
-        if (all) c.cancel->emit(asio::cancellation_type::terminal);
+        boost::system::error_code ignored;
+        if (c.idle || all) c.socket->close(ignored);
+        if (all && c.cancel != nullptr) c.cancel->emit(asio::cancellation_type::terminal);
       }
     });
   }
@@ -98,6 +99,22 @@ asio::awaitable<bool> wait_drained(detail::server_state& s, std::chrono::steady_
 }
 
 }  // namespace
+
+namespace detail {
+
+registration::registration(std::shared_ptr<server_state> server, loop_state& loop, connection_entry entry)
+    : server_(std::move(server)), loop_(&loop), entry_(loop.connections.insert(loop.connections.end(), entry)) {}
+
+registration::registration(registration&& other) noexcept
+    : server_(std::move(other.server_)), loop_(other.loop_), entry_(other.entry_) {}
+
+registration::~registration() {
+  if (!server_) return;  // moved to whoever serves the connection now
+  loop_->connections.erase(entry_);
+  --server_->open;
+}
+
+}  // namespace detail
 
 server::server(server_options options, std::vector<loop_binding> loops) {
   if (loops.empty()) throw std::invalid_argument("server needs at least one event loop");
