@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "http/detail/server_state.hpp"
+#include "http/detail/ws_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>

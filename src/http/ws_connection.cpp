@@ -26,6 +26,27 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t first_read = 64;
 // A buffer grown larger than this by a long message is given back after it.
 constexpr std::size_t kept_capacity = 512;
+
+// Ticks the loop's WebSockets while it has any: once a second, or ten times
+// per idle timeout when that is short (tests). Holds the server state, as
+// the connections do: the loop state is part of it.
+void tick_websockets(std::shared_ptr<server_state> server, loop_state& loop) {
+  loop.ticking = true;
+  const auto idle = server->options.ws_idle_timeout;
+  loop.ws_ticker.expires_after(std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), idle / 10));
+  auto handler = [server = std::move(server), &loop, idle](const boost::system::error_code& ec) mutable {
+    if (ec || loop.websockets == 0) {
+      loop.ticking = false;
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& c : loop.connections) {
+      if (c.websocket != nullptr) c.websocket->tick(now, idle);  // ends nothing now: a closed socket fails a read later
+    }
+    tick_websockets(std::move(server), loop);
+  };
+  loop.ws_ticker.async_wait(asio::bind_allocator(plain_allocator<void>(), std::move(handler)));
+}
 }  // namespace
 
 ws_connection::ws_connection(socket_type socket, ws_accept callbacks, double message_rate, registration entry)
@@ -42,13 +63,16 @@ ws_connection::ws_connection(socket_type socket, ws_accept callbacks, double mes
 }
 
 asio::awaitable<bool> ws_connection::accept(const beast_request& upgrade, std::string request_id) {
-  // The upgrade request is read already: the handshake only writes the 101,
-  // which a fresh socket's buffer takes at once. Its timer would only be an
-  // operation allocated on the way, in a block the idle timer inherits.
-  auto during_handshake = websocket::stream_base::timeout::suggested(beast::role_type::server);
-  during_handshake.handshake_timeout = websocket::stream_base::none();
-  ws_.set_option(during_handshake);
+  // Beast's server settings for the handshake and the close (30 s). Its
+  // idle timer would be one pending wait per socket for as long as the
+  // socket lives: tick() does that work instead.
+  auto options = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  options.idle_timeout = websocket::stream_base::none();
+  options.keep_alive_pings = false;
+  ws_.set_option(options);
   ws_.read_message_max(64 * 1024);
+  // Pongs (and pings, closes) are read inside the pending read: hear them here.
+  ws_.control_callback([this](websocket::frame_type, std::string_view) { heard(); });
   // The 101 carries the request's id too, as every answer does.
   ws_.set_option(websocket::stream_base::decorator(
       [id = std::move(request_id)](websocket::response_type& res) { res.set("X-Request-Id", id); }));
@@ -58,9 +82,6 @@ asio::awaitable<bool> ws_connection::accept(const beast_request& upgrade, std::s
   auto [ec] = co_await ws_.async_accept(upgrade, asio::bind_allocator(plain_allocator<void>(), use_tuple));
   // Only the 101 needed it: the stream would keep the id for its whole life.
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
-  // Beast's server defaults from now on: 30 s for the close, and pings when
-  // idle so that a vanished client is noticed.
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   co_return !ec;
 }
 
@@ -68,8 +89,12 @@ void ws_connection::start() {
   open_ = true;
   tokens_ = 2 * message_rate_;
   refilled_ = std::chrono::steady_clock::now();
+  heard();
   if (on_open_) on_open_(shared_from_this());
   on_open_ = nullptr;  // what it captured (who the client is) is not needed again
+  auto& loop = registration_->loop();
+  ++loop.websockets;  // until finish()
+  if (!loop.ticking) tick_websockets(registration_->server(), loop);
   read_next();
 }
 
@@ -84,6 +109,7 @@ void ws_connection::on_read(const boost::system::error_code& ec) {
     finish();
     return;
   }
+  heard();
   if (ws_.is_message_done()) {
     try {
       handle_message();
@@ -118,7 +144,30 @@ void ws_connection::handle_message() {
   }
 }
 
+void ws_connection::heard() noexcept {
+  heard_ = std::chrono::steady_clock::now();
+  pinged_ = false;
+}
+
+void ws_connection::tick(std::chrono::steady_clock::time_point now, std::chrono::milliseconds idle_timeout) {
+  if (!open_ || closing_) return;  // a close under way has Beast's timeout
+  if (now - heard_ < idle_timeout / 2) return;
+  if (pinged_) {
+    // Silent since the ping too: gone. Closing the socket fails the pending read.
+    boost::system::error_code ignored;
+    ws_.next_layer().close(ignored);
+    return;
+  }
+  pinged_ = true;
+  heard_ = now;  // the other half is counted from the ping
+  if (pinging_) return;  // one ping at a time; the last one is still on its way
+  pinging_ = true;
+  auto done = [self = shared_from_this()](const boost::system::error_code&) { self->pinging_ = false; };
+  ws_.async_ping({}, asio::bind_allocator(plain_allocator<void>(), std::move(done)));
+}
+
 void ws_connection::finish() {
+  --registration_->loop().websockets;
   open_ = false;
   closing_ = true;
   queue_.clear();

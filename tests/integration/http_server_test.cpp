@@ -418,6 +418,25 @@ TEST(http_server, websocket_silent_for_a_while_then_a_long_message_is_echoed_who
   EXPECT_EQ(next->text, "echo:short");
 }
 
+TEST(http_server, websocket_answering_pings_stays_open_and_a_silent_one_is_closed_at_the_idle_timeout) {
+  server_options o;
+  o.ws_idle_timeout = 1s;  // a ping after 0.5 s of silence, the end after 1 s
+  running_server s(o);
+  test::ws_client silent(s.port(), "/ws?ok=1");
+  test::ws_client answering(s.port(), "/ws?ok=1");
+  ASSERT_EQ(silent.status(), 101);
+  ASSERT_EQ(answering.status(), 101);
+  EXPECT_FALSE(answering.read(2500ms).has_value()) << "nothing but pings, each answered";
+  const auto gone = silent.read(1s);  // it read nothing, so answered nothing
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->closed);
+  EXPECT_EQ(gone->close_code, 1006) << "timed out: closed without a close frame";
+  ASSERT_TRUE(answering.send_text("still here"));
+  const auto echo = answering.read(2s);
+  ASSERT_TRUE(echo && !echo->closed);
+  EXPECT_EQ(echo->text, "echo:still here");
+}
+
 TEST(http_server, websocket_upgrade_can_be_refused_and_plain_get_is_426) {
   running_server s;
   test::ws_client refused(s.port(), "/ws");

@@ -6,12 +6,14 @@
 #include "http/server.hpp"
 
 #include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <list>
 
 namespace bakewind::http::detail {
@@ -21,19 +23,26 @@ namespace bakewind::http::detail {
 /// would take 56 bytes each.
 using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
+/// The loop's timers. Bound to its io_context, like socket_type.
+using timer_type = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                     boost::asio::wait_traits<std::chrono::steady_clock>,
+                                                     boost::asio::io_context::executor_type>;
+
+class ws_connection;
+
 /// A live connection as its loop's registry sees it.
 struct connection_entry {
   socket_type* socket = nullptr;                       ///< closed to end the connection
   boost::asio::cancellation_signal* cancel = nullptr;  ///< ends whatever the connection awaits (none once upgraded)
-  ws_channel* websocket = nullptr;                     ///< set while upgraded: shutdown closes it with 1001
-  bool idle = false;                                   ///< waiting for the first byte of a next request
+  ws_connection* websocket = nullptr;  ///< set while upgraded: shutdown closes it with 1001, the ticker ticks it
+  bool idle = false;                   ///< waiting for the first byte of a next request
 };
 
 /// Everything one event loop owns. Touched only from that loop's thread.
 struct loop_state {
   loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors, request_metrics& metrics,
              core::access_log access_log)
-      : io(context), routes(r), dispatch(r, cors, &metrics, access_log) {}
+      : io(context), routes(r), dispatch(r, cors, &metrics, access_log), ws_ticker(context.get_executor()) {}
 
   boost::asio::io_context& io;
   const router& routes;
@@ -44,6 +53,11 @@ struct loop_state {
   /// bytes of a request not complete yet (connection.cpp). Left
   /// uninitialized: its pages cost nothing until a read needs them.
   std::array<char, 16 * 1024> scratch;
+  /// Ticks once a second while the loop has WebSockets, for their idle
+  /// pings and timeouts (ws_connection.cpp): no timer of their own.
+  timer_type ws_ticker;
+  std::size_t websockets = 0;  ///< open ones, which the ticker ticks
+  bool ticking = false;        ///< a tick is pending on ws_ticker
 };
 
 /// What connections share. Held by shared_ptr from every connection's
@@ -74,6 +88,8 @@ class registration {
   ~registration();
 
   connection_entry& entry() noexcept { return *entry_; }
+  loop_state& loop() const noexcept { return *loop_; }
+  const std::shared_ptr<server_state>& server() const noexcept { return server_; }
 
  private:
   std::shared_ptr<server_state> server_;  ///< null once moved from

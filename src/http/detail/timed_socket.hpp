@@ -8,8 +8,6 @@
 
 #include "http/detail/server_state.hpp"
 
-#include <boost/asio/basic_waitable_timer.hpp>
-
 #include <chrono>
 #include <memory>
 
@@ -32,9 +30,6 @@ class timed_socket : public std::enable_shared_from_this<timed_socket> {
   void expire_never() noexcept { deadline_ = clock::time_point::max(); }
 
  private:
-  using timer_type =
-      boost::asio::basic_waitable_timer<clock, boost::asio::wait_traits<clock>, boost::asio::io_context::executor_type>;
-
   void arm();
   void on_timer();
 

@@ -6,9 +6,9 @@
 //
 // An idle WebSocket costs what this object holds while a read is pending:
 // the reader is a chain of completion handlers rather than a coroutine (no
-// frames under an idle socket), its buffer starts at a few bytes, and the
+// frames under an idle socket), its buffer starts at a few bytes, the
 // queue and the close reason take memory only while there is something to
-// write.
+// write, and the keep-alive pings run from one ticker per loop.
 
 #include "http/detail/message.hpp"
 #include "http/detail/server_state.hpp"
@@ -45,7 +45,15 @@ class ws_connection : public ws_channel, public std::enable_shared_from_this<ws_
   void send(std::string text) override;
   void close(std::uint16_t code, std::string reason) override;
 
+  /// Called by its loop's ticker about once a second: Beast's keep-alive
+  /// rule (the stream's own is off), with the loop's timer instead of one
+  /// per socket. A ping after half `idle_timeout` without a byte from the
+  /// client; the connection ends (no close frame) after the other half
+  /// without one.
+  void tick(std::chrono::steady_clock::time_point now, std::chrono::milliseconds idle_timeout);
+
  private:
+  void heard() noexcept;
   void read_next();
   void on_read(const boost::system::error_code& ec);
   void handle_message();
@@ -65,9 +73,12 @@ class ws_connection : public ws_channel, public std::enable_shared_from_this<ws_
   double message_rate_;
   double tokens_ = 0;  ///< the client's message bucket: see handle_message()
   std::chrono::steady_clock::time_point refilled_;
+  std::chrono::steady_clock::time_point heard_;  ///< the client's last bytes, or our idle ping
   bool open_ = false;
   bool writing_ = false;
   bool closing_ = false;
+  bool pinged_ = false;   ///< an idle ping went out since the client's last bytes
+  bool pinging_ = false;  ///< it is still being written
 };
 
 }  // namespace bakewind::http::detail
