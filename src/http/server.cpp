@@ -23,6 +23,7 @@ struct server::impl {
 
   std::shared_ptr<detail::server_state> state;
   tcp::acceptor acceptor;
+  std::vector<std::shared_ptr<detail::ws_ticker>> tickers;  ///< one per loop; die with the server
 };
 
 namespace {
@@ -124,6 +125,8 @@ server::server(server_options options, std::vector<loop_binding> loops) {
   for (auto& l : loops) {
     for (const auto& [pattern, methods] : l.routes.table()) s.metrics.declare(pattern);
     s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors, s.metrics, s.options.access_log));
+    impl_->tickers.push_back(std::make_shared<detail::ws_ticker>(l.io));
+    s.loops.back()->ticker = impl_->tickers.back();
   }
 }
 

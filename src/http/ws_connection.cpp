@@ -28,24 +28,25 @@ constexpr std::size_t first_read = 64;
 constexpr std::size_t kept_capacity = 512;
 
 // Ticks the loop's WebSockets while it has any: once a second, or ten times
-// per idle timeout when that is short (tests). Holds the server state, as
-// the connections do: the loop state is part of it.
-void tick_websockets(std::shared_ptr<server_state> server, loop_state& loop) {
-  loop.ticking = true;
-  const auto idle = server->options.ws_idle_timeout;
-  loop.ws_ticker.expires_after(std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), idle / 10));
-  auto handler = [server = std::move(server), &loop, idle](const boost::system::error_code& ec) mutable {
+// per idle timeout when that is short (tests). The wait holds the ticker
+// weakly: once the server is gone, a tick does nothing.
+void tick_websockets(const std::shared_ptr<ws_ticker>& ticker, loop_state& loop, std::chrono::milliseconds idle) {
+  ticker->ticking = true;
+  ticker->timer.expires_after(std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), idle / 10));
+  auto handler = [weak = std::weak_ptr(ticker), &loop, idle](const boost::system::error_code& ec) {
+    const auto ticker = weak.lock();
+    if (!ticker) return;  // the server, and the loop state with it, may be gone
     if (ec || loop.websockets == 0) {
-      loop.ticking = false;
+      ticker->ticking = false;
       return;
     }
     const auto now = std::chrono::steady_clock::now();
     for (auto& c : loop.connections) {
       if (c.websocket != nullptr) c.websocket->tick(now, idle);  // ends nothing now: a closed socket fails a read later
     }
-    tick_websockets(std::move(server), loop);
+    tick_websockets(ticker, loop, idle);
   };
-  loop.ws_ticker.async_wait(asio::bind_allocator(plain_allocator<void>(), std::move(handler)));
+  ticker->timer.async_wait(asio::bind_allocator(plain_allocator<void>(), std::move(handler)));
 }
 }  // namespace
 
@@ -94,7 +95,8 @@ void ws_connection::start() {
   on_open_ = nullptr;  // what it captured (who the client is) is not needed again
   auto& loop = registration_->loop();
   ++loop.websockets;  // until finish()
-  if (!loop.ticking) tick_websockets(registration_->server(), loop);
+  const auto ticker = loop.ticker.lock();
+  if (ticker && !ticker->ticking) tick_websockets(ticker, loop, registration_->server()->options.ws_idle_timeout);
   read_next();
 }
 

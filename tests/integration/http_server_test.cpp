@@ -426,7 +426,9 @@ TEST(http_server, websocket_answering_pings_stays_open_and_a_silent_one_is_close
   test::ws_client answering(s.port(), "/ws?ok=1");
   ASSERT_EQ(silent.status(), 101);
   ASSERT_EQ(answering.status(), 101);
-  EXPECT_FALSE(answering.read(2500ms).has_value()) << "nothing but pings, each answered";
+  const auto pinged = answering.read(2500ms);
+  EXPECT_FALSE(pinged.has_value()) << "nothing but pings, each answered; got: "
+                                   << (pinged && pinged->closed ? "close " + std::to_string(pinged->close_code) : "text");
   const auto gone = silent.read(1s);  // it read nothing, so answered nothing
   ASSERT_TRUE(gone);
   EXPECT_TRUE(gone->closed);

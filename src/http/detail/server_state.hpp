@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <list>
+#include <memory>
 
 namespace bakewind::http::detail {
 
@@ -30,6 +31,16 @@ using timer_type = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
 
 class ws_connection;
 
+/// The timer that ticks a loop's WebSockets (ws_connection.cpp), once a
+/// second while the loop has any: no timer of their own. Owned by the
+/// server, not by the shared state: an I/O object must be destroyed before
+/// its io_context, and the shared state may live on into its teardown.
+struct ws_ticker {
+  explicit ws_ticker(boost::asio::io_context& io) : timer(io.get_executor()) {}
+  timer_type timer;
+  bool ticking = false;  ///< a tick is pending
+};
+
 /// A live connection as its loop's registry sees it.
 struct connection_entry {
   socket_type* socket = nullptr;                       ///< closed to end the connection
@@ -42,7 +53,7 @@ struct connection_entry {
 struct loop_state {
   loop_state(boost::asio::io_context& context, const router& r, const cors_policy& cors, request_metrics& metrics,
              core::access_log access_log)
-      : io(context), routes(r), dispatch(r, cors, &metrics, access_log), ws_ticker(context.get_executor()) {}
+      : io(context), routes(r), dispatch(r, cors, &metrics, access_log) {}
 
   boost::asio::io_context& io;
   const router& routes;
@@ -53,11 +64,8 @@ struct loop_state {
   /// bytes of a request not complete yet (connection.cpp). Left
   /// uninitialized: its pages cost nothing until a read needs them.
   std::array<char, 16 * 1024> scratch;
-  /// Ticks once a second while the loop has WebSockets, for their idle
-  /// pings and timeouts (ws_connection.cpp): no timer of their own.
-  timer_type ws_ticker;
-  std::size_t websockets = 0;  ///< open ones, which the ticker ticks
-  bool ticking = false;        ///< a tick is pending on ws_ticker
+  std::weak_ptr<ws_ticker> ticker;  ///< expired once the server is gone
+  std::size_t websockets = 0;       ///< open ones, which the ticker ticks
 };
 
 /// What connections share. Held by shared_ptr from every connection's
