@@ -111,6 +111,14 @@ boost::json::object json_of(const test::http_reply& r) {
   return core::parse_json(r.body).value().as_object();
 }
 
+// Sends `text` on the /ws route and expects its echo.
+void expect_echo(test::ws_client& ws, const std::string& text) {
+  ASSERT_TRUE(ws.send_text(text));
+  const auto echo = ws.read(3s);
+  ASSERT_TRUE(echo && !echo->closed);
+  EXPECT_EQ(echo->text, "echo:" + text);
+}
+
 TEST(http_server, serves_json_with_request_id_and_length) {
   running_server s;
   const auto r = http_call(s.port(), "GET", "/hello", "", "X-Request-Id: rid-1\r\n");
@@ -407,15 +415,8 @@ TEST(http_server, websocket_silent_for_a_while_then_a_long_message_is_echoed_who
   std::this_thread::sleep_for(300ms);
   // Far longer than the few bytes an idle WebSocket's first read asks for
   // (and shorter than a frame of the echo: the test client reads no fragments).
-  const std::string text(4000, 'w');
-  ASSERT_TRUE(ws.send_text(text));
-  const auto echo = ws.read(3s);
-  ASSERT_TRUE(echo && !echo->closed);
-  EXPECT_EQ(echo->text, "echo:" + text);
-  ASSERT_TRUE(ws.send_text("short"));
-  const auto next = ws.read(3s);
-  ASSERT_TRUE(next && !next->closed);
-  EXPECT_EQ(next->text, "echo:short");
+  expect_echo(ws, std::string(4000, 'w'));
+  expect_echo(ws, "short");
 }
 
 TEST(http_server, websocket_answering_pings_stays_open_and_a_silent_one_is_closed_at_the_idle_timeout) {
@@ -433,10 +434,7 @@ TEST(http_server, websocket_answering_pings_stays_open_and_a_silent_one_is_close
   ASSERT_TRUE(gone);
   EXPECT_TRUE(gone->closed);
   EXPECT_EQ(gone->close_code, 1006) << "timed out: closed without a close frame";
-  ASSERT_TRUE(answering.send_text("still here"));
-  const auto echo = answering.read(2s);
-  ASSERT_TRUE(echo && !echo->closed);
-  EXPECT_EQ(echo->text, "echo:still here");
+  expect_echo(answering, "still here");
 }
 
 TEST(http_server, websocket_upgrade_can_be_refused_and_plain_get_is_426) {
