@@ -77,10 +77,7 @@ asio::awaitable<bool> ws_connection::accept(const beast_request& upgrade, std::s
   // The 101 carries the request's id too, as every answer does.
   ws_.set_option(websocket::stream_base::decorator(
       [id = std::move(request_id)](websocket::response_type& res) { res.set("X-Request-Id", id); }));
-  // Its operations' memory goes back to the heap, not to the thread's cache
-  // of blocks, where the stream's idle timer would take it next (see
-  // plain_allocator.hpp).
-  auto [ec] = co_await ws_.async_accept(upgrade, asio::bind_allocator(plain_allocator<void>(), use_tuple));
+  auto [ec] = co_await ws_.async_accept(upgrade, use_tuple);
   // Only the 101 needed it: the stream would keep the id for its whole life.
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
   co_return !ec;
