@@ -8,18 +8,41 @@ namespace bakewind::app {
 
 void live_clients::add(std::shared_ptr<http::ws_channel> channel, std::string bakery_id, std::string user_id,
                        std::string jti, long long issued_ms, long long exp_s) {
-  auto timer = std::make_unique<boost::asio::steady_timer>(executor_);
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  timer->expires_after(std::chrono::seconds(std::max(0LL, exp_s - now_s)));
-  // The channel, not the client entry, is captured: entries move in the vector.
-  timer->async_wait([weak = std::weak_ptr<http::ws_channel>(channel)](const boost::system::error_code& ec) {
-    if (ec) return;
-    if (auto ch = weak.lock()) ch->close(http::close_code::unauthorized, "token expired");
-  });
-  clients_.push_back(client{std::move(channel), std::move(bakery_id), std::move(user_id), std::move(jti), issued_ms,
-                            std::move(timer)});
+  const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(0LL, exp_s - now_s));
+  clients_.push_back(
+      client{std::move(channel), std::move(bakery_id), std::move(user_id), std::move(jti), issued_ms, expires});
   connected_.store(clients_.size(), std::memory_order_relaxed);
+  watch_expiry(expires);
+}
+
+void live_clients::watch_expiry(std::chrono::steady_clock::time_point at) {
+  if (at >= next_expiry_) return;  // the pending wait fires first, and looks again then
+  next_expiry_ = at;
+  expiry_.expires_at(at);  // a wait pending for later ends with operation_aborted
+  // `this` outlives the wait: the timer is a member, and its loop does not
+  // run again once the clients are destroyed.
+  expiry_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) close_expired();
+  });
+}
+
+void live_clients::close_expired() {
+  // Decides by the clock alone, so that a wait that fired just as an earlier
+  // one was armed does no harm.
+  next_expiry_ = std::chrono::steady_clock::time_point::max();
+  const auto now = std::chrono::steady_clock::now();
+  auto earliest = std::chrono::steady_clock::time_point::max();
+  for (auto& c : clients_) {
+    if (c.expires <= now) {
+      c.expires = std::chrono::steady_clock::time_point::max();
+      c.channel->close(http::close_code::unauthorized, "token expired");
+    } else {
+      earliest = std::min(earliest, c.expires);
+    }
+  }
+  if (earliest != std::chrono::steady_clock::time_point::max()) watch_expiry(earliest);
 }
 
 void live_clients::remove(const http::ws_channel* channel) {

@@ -10,16 +10,18 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace bakewind::app {
 
 class live_clients {
  public:
-  explicit live_clients(boost::asio::any_io_executor ex) : executor_(std::move(ex)) {}
+  explicit live_clients(boost::asio::any_io_executor ex) : expiry_(std::move(ex)) {}
 
   /// Adds a client of `bakery_id`, holding token `jti` that expires at `exp_s`.
   void add(std::shared_ptr<http::ws_channel> channel, std::string bakery_id, std::string user_id, std::string jti,
@@ -47,13 +49,18 @@ class live_clients {
     std::string user_id;
     std::string jti;
     long long issued_ms = 0;
-    std::unique_ptr<boost::asio::steady_timer> expiry;
+    std::chrono::steady_clock::time_point expires;  ///< when its token does; max() once it was told
   };
 
   void close_where(const std::function<bool(const client&)>& match);
+  void watch_expiry(std::chrono::steady_clock::time_point at);
+  void close_expired();
 
-  boost::asio::any_io_executor executor_;
-  std::vector<client> clients_;
+  // One timer for all the loop's clients, not one each: it fires at the
+  // earliest expiry, closes whoever is due, and waits for the next.
+  boost::asio::steady_timer expiry_;
+  std::chrono::steady_clock::time_point next_expiry_ = std::chrono::steady_clock::time_point::max();
+  std::deque<client> clients_;  ///< not a vector: no spare capacity, which 10,000 clients would feel
   std::atomic<std::uint64_t> connected_{0};  ///< clients_.size(), for the scrape
   observability::counter sent_;
 };

@@ -1,48 +1,59 @@
 // One coroutine per connection: the socket part of serving HTTP. It reads
-// bytes within the deadlines into `buffer_` and feeds them to the same
-// request_reader and answer_request the no-network exchange (exchange.cpp)
-// drives, writes the answer, and repeats while keep-alive holds. Pipelined
-// requests wait in `buffer_` and are answered in order.
+// bytes within the deadlines and feeds them to the same request_reader and
+// answer_request the no-network exchange (exchange.cpp) drives, writes the
+// answer, and repeats while keep-alive holds. Pipelined requests wait in
+// `pending_` and are answered in order.
+//
+// What a connection holds while it waits is what 10,000 of them cost: it
+// waits for readability with no buffer, reads into its loop's scratch
+// buffer, and keeps only the bytes the reader could not use yet (half a
+// header, a pipelined request). The parser exists only while a request is
+// being read, and one watchdog timer (timed_socket) bounds every wait.
 
 #include "core/log.hpp"
 #include "http/detail/answer.hpp"
+#include "http/detail/plain_allocator.hpp"
 #include "http/detail/request_reader.hpp"
-#include "http/detail/server_state.hpp"
+#include "http/detail/timed_socket.hpp"
 #include "http/detail/ws_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace bakewind::http::detail {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
+using boost::system::error_code;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// For the wait an idle connection leaves pending (see plain_allocator.hpp).
+auto idle_tuple() { return asio::bind_allocator(plain_allocator<void>(), use_tuple); }
 
 class connection {
  public:
-  connection(server_state& server, loop_state& loop, tcp::socket socket, asio::cancellation_signal* cancel)
-      : server_(server), loop_(loop), stream_(std::move(socket)) {
-    boost::system::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+  connection(std::shared_ptr<server_state> server, loop_state& loop, socket_type socket,
+             asio::cancellation_signal* cancel)
+      : server_(*server),
+        loop_(loop),
+        link_(std::make_shared<timed_socket>(std::move(socket))),
+        registration_(std::move(server), loop, connection_entry{&link_->socket(), cancel, nullptr, false}),
+        reader_(server_.options) {
+    error_code ec;
+    const auto peer = link_->socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
-    entry_ = loop_.connections.insert(loop_.connections.end(), connection_entry{&stream_, cancel, nullptr, false});
-  }
-
-  ~connection() {
-    loop_.connections.erase(entry_);
-    --server_.open;
+    // Reads happen after a wait for readability, and must not block then.
+    link_->socket().non_blocking(true, ec);
   }
 
   asio::awaitable<void> run() {
@@ -55,13 +66,14 @@ class connection {
         break;
       }
       if (read != state::ready) break;
+      link_->expire_never();  // the handler may take its time; the answer gets a deadline again
       beast_request message = reader_.take();
       const bool keep = co_await serve(message);
       if (!keep) break;
     }
-    boost::system::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    error_code ignored;
+    link_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    link_->socket().close(ignored);
   }
 
  private:
@@ -74,9 +86,8 @@ class connection {
     tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
     refilled_ = now;
     if (tokens_ < 1) {
-      asio::steady_timer wait(stream_.get_executor(),
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  std::chrono::duration<double>((1 - tokens_) / rate)));
+      asio::steady_timer wait(loop_.io, std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                            std::chrono::duration<double>((1 - tokens_) / rate)));
       co_await wait.async_wait(use_tuple);
       tokens_ = 1;
       refilled_ = std::chrono::steady_clock::now();
@@ -84,17 +95,17 @@ class connection {
     tokens_ -= 1;
   }
 
-  // Waits, up to the idle timeout, for the first byte of the next request.
-  // False when the connection should end instead.
+  // Waits, up to the idle timeout, for the first bytes of the next request
+  // and feeds them. False when the connection should end instead.
   asio::awaitable<bool> await_request_start() {
-    if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+    if (!pending_.empty()) co_return true;  // a pipelined request is already here
     if (server_.stopping) co_return false;
-    entry_->idle = true;
-    stream_.expires_after(server_.options.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
-    entry_->idle = false;
+    registration_.entry().idle = true;
+    link_->expire_after(server_.options.idle_timeout);
+    auto [ec, n] = co_await receive();
+    registration_.entry().idle = false;
     if (ec) co_return false;
-    buffer_.commit(n);
+    take_in(n);
     co_return true;
   }
 
@@ -103,42 +114,71 @@ class connection {
   asio::awaitable<request_reader::state> read_request() {
     using state = request_reader::state;
     // One deadline for the whole request: a client that sends half of one is dropped.
-    stream_.expires_after(server_.options.request_timeout);
-    for (;;) {
-      const auto data = buffer_.data();
-      buffer_.consume(reader_.feed(std::string_view(static_cast<const char*>(data.data()), data.size())));
+    link_->expire_after(server_.options.request_timeout);
+    for (feed_pending();; feed_pending()) {
       const state now = reader_.current();
       if (now == state::send_continue) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
+        auto [wec, wn] = co_await asio::async_write(link_->socket(), asio::buffer(go_on), use_tuple);
         if (wec) co_return state::ended;
         reader_.continued();
         continue;
       }
       if (now != state::need_more) co_return now;
-      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16384), use_tuple);
+      auto [ec, n] = co_await receive();
       if (ec) {
         reader_.finish();
         co_return reader_.current();
       }
-      buffer_.commit(n);
+      take_in(n);
     }
   }
 
+  // Waits until the socket has bytes (or the deadline closes it), then reads
+  // what is there into the loop's scratch buffer without blocking. The
+  // bytes are only valid until the next suspension: take_in() them first.
+  asio::awaitable<std::pair<error_code, std::size_t>> receive() {
+    auto& socket = link_->socket();
+    for (bool wait = !more_;; wait = true) {
+      if (wait) {
+        auto [wec] = co_await socket.async_wait(socket_type::wait_read, idle_tuple());
+        if (wec) co_return std::pair(wec, std::size_t{0});
+      }
+      error_code ec;
+      const std::size_t n = socket.read_some(asio::buffer(loop_.scratch), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+      // A full read suggests more is waiting: the next read tries before waiting.
+      more_ = !ec && n == loop_.scratch.size();
+      co_return std::pair(ec, n);
+    }
+  }
+
+  // Feeds the first `n` bytes of the scratch buffer after those still
+  // pending, and keeps what the reader did not use.
+  void take_in(std::size_t n) {
+    const std::string_view got(loop_.scratch.data(), n);
+    if (pending_.empty()) {
+      pending_.assign(got.substr(reader_.feed(got)));  // most often nothing: no copy
+    } else {
+      pending_.append(got);
+      feed_pending();
+    }
+  }
+
+  void feed_pending() {
+    if (pending_.empty()) return;
+    pending_.erase(0, reader_.feed(pending_));
+    if (pending_.empty()) pending_.shrink_to_fit();  // hold no memory while idle
+  }
+
   // Answers one request; true to keep the connection. An accepted WebSocket
-  // upgrade is served here to its end.
+  // upgrade takes the connection over.
   asio::awaitable<bool> serve(beast_request& message) {
     request req;
     req.remote_address = remote_;
     answer a = co_await answer_request(loop_.routes, loop_.dispatch, message, req);
     if (a.upgrade) {
-      auto ws = std::make_shared<ws_connection>(std::move(stream_), std::move(*a.upgrade),
-                                                server_.options.ws_message_rate);
-      entry_->stream = &ws->tcp();
-      entry_->websocket = ws.get();
-      co_await ws->run(std::move(message), req.request_id);
-      entry_->websocket = nullptr;
-      entry_->stream = &stream_;
+      co_await upgrade(message, std::move(*a.upgrade), req.request_id);
       co_return false;
     }
     const bool keep = a.keep && !server_.stopping;  // read after the handler: shutdown may have begun
@@ -146,15 +186,25 @@ class connection {
     co_return ok && keep;
   }
 
+  // Hands the socket and the registration to a WebSocket, which serves the
+  // connection from the handshake on without this coroutine: none of the
+  // HTTP state (frames, request, reader) stays alive under an idle socket.
+  asio::awaitable<void> upgrade(beast_request& message, ws_accept accept, std::string request_id) {
+    auto ws = std::make_shared<ws_connection>(std::move(link_->socket()), std::move(accept),
+                                              server_.options.ws_message_rate, std::move(registration_));
+    const bool opened = co_await ws->accept(message, std::move(request_id));
+    if (opened) ws->start();
+  }
+
   asio::awaitable<bool> write(response& res, unsigned version, bool keep, bool head_only) {
     beast_response out = to_beast(res, version, keep);
-    stream_.expires_after(server_.options.request_timeout);
+    link_->expire_after(server_.options.request_timeout);
     if (head_only) {
       bhttp::response_serializer<bhttp::string_body> sr(out);
-      auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
+      auto [ec, n] = co_await bhttp::async_write_header(link_->socket(), sr, use_tuple);
       co_return !ec;
     }
-    auto [ec, n] = co_await bhttp::async_write(stream_, out, use_tuple);
+    auto [ec, n] = co_await bhttp::async_write(link_->socket(), out, use_tuple);
     co_return !ec;
   }
 
@@ -164,13 +214,12 @@ class connection {
     response res = loop_.dispatch.unreadable(status, std::move(request_id), remote_);
     const bool ok = co_await write(res, 11, false, false);
     if (!ok) co_return;
-    boost::system::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    std::array<char, 16384> sink{};
+    error_code ignored;
+    link_->socket().shutdown(tcp::socket::shutdown_send, ignored);
     std::size_t drained = 0;
-    stream_.expires_after(std::chrono::seconds(2));
+    link_->expire_after(std::chrono::seconds(2));
     while (drained < 16 * 1024 * 1024) {
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), use_tuple);
+      auto [ec, n] = co_await receive();
       if (ec) break;
       drained += n;
     }
@@ -178,21 +227,22 @@ class connection {
 
   server_state& server_;
   loop_state& loop_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  request_reader reader_{server_.options};
+  std::shared_ptr<timed_socket> link_;
+  registration registration_;
+  request_reader reader_;
+  std::string pending_;  ///< received, not used by the reader yet
   std::string remote_;
-  std::list<connection_entry>::iterator entry_;
+  bool more_ = false;  ///< the last read filled the scratch buffer: see receive()
   double tokens_ = server_.options.request_rate;  // see pace()
   std::chrono::steady_clock::time_point refilled_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop, tcp::socket socket,
+asio::awaitable<void> serve_connection(std::shared_ptr<server_state> server, loop_state& loop, socket_type socket,
                                        asio::cancellation_signal* cancel) {
   try {
-    connection c(*server, loop, std::move(socket), cancel);
+    connection c(std::move(server), loop, std::move(socket), cancel);
     co_await c.run();
   } catch (const boost::system::system_error& e) {
     // Cancelled by the shutdown (past its grace period): expected, not an error.

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "http/detail/server_state.hpp"
+#include "http/detail/ws_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -22,6 +23,7 @@ struct server::impl {
 
   std::shared_ptr<detail::server_state> state;
   tcp::acceptor acceptor;
+  std::vector<std::shared_ptr<detail::ws_ticker>> tickers;  ///< one per loop; die with the server
 };
 
 namespace {
@@ -81,8 +83,9 @@ void close_connections(detail::server_state& s, bool all) {
           c.websocket->close(close_code::going_away, "server shutting down");
           continue;
         }
-        if (c.idle || all) c.stream->socket().close();
-        if (all) c.cancel->emit(asio::cancellation_type::terminal);
+        boost::system::error_code ignored;
+        if (c.idle || all) c.socket->close(ignored);
+        if (all && c.cancel != nullptr) c.cancel->emit(asio::cancellation_type::terminal);
       }
     });
   }
@@ -99,6 +102,22 @@ asio::awaitable<bool> wait_drained(detail::server_state& s, std::chrono::steady_
 
 }  // namespace
 
+namespace detail {
+
+registration::registration(std::shared_ptr<server_state> server, loop_state& loop, connection_entry entry)
+    : server_(std::move(server)), loop_(&loop), entry_(loop.connections.insert(loop.connections.end(), entry)) {}
+
+registration::registration(registration&& other) noexcept
+    : server_(std::move(other.server_)), loop_(other.loop_), entry_(other.entry_) {}
+
+registration::~registration() {
+  if (!server_) return;  // moved to whoever serves the connection now
+  loop_->connections.erase(entry_);
+  --server_->open;
+}
+
+}  // namespace detail
+
 server::server(server_options options, std::vector<loop_binding> loops) {
   if (loops.empty()) throw std::invalid_argument("server needs at least one event loop");
   impl_ = std::make_unique<impl>(std::move(options), loops.front().io);
@@ -106,6 +125,8 @@ server::server(server_options options, std::vector<loop_binding> loops) {
   for (auto& l : loops) {
     for (const auto& [pattern, methods] : l.routes.table()) s.metrics.declare(pattern);
     s.loops.push_back(std::make_unique<detail::loop_state>(l.io, l.routes, s.cors, s.metrics, s.options.access_log));
+    impl_->tickers.push_back(std::make_shared<detail::ws_ticker>(l.io));
+    s.loops.back()->ticker = impl_->tickers.back();
   }
 }
 

@@ -29,6 +29,7 @@ struct server_options {
   std::size_t max_connections = 10000;               ///< open connections (WebSockets too); more are closed at once
   double request_rate = 2000;                        ///< requests a second on one connection (as many saved up); faster ones wait
   double ws_message_rate = 20;                       ///< a WebSocket client's messages per second (twice in a burst); more: closed 1008
+  std::chrono::milliseconds ws_idle_timeout{300000};  ///< a WebSocket silent half of it is pinged; silent all of it, closed
   std::vector<std::string> cors_origins;             ///< CORS_ORIGINS
   core::access_log access_log = core::access_log::on;  ///< ACCESS_LOG: which requests get a log line
 };

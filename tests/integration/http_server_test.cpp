@@ -111,6 +111,14 @@ boost::json::object json_of(const test::http_reply& r) {
   return core::parse_json(r.body).value().as_object();
 }
 
+// Sends `text` on the /ws route and expects its echo.
+void expect_echo(test::ws_client& ws, const std::string& text) {
+  ASSERT_TRUE(ws.send_text(text));
+  const auto echo = ws.read(3s);
+  ASSERT_TRUE(echo && !echo->closed);
+  EXPECT_EQ(echo->text, "echo:" + text);
+}
+
 TEST(http_server, serves_json_with_request_id_and_length) {
   running_server s;
   const auto r = http_call(s.port(), "GET", "/hello", "", "X-Request-Id: rid-1\r\n");
@@ -250,6 +258,69 @@ TEST(http_server, half_a_request_is_dropped_after_the_request_timeout) {
   EXPECT_LT(took, 4s);
 }
 
+// A connection holds no read buffer while it waits (connection.cpp): what
+// arrives after a silence, or in pieces, is read and answered all the same.
+TEST(http_server, a_connection_silent_for_a_while_then_asking_is_answered) {
+  running_server s;
+  raw_connection c(s.port());
+  for (int i = 0; i < 2; ++i) {
+    std::this_thread::sleep_for(300ms);  // before the first request, then between two
+    ASSERT_TRUE(c.send("GET /items/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto r = c.read_reply(3s);
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(json_of(*r).at("id"), boost::json::value(std::to_string(i)));
+  }
+}
+
+TEST(http_server, requests_trickled_a_few_bytes_at_a_time_are_answered_in_order) {
+  running_server s;
+  raw_connection c(s.port());
+  const std::string bytes =
+      "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"a\":[1]}"
+      "GET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (std::size_t at = 0; at < bytes.size(); at += 3) {
+    ASSERT_TRUE(c.send(bytes.substr(at, 3)));
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto first = c.read_reply(3s);
+  const auto second = c.read_reply(3s);
+  const auto third = c.read_reply(3s);
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(json_of(*first).at("id"), "1");
+  EXPECT_EQ(second->body, R"({"a":[1]})");
+  EXPECT_EQ(json_of(*third).at("id"), "2");
+}
+
+TEST(http_server, a_client_trickling_header_lines_is_still_cut_at_the_request_timeout) {
+  server_options o;
+  o.request_timeout = 600ms;
+  running_server s(o);
+  raw_connection c(s.port());
+  const auto started = std::chrono::steady_clock::now();
+  bool open = c.send("GET /hello HTTP/1.1\r\nHost: x\r\n");
+  // Slowloris: each line is news, but the deadline is the whole request's.
+  while (open && std::chrono::steady_clock::now() - started < 3s) {
+    std::this_thread::sleep_for(100ms);
+    open = c.send("X-Slow: 1\r\n") && !c.wait_closed(1ms);
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(open);
+  EXPECT_GE(took, 500ms);
+  EXPECT_LT(took, 2s);
+}
+
+TEST(http_server, a_handler_slower_than_the_request_timeout_is_still_answered) {
+  server_options o;
+  o.request_timeout = 300ms;  // bounds reading the request and writing the answer, not the handler
+  running_server s(o);
+  raw_connection c(s.port());
+  c.send("GET /slow?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto r = c.read_reply(3s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, R"({"slept":true})");
+}
+
 TEST(http_server, idle_keep_alive_connection_is_closed_after_idle_timeout) {
   server_options o;
   o.idle_timeout = 300ms;
@@ -335,6 +406,35 @@ TEST(http_server, websocket_echoes_and_closes_with_the_code_asked) {
   ASSERT_TRUE(closed);
   EXPECT_TRUE(closed->closed);
   EXPECT_EQ(closed->close_code, 4001);
+}
+
+TEST(http_server, websocket_silent_for_a_while_then_a_long_message_is_echoed_whole) {
+  running_server s;
+  test::ws_client ws(s.port(), "/ws?ok=1");
+  ASSERT_EQ(ws.status(), 101);
+  std::this_thread::sleep_for(300ms);
+  // Far longer than the few bytes an idle WebSocket's first read asks for
+  // (and shorter than a frame of the echo: the test client reads no fragments).
+  expect_echo(ws, std::string(4000, 'w'));
+  expect_echo(ws, "short");
+}
+
+TEST(http_server, websocket_answering_pings_stays_open_and_a_silent_one_is_closed_at_the_idle_timeout) {
+  server_options o;
+  o.ws_idle_timeout = 1s;  // a ping after 0.5 s of silence, the end after 1 s
+  running_server s(o);
+  test::ws_client silent(s.port(), "/ws?ok=1");
+  test::ws_client answering(s.port(), "/ws?ok=1");
+  ASSERT_EQ(silent.status(), 101);
+  ASSERT_EQ(answering.status(), 101);
+  const auto pinged = answering.read(2500ms);
+  EXPECT_FALSE(pinged.has_value()) << "nothing but pings, each answered; got: "
+                                   << (pinged && pinged->closed ? "close " + std::to_string(pinged->close_code) : "text");
+  const auto gone = silent.read(1s);  // it read nothing, so answered nothing
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->closed);
+  EXPECT_EQ(gone->close_code, 1006) << "timed out: closed without a close frame";
+  expect_echo(answering, "still here");
 }
 
 TEST(http_server, websocket_upgrade_can_be_refused_and_plain_get_is_426) {

@@ -9,12 +9,10 @@ namespace bakewind::http::detail {
 namespace bhttp = boost::beast::http;
 
 request_reader::request_reader(const server_options& options)
-    : header_limit_(options.header_limit), body_limit_(options.body_limit) {
-  start();
-}
+    : header_limit_(options.header_limit), body_limit_(options.body_limit) {}
 
 void request_reader::start() {
-  parser_.emplace();
+  parser_ = std::make_unique<parser>();
   parser_->header_limit(static_cast<std::uint32_t>(header_limit_));
   parser_->body_limit(body_limit_);
   // The body in the same call as the header when it is there already.
@@ -24,7 +22,8 @@ void request_reader::start() {
 }
 
 std::size_t request_reader::feed(std::string_view bytes) {
-  if (state_ != state::need_more) return 0;
+  if (state_ != state::need_more || bytes.empty()) return 0;
+  if (!parser_) start();
   std::size_t used = 0;
   while (!parser_->is_done()) {
     boost::system::error_code ec;
@@ -61,7 +60,9 @@ void request_reader::finish() {
 
 beast_request request_reader::take() {
   beast_request message = parser_->release();
-  start();
+  parser_.reset();
+  continued_ = false;
+  state_ = state::need_more;
   return message;
 }
 
@@ -78,6 +79,8 @@ void request_reader::fail(const boost::system::error_code& ec) {
   state_ = state::failed;
 }
 
-std::string request_reader::failure_request_id() const { return request_id_of(parser_->get()); }
+std::string request_reader::failure_request_id() const {
+  return parser_ ? request_id_of(parser_->get()) : request_id_of(beast_request{});
+}
 
 }  // namespace bakewind::http::detail

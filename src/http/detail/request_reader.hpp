@@ -11,7 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <cstddef>
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -55,7 +55,7 @@ class request_reader {
 
   std::size_t header_limit_;
   std::uint64_t body_limit_;
-  std::optional<parser> parser_;
+  std::unique_ptr<parser> parser_;  ///< null between requests
   bool continued_ = false;  ///< send_continue was dealt with for the current request
   state state_ = state::need_more;
   unsigned failure_status_ = 0;
