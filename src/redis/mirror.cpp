@@ -1,7 +1,6 @@
 #include "redis/mirror.hpp"
 
 #include "core/clock.hpp"
-#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 
@@ -62,14 +61,9 @@ void mirror::start_refill() {
 }
 
 asio::awaitable<void> mirror::refill() {
-  // A token of this refill's own, which the marker is then set beside: a
-  // node that loses its data while the refill copies loses the token too.
-  const std::string token = core::random_uuid_v7(std::chrono::system_clock::now());
-  co_await redis_->begin_refill(spec_.marker, token);
   co_await fill_();
   // Last, once everything it vouches for is in: every slot's marker.
-  const bool sealed = co_await redis_->seal_refill(spec_.marker, token, core::iso8601_ms(std::chrono::system_clock::now()));
-  if (!sealed) throw std::runtime_error("redis lost data during the refill; the next check refills again");
+  co_await redis_->set_marker(spec_.marker, core::iso8601_ms(std::chrono::system_clock::now()));
   // Older builds' markers go: a build rolled back to would otherwise trust
   // keys that missed every change made since (it refills instead).
   for (const auto& retired : spec_.retired_markers) co_await redis_->drop_marker(retired);

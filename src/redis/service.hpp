@@ -15,7 +15,6 @@
 #include "redis/server_identity.hpp"
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -102,17 +101,6 @@ class service {
   /// set in an older layout is then no longer vouched for.
   boost::asio::awaitable<void> drop_marker(std::string base);
 
-  /// A refill of the data set marked by `base` starts: writes `token` (unique
-  /// to this refill) as `refilling:<base>` (per slot in a cluster).
-  boost::asio::awaitable<void> begin_refill(std::string base, std::string token);
-
-  /// The refill begun with `token` has copied everything: sets the marker
-  /// `base` to `value` wherever `refilling:<base>` still holds `token`.
-  /// False when it did not somewhere (that node lost its data during the
-  /// refill, so what was copied there is gone): the marker stays missing
-  /// there and the set must be refilled again.
-  boost::asio::awaitable<bool> seal_refill(std::string base, std::string token, std::string value);
-
   /// Whether the marker `base` is missing: the one key on a single node; in
   /// a cluster, any of the per-slot keys of every 64th slot (256 GETs,
   /// pipelined), which finds a master that lost its data unless it serves
@@ -131,11 +119,8 @@ class service {
   static std::string encode(std::initializer_list<std::string_view> args);
   static std::string slot_marker(std::string_view base, std::uint16_t slot);
   int slot_for(std::string_view key) const;
-  // make(slot) for every slot, pipelined a window at a time; throws on an
-  // error reply. How many replies were the integer 0.
-  boost::asio::awaitable<std::size_t> on_every_slot(std::function<std::vector<std::string>(std::uint16_t)> make);
-  // Before the marker's name, not after: `<marker>:*` lists the markers alone.
-  static constexpr std::string_view refill_prefix = "refilling:";
+  // `command` with its key (element 1) set to each slot's copy of marker `base`, pipelined.
+  boost::asio::awaitable<void> on_every_marker(std::string base, std::vector<std::string> command);
   boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot);
   boost::asio::awaitable<void> expect_ok(std::string encoded, int slot);
   boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot);

@@ -92,7 +92,8 @@ asio::awaitable<void> service::set_marker(std::string base, std::string value) {
     co_await set(base, value);
     co_return;
   }
-  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"SET", slot_marker(base, s), value}; });
+  std::vector<std::string> set_one{"SET", "", std::move(value)};
+  co_await on_every_marker(std::move(base), std::move(set_one));
 }
 
 asio::awaitable<void> service::drop_marker(std::string base) {
@@ -100,54 +101,25 @@ asio::awaitable<void> service::drop_marker(std::string base) {
     co_await del(base);
     co_return;
   }
-  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"DEL", slot_marker(base, s)}; });
+  std::vector<std::string> del_one{"DEL", ""};
+  co_await on_every_marker(std::move(base), std::move(del_one));
 }
 
-asio::awaitable<void> service::begin_refill(std::string base, std::string token) {
-  const std::string claim = std::string(refill_prefix).append(base);
-  if (!clustered_) {
-    co_await set(claim, token);
-    co_return;
-  }
-  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"SET", slot_marker(claim, s), token}; });
-}
-
-asio::awaitable<bool> service::seal_refill(std::string base, std::string token, std::string value) {
-  // The marker is written only beside the refill's own token: a node that
-  // lost its data since begin_refill (FLUSHALL, a restart that kept its
-  // run_id) lost the token too, and its marker stays missing.
-  static constexpr std::string_view seal =
-      "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0";
-  const std::string claim = std::string(refill_prefix).append(base);
-  auto command = [&](std::string marker, std::string claimed) {
-    return std::vector<std::string>{"EVAL", std::string(seal), "2", std::move(marker), std::move(claimed), token, value};
-  };
-  if (!clustered_) {
-    std::vector<std::vector<std::string>> one;
-    one.push_back(command(base, claim));
-    const std::vector<reply> r = co_await pipeline(std::move(one), retry::idempotent);
-    if (r.front().is_error()) throw server_error(r.front().text);
-    co_return r.front().integer == 1;
-  }
-  const std::size_t refused =
-      co_await on_every_slot([&](std::uint16_t s) { return command(slot_marker(base, s), slot_marker(claim, s)); });
-  co_return refused == 0;
-}
-
-asio::awaitable<std::size_t> service::on_every_slot(std::function<std::vector<std::string>(std::uint16_t)> make) {
-  std::size_t zeros = 0;
+asio::awaitable<void> service::on_every_marker(std::string base, std::vector<std::string> command) {
   for (std::size_t first = 0; first < slot_count; first += marker_window) {
     std::vector<std::vector<std::string>> batch;
     const std::size_t end = std::min<std::size_t>(first + marker_window, slot_count);
     batch.reserve(end - first);
-    for (std::size_t s = first; s < end; ++s) batch.push_back(make(static_cast<std::uint16_t>(s)));
+    for (std::size_t s = first; s < end; ++s) {
+      std::vector<std::string> one = command;
+      one[1] = slot_marker(base, static_cast<std::uint16_t>(s));
+      batch.push_back(std::move(one));
+    }
     const std::vector<reply> replies = co_await pipeline(std::move(batch), retry::idempotent);
     for (const auto& r : replies) {
       if (r.is_error()) throw server_error(r.text);
-      if (r.type == reply::kind::integer && r.integer == 0) ++zeros;
     }
   }
-  co_return zeros;
 }
 
 asio::awaitable<bool> service::marker_missing(std::string base) {

@@ -290,27 +290,5 @@ TEST_F(service_test, stats_count_connects_commands_and_latencies) {
   EXPECT_EQ(st.errors.load(), 0u);
 }
 
-TEST_F(service_test, a_refill_seals_its_marker_only_where_its_token_survived) {
-  const std::string base = key("ready");
-  run(svc_.begin_refill(base, "token-1"));
-  EXPECT_TRUE(run(svc_.seal_refill(base, "token-1", "yes")));
-  EXPECT_EQ(run(svc_.get(base)), "yes");
-
-  // Data lost while a refill copies: its token goes too, and no marker is set.
-  run(svc_.del(base));
-  run(svc_.begin_refill(base, "token-2"));
-  const std::vector<std::string> flush{"FLUSHALL"};
-  run(svc_.command(flush));
-  EXPECT_FALSE(run(svc_.seal_refill(base, "token-2", "yes")));
-  EXPECT_FALSE(run(svc_.get(base)).has_value()) << "a marker vouching for what the flush took";
-
-  // A newer refill began meanwhile: the older one seals nothing.
-  run(svc_.begin_refill(base, "token-3"));
-  run(svc_.begin_refill(base, "token-4"));
-  EXPECT_FALSE(run(svc_.seal_refill(base, "token-3", "old")));
-  EXPECT_TRUE(run(svc_.seal_refill(base, "token-4", "new")));
-  EXPECT_EQ(run(svc_.get(base)), "new");
-}
-
 }  // namespace
 }  // namespace bakewind::redis_test
