@@ -1,7 +1,5 @@
 #include "auth/revocation_store.hpp"
 
-#include "auth/rows.hpp"
-
 namespace bakewind::auth {
 
 namespace asio = boost::asio;
@@ -49,7 +47,7 @@ asio::awaitable<std::vector<recorded_revocation>> revocation_store::live_after(s
       "SELECT jti, user_id::text, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::bigint "
       "FROM revoked_tokens WHERE expires_at > now() AND jti > $1 ORDER BY jti LIMIT $2",
       params);
-  co_return detail::all_rows(page, revocation_from);
+  co_return pg::all_rows(page, revocation_from);
 }
 
 asio::awaitable<std::vector<recorded_cutoff>> revocation_store::recent_cutoffs(long long lifetime_s) {
@@ -58,7 +56,7 @@ asio::awaitable<std::vector<recorded_cutoff>> revocation_store::recent_cutoffs(l
       "SELECT id::text, round(extract(epoch FROM tokens_valid_after) * 1000)::bigint FROM users "
       "WHERE tokens_valid_after > now() - make_interval(secs => $1::bigint)",
       params);
-  co_return detail::all_rows(cutoffs, cutoff_from);
+  co_return pg::all_rows(cutoffs, cutoff_from);
 }
 
 asio::awaitable<long long> revocation_store::purge_expired() {

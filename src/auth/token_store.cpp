@@ -1,7 +1,5 @@
 #include "auth/token_store.hpp"
 
-#include "auth/rows.hpp"
-
 namespace bakewind::auth {
 
 namespace asio = boost::asio;
@@ -42,7 +40,7 @@ asio::awaitable<std::vector<revoked_refresh>> revoke_family(pg::connection& conn
       "SELECT jti, user_id, expires_at, true FROM revoked WHERE expires_at > now() ON CONFLICT (jti) DO NOTHING "
       "RETURNING jti, user_id::text, extract(epoch FROM expires_at)::bigint",
       params);
-  co_return detail::all_rows(revoked, [](const pg::result& r, std::size_t row) {
+  co_return pg::all_rows(revoked, [](const pg::result& r, std::size_t row) {
     return revoked_refresh{std::string(r.value(row, 0)), std::string(r.value(row, 1)), r.integer(row, 2)};
   });
 }

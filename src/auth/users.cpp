@@ -1,6 +1,5 @@
 #include "auth/users.hpp"
 
-#include "auth/rows.hpp"
 #include "pg/errors.hpp"
 
 namespace bakewind::auth {
@@ -86,7 +85,7 @@ asio::awaitable<std::vector<user>> users_repository::list_bakery(std::string bak
       std::string("SELECT ") + user_columns + " FROM users WHERE bakery_id = $1::uuid ORDER BY created_at, id";
   const auto params = pg::params(bakery_id);
   pg::result r = co_await pool_.query(sql, params);
-  co_return detail::all_rows(r, user_from);
+  co_return pg::all_rows(r, user_from);
 }
 
 }  // namespace bakewind::auth

@@ -39,13 +39,6 @@ std::optional<lock_info> first(const pg::result& r) {
   return lock_from(r, 0);
 }
 
-std::vector<lock_info> all(const pg::result& r) {
-  std::vector<lock_info> out;
-  out.reserve(r.rows());
-  for (std::size_t i = 0; i < r.rows(); ++i) out.push_back(lock_from(r, i));
-  return out;
-}
-
 }  // namespace
 
 asio::awaitable<std::optional<lock_info>> lock_store::try_acquire(std::string order_id, std::string bakery_id,
@@ -110,7 +103,7 @@ asio::awaitable<std::vector<lock_info>> lock_store::live_in(std::string bakery_i
                           "ORDER BY l.acquired_at, l.order_id";
   const auto params = pg::params(bakery_id);
   pg::result r = co_await pg_.query(sql, params);
-  co_return all(r);
+  co_return pg::all_rows(r, lock_from);
 }
 
 asio::awaitable<bool> lock_store::order_exists(std::string order_id, std::string bakery_id) {
@@ -123,7 +116,7 @@ asio::awaitable<std::vector<lock_info>> lock_store::delete_expired() {
   const std::string sql =
       "DELETE FROM order_locks l WHERE l.expires_at <= now() RETURNING " + std::string(named_columns);
   pg::result r = co_await pg_.query(sql);
-  co_return all(r);
+  co_return pg::all_rows(r, lock_from);
 }
 
 asio::awaitable<std::int64_t> lock_store::count_active() {

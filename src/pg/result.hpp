@@ -5,6 +5,8 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 struct pg_result;  // libpq's PGresult, kept out of this header
 
@@ -53,5 +55,15 @@ class result {
   };
   std::unique_ptr<pg_result, deleter> raw_;
 };
+
+/// Every row of `r`, in order, as `from(r, row)` makes it: what a store
+/// returns for a statement of many rows.
+template <class From>
+auto all_rows(const result& r, From from) {
+  std::vector<std::invoke_result_t<From&, const result&, std::size_t>> out;
+  out.reserve(r.rows());
+  for (std::size_t i = 0; i < r.rows(); ++i) out.push_back(from(r, i));
+  return out;
+}
 
 }  // namespace bakewind::pg
