@@ -73,7 +73,8 @@ struct application::impl {
     // The first loop refills what Redis holds for the record, whichever loop
     // found it missing.
     auto& home = *loops.front();
-    shared.revocations_in_redis.refill_with(home.io.get_executor(), home.redis, [&home] { return home.revocation.refill(); });
+    shared.revocations_in_redis.refill_with(home.io.get_executor(), home.redis,
+                                            [&home] { return home.revocation.refill(); });
     shared.locks_in_redis.refill_with(home.io.get_executor(), home.redis, [&home] { return home.locks.refill(); });
     server = std::make_unique<http::server>(server_options_from(cfg), std::move(bindings));
     std::vector<asio::io_context*> ios;

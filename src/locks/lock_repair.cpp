@@ -115,13 +115,16 @@ asio::awaitable<bool> lock_service::copy_from_record(const std::string& order_id
   // settled then (false): the caller looks again later.
   for (int round = 0; round < 5; ++round) {
     const auto before = co_await store_.live(order_id, bakery_id);
+    // One reading of the clock: the expiry test and the TTL must agree, or a
+    // lock expiring between two readings would be stored with PX 0.
+    const long long now = clock_.now_ms();
     redis_answer done;
-    if (before && before->expires_ms > clock_.now_ms()) {
-      const std::vector<std::string> args{to_redis_value(*before), std::to_string(before->expires_ms - clock_.now_ms())};
+    if (before && before->expires_ms > now) {
+      const std::vector<std::string> args{to_redis_value(*before), std::to_string(before->expires_ms - now)};
       done = co_await run_script(scripts::store(), order_id, bakery_id, args);
     } else {
-      const long long young_after = clock_.now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count() -
-                                    write_window_.count();
+      const long long young_after =
+          now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count() - write_window_.count();
       const std::vector<std::string> args{std::to_string(young_after)};
       done = co_await run_script(scripts::drop_settled(), order_id, bakery_id, args);
       // 0: a young entry, maybe a grant being confirmed: left for now.
