@@ -62,11 +62,12 @@ void mirror::start_refill() {
 
 asio::awaitable<void> mirror::refill() {
   co_await fill_();
+  // Older builds' markers go: a build rolled back to would otherwise trust
+  // keys that missed every change made since (it refills instead). Before
+  // the marker, so that whoever sees the marker sees them gone.
+  for (const auto& retired : spec_.retired_markers) co_await redis_->drop_marker(retired);
   // Last, once everything it vouches for is in: every slot's marker.
   co_await redis_->set_marker(spec_.marker, core::iso8601_ms(std::chrono::system_clock::now()));
-  // Older builds' markers go: a build rolled back to would otherwise trust
-  // keys that missed every change made since (it refills instead).
-  for (const auto& retired : spec_.retired_markers) co_await redis_->drop_marker(retired);
 }
 
 }  // namespace bakewind::redis
