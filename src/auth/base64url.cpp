@@ -22,7 +22,12 @@ constexpr auto decode_table = make_table();
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
+  base64url_append(out, bytes);
+  return out;
+}
+
+void base64url_append(std::string& out, std::string_view bytes) {
+  out.reserve(out.size() + (bytes.size() * 4 + 2) / 3);
   std::size_t i = 0;
   auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
   for (; i + 3 <= bytes.size(); i += 3) {
@@ -43,7 +48,6 @@ std::string base64url_encode(std::string_view bytes) {
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];
   }
-  return out;
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {

@@ -117,13 +117,13 @@ bool is_uuid(std::string_view text) noexcept {
   return true;
 }
 
-std::optional<std::string> uuid_bytes(std::string_view text) {
+std::optional<std::array<unsigned char, 16>> uuid_bytes(std::string_view text) noexcept {
   if (!is_uuid(text)) return std::nullopt;
-  std::string out;
-  out.reserve(16);
+  std::array<unsigned char, 16> out{};
+  std::size_t n = 0;
   for (std::size_t i = 0; i < text.size(); i += 2) {
     if (text[i] == '-') ++i;
-    out += static_cast<char>((hex_value(text[i]) << 4) | hex_value(text[i + 1]));
+    out[n++] = static_cast<unsigned char>((hex_value(text[i]) << 4) | hex_value(text[i + 1]));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Identifiers and randomness from the system CSPRNG (libsodium).
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -31,6 +32,6 @@ std::string random_hex(std::size_t bytes);
 bool is_uuid(std::string_view text) noexcept;
 
 /// The 16 bytes of a canonical UUID (either case); nullopt for anything else.
-std::optional<std::string> uuid_bytes(std::string_view text);
+std::optional<std::array<unsigned char, 16>> uuid_bytes(std::string_view text) noexcept;
 
 }  // namespace bakewind::core

@@ -23,14 +23,6 @@ std::size_t index_of(log_level level) noexcept {
   return i < json_names.size() ? i : json_names.size() - 1;
 }
 
-// Writes `v` as `width` decimal digits ending just before `end`.
-void put_digits(char* end, unsigned v, int width) noexcept {
-  for (int i = 0; i < width; ++i) {
-    *--end = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-}
-
 template <class Number>
 void append_number(std::string& out, Number n) {
   char buf[32];
@@ -65,26 +57,6 @@ void append_text_value(std::string& out, const log_field& f) {
 
 std::string_view log_level_name(log_level level) noexcept {
   return json_names[index_of(level)];
-}
-
-std::string_view format_iso8601_ms(iso8601_text& out, std::chrono::system_clock::time_point t) noexcept {
-  using namespace std::chrono;
-  // Calendar arithmetic on the time itself: gmtime_r would take glibc's
-  // time-zone lock, which every loop would share for every line.
-  const auto ms = floor<milliseconds>(t);
-  const auto day = floor<days>(ms);
-  const year_month_day date{day};
-  const hh_mm_ss<milliseconds> time{ms - day};
-  static constexpr std::string_view shape = "0000-00-00T00:00:00.000Z";
-  shape.copy(out, shape.size());
-  put_digits(out + 4, static_cast<unsigned>(static_cast<int>(date.year())), 4);
-  put_digits(out + 7, static_cast<unsigned>(date.month()), 2);
-  put_digits(out + 10, static_cast<unsigned>(date.day()), 2);
-  put_digits(out + 13, static_cast<unsigned>(time.hours().count()), 2);
-  put_digits(out + 16, static_cast<unsigned>(time.minutes().count()), 2);
-  put_digits(out + 19, static_cast<unsigned>(time.seconds().count()), 2);
-  put_digits(out + 23, static_cast<unsigned>(time.subseconds().count()), 3);
-  return {out, shape.size()};
 }
 
 void append_json_line(std::string& out, const log_record& r) {

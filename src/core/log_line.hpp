@@ -3,6 +3,7 @@
 // (one object per line) and the text form of a terminal. They append to the
 // caller's buffer and allocate nothing beyond its growth.
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 
 #include <chrono>
@@ -22,13 +23,6 @@ struct log_record {
 
 /// The level's name in LOG_LEVEL and in the JSON form: "trace".."off".
 std::string_view log_level_name(log_level level) noexcept;
-
-/// The 24 characters of an ISO-8601 UTC time with milliseconds.
-using iso8601_text = char[24];
-
-/// `t` as iso8601_ms writes it ("2026-11-25T17:03:08.123Z", years 0 to 9999),
-/// into `out`, without allocating or taking the C library's time-zone lock.
-std::string_view format_iso8601_ms(iso8601_text& out, std::chrono::system_clock::time_point t) noexcept;
 
 /// Appends `r` as one JSON object and a newline:
 /// {"time":"...","level":"info","msg":"...",<fields in order>}. Texts are

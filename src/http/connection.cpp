@@ -22,10 +22,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <utility>
 
@@ -33,7 +32,6 @@ namespace bakewind::http::detail {
 namespace {
 
 namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 using boost::system::error_code;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
@@ -196,15 +194,13 @@ class connection {
     if (opened) ws->start();
   }
 
-  asio::awaitable<bool> write(response& res, unsigned version, bool keep, bool head_only) {
-    beast_response out = to_beast(res, version, keep);
+  asio::awaitable<bool> write(const response& res, unsigned version, bool keep, bool head_only) {
+    const std::string head = response_head(res, version, keep);
     link_->expire_after(server_.options.request_timeout);
-    if (head_only) {
-      bhttp::response_serializer<bhttp::string_body> sr(out);
-      auto [ec, n] = co_await bhttp::async_write_header(link_->socket(), sr, use_tuple);
-      co_return !ec;
-    }
-    auto [ec, n] = co_await bhttp::async_write(link_->socket(), out, use_tuple);
+    // Head and body in one gathered write: one system call, no copy of the body.
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(head),
+                                                 asio::buffer(res.body.data(), sends_body(res, head_only) ? res.body.size() : 0)};
+    auto [ec, n] = co_await asio::async_write(link_->socket(), wire, use_tuple);
     co_return !ec;
   }
 

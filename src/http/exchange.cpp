@@ -1,26 +1,17 @@
 #include "http/exchange.hpp"
 
 #include "http/detail/answer.hpp"
+#include "http/detail/message.hpp"
 #include "http/detail/request_reader.hpp"
-
-#include <boost/beast/http/write.hpp>
-
-#include <sstream>
 
 namespace bakewind::http {
 namespace {
 
 namespace asio = boost::asio;
 
-void append(std::string& out, response& res, unsigned version, bool keep, bool head_only) {
-  auto message = detail::to_beast(res, version, keep);
-  std::ostringstream text;
-  if (head_only) {
-    text << message.base();
-  } else {
-    text << message;
-  }
-  out += text.str();
+void append(std::string& out, const response& res, unsigned version, bool keep, bool head_only) {
+  out += detail::response_head(res, version, keep);
+  if (detail::sends_body(res, head_only)) out += res.body;
 }
 
 }  // namespace

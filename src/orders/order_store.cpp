@@ -42,7 +42,7 @@ std::optional<order> first(const pg::result& r) {
 // PostgreSQL parses this text exactly (a float of ms would not be).
 std::optional<std::string> timestamp_text(const std::optional<long long>& ms) {
   if (!ms) return std::nullopt;
-  return core::iso8601_ms(std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms)));
+  return core::iso8601_ms(*ms);
 }
 
 }  // namespace

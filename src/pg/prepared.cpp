@@ -9,7 +9,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
-#include <cstdio>
+#include <functional>
 #include <utility>
 
 namespace bakewind::pg {
@@ -25,15 +25,15 @@ bool is_session_mismatch(const query_error& e) { return e.sqlstate() == "26000" 
 }  // namespace
 
 // Different texts get different names: a 64-bit collision among a few dozen
-// statements is not a practical concern.
+// statements is not a practical concern. libstdc++'s string hash reads 8
+// bytes at a time (a byte-wise hash and snprintf cost a lock write several
+// thousand instructions) and is the same in every process, as names shared
+// through a pooler must be.
 std::string statement_name(std::string_view sql) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (const char c : sql) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  char name[3 + 16 + 1];
-  std::snprintf(name, sizeof name, "bw_%016llx", static_cast<unsigned long long>(h));
+  static constexpr std::string_view digits = "0123456789abcdef";
+  std::uint64_t h = std::hash<std::string_view>{}(sql);
+  std::string name = "bw_0000000000000000";
+  for (std::size_t i = name.size(); i > 3; h >>= 4) name[--i] = digits[h & 15];
   return name;
 }
 

@@ -55,6 +55,14 @@ TEST(orders_create, keeps_due_at_in_utc_with_milliseconds_and_notes) {
 
   body["dueAt"] = "2026-11-25T17:03:08Z";
   EXPECT_EQ(json_of(create_order(owner, body)).at("dueAt").as_string(), "2026-11-25T17:03:08.000Z");
+  // The ends of the range API.md accepts, past where a nanosecond clock ends (2262).
+  for (const char* due : {"9999-12-31T23:59:59.999Z", "3000-01-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z"}) {
+    body["dueAt"] = due;
+    const auto far = create_order(owner, body);
+    ASSERT_EQ(far.status, 201) << far.body;
+    EXPECT_EQ(json_of(far).at("dueAt").as_string(), due);
+    EXPECT_EQ(json_of(get_order(owner, id_of(json_of(far)))).at("dueAt").as_string(), due);
+  }
   body["dueAt"] = nullptr;
   body.erase("notes");
   const auto n = create_order(owner, body);

@@ -121,15 +121,6 @@ TEST(log_line, text_colours_the_level_as_spdlog_did) {
   EXPECT_EQ(text_line("bad", {}, true, log_level::error), "2026-11-27T17:13:08.123Z \033[31m\033[1merror\033[m bad\n");
 }
 
-TEST(log_line, time_is_written_as_iso8601_ms_writes_it) {
-  // (system_clock counts nanoseconds: years 1678 to 2261.)
-  for (const long long ms : {0LL, -1LL, 951782400000LL, 1709164800999LL, 1795799588123LL, 7258118399999LL,
-                             -2208988800000LL, 4102444800000LL, -1000LL, 86399999LL}) {
-    iso8601_text buf;
-    EXPECT_EQ(format_iso8601_ms(buf, system_clock::time_point(milliseconds(ms))), iso8601_ms(ms)) << ms;
-  }
-}
-
 // LOG_LEVEL: a line is written at its level and above, none with off.
 TEST(log_line, the_level_filter_keeps_the_level_and_above) {
   init_logging(log_level::warn, log_format::json);
