@@ -118,6 +118,11 @@ void register_locks(process_services& s) {
   s.metrics.add_counter("order_lock_batched_writes_total", "Lock writes committed together with others", [&s] {
     return sum_loops(s, [](const event_loop& l) { return l.locks.write_batches().batched_statements(); });
   });
+  s.metrics.add_counter("order_lock_combined_writes_total",
+                        "Lock writes run inside one set-based statement with others of their kind", [&s] {
+                          return sum_loops(
+                              s, [](const event_loop& l) { return l.locks.write_batches().combined_statements(); });
+                        });
   s.metrics.add_counter("order_lock_expiries_total", "Order locks that expired and were announced", [&s] {
     return sum_loops(s, [](const event_loop& l) { return l.locks.stats().expired.value(); });
   });

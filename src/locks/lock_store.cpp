@@ -1,6 +1,10 @@
 #include "locks/lock_store.hpp"
 
 #include "core/clock.hpp"
+#include "core/ids.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace bakewind::locks {
 
@@ -39,27 +43,75 @@ std::optional<lock_info> first(const pg::result& r) {
   return lock_from(r, 0);
 }
 
+// Each write also has a set-based form: the batcher runs the writes of one
+// kind that wait together as one statement over arrays (one plan, one
+// executor run), element by element the single statement's work, with its
+// columns (the order id first, by which rows go back to their callers).
+// now() is the transaction's time, the same for every element, as it was
+// for statements of one batch.
+const std::string acquire_sql =
+    "INSERT INTO order_locks AS l (order_id, bakery_id, user_id, session_id, acquired_at, expires_at, "
+    "last_activity_at) ";
+const std::string acquire_conflict =
+    " ON CONFLICT (order_id) DO UPDATE SET "
+    "acquired_at = CASE WHEN l.user_id = EXCLUDED.user_id AND l.session_id = EXCLUDED.session_id "
+    "AND l.expires_at > now() THEN l.acquired_at ELSE EXCLUDED.acquired_at END, "
+    "user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id, expires_at = EXCLUDED.expires_at, "
+    "last_activity_at = EXCLUDED.last_activity_at "
+    "WHERE l.expires_at <= now() OR (l.user_id = EXCLUDED.user_id AND l.session_id = EXCLUDED.session_id) "
+    "RETURNING " +
+    std::string(unnamed_columns);
+
+// ORDER BY a.n: rows are inserted (and locked) in the batch's order, by order id.
+const pg::combiner acquire_all{
+    acquire_sql +
+        "SELECT o.id, o.bakery_id, a.user_id, a.session_id, to_timestamp(a.now_ms / 1000.0), "
+        "to_timestamp(a.expires_ms / 1000.0), to_timestamp(a.now_ms / 1000.0) "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[]) WITH ORDINALITY "
+        "AS a(order_id, bakery_id, user_id, session_id, now_ms, expires_ms, n) "
+        "JOIN orders o ON o.id = a.order_id AND o.bakery_id = a.bakery_id ORDER BY a.n" +
+        acquire_conflict,
+    0};
+
+const pg::combiner renew_all{
+    "UPDATE order_locks l SET expires_at = to_timestamp(a.expires_ms / 1000.0), "
+    "last_activity_at = to_timestamp(a.now_ms / 1000.0) "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[]) "
+    "AS a(order_id, bakery_id, user_id, session_id, now_ms, expires_ms) "
+    "WHERE l.order_id = a.order_id AND l.bakery_id = a.bakery_id AND l.user_id = a.user_id "
+    "AND l.session_id = a.session_id AND l.expires_at > now() RETURNING " +
+        std::string(unnamed_columns),
+    0};
+
+const pg::combiner release_all{
+    "DELETE FROM order_locks l USING unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) "
+    "AS a(order_id, bakery_id, user_id, session_id) "
+    "WHERE l.order_id = a.order_id AND l.bakery_id = a.bakery_id AND l.expires_at > now() "
+    "AND (a.user_id = '' OR (l.user_id::text = a.user_id AND l.session_id = a.session_id)) RETURNING " +
+        std::string(unnamed_columns),
+    0};
+
+// A combined statement's rows find their callers by the order id as the
+// server prints it (lower case); any other spelling runs alone.
+const pg::combiner* if_canonical(const std::string& order_id, const pg::combiner& c) {
+  const bool lower = std::none_of(order_id.begin(), order_id.end(),
+                                  [](char ch) { return std::isupper(static_cast<unsigned char>(ch)) != 0; });
+  return core::is_uuid(order_id) && lower ? &c : nullptr;
+}
+
 }  // namespace
 
 asio::awaitable<std::optional<lock_info>> lock_store::try_acquire(std::string order_id, std::string bakery_id,
                                                                   std::string user_id, std::string session_id,
                                                                   long long now_ms, long long expires_ms) {
-  const std::string sql =
-      "INSERT INTO order_locks AS l (order_id, bakery_id, user_id, session_id, acquired_at, expires_at, "
-      "last_activity_at) "
-      "SELECT o.id, o.bakery_id, $3::uuid, $4, to_timestamp($5::bigint / 1000.0), "
-      "to_timestamp($6::bigint / 1000.0), to_timestamp($5::bigint / 1000.0) "
-      "FROM orders o WHERE o.id = $1::uuid AND o.bakery_id = $2::uuid "
-      "ON CONFLICT (order_id) DO UPDATE SET "
-      "acquired_at = CASE WHEN l.user_id = EXCLUDED.user_id AND l.session_id = EXCLUDED.session_id "
-      "AND l.expires_at > now() THEN l.acquired_at ELSE EXCLUDED.acquired_at END, "
-      "user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id, expires_at = EXCLUDED.expires_at, "
-      "last_activity_at = EXCLUDED.last_activity_at "
-      "WHERE l.expires_at <= now() OR (l.user_id = EXCLUDED.user_id AND l.session_id = EXCLUDED.session_id) "
-      "RETURNING " +
-      std::string(unnamed_columns);
+  static const std::string sql = acquire_sql +
+                                "SELECT o.id, o.bakery_id, $3::uuid, $4, to_timestamp($5::bigint / 1000.0), "
+                                "to_timestamp($6::bigint / 1000.0), to_timestamp($5::bigint / 1000.0) "
+                                "FROM orders o WHERE o.id = $1::uuid AND o.bakery_id = $2::uuid" +
+                                acquire_conflict;
   const auto params = pg::params(order_id, bakery_id, user_id, session_id, now_ms, expires_ms);
-  pg::result r = co_await writes_.query(order_id, sql, params);
+  const pg::combiner* combine = if_canonical(order_id, acquire_all);
+  pg::result r = co_await writes_.query(order_id, sql, params, combine);
   co_return first(r);
 }
 
@@ -73,7 +125,8 @@ asio::awaitable<std::optional<lock_info>> lock_store::renew(std::string order_id
       "AND l.expires_at > now() RETURNING " +
       std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id, now_ms, expires_ms);
-  pg::result r = co_await writes_.query(order_id, sql, params);
+  const pg::combiner* combine = if_canonical(order_id, renew_all);
+  pg::result r = co_await writes_.query(order_id, sql, params, combine);
   co_return first(r);
 }
 
@@ -84,7 +137,8 @@ asio::awaitable<std::optional<lock_info>> lock_store::release(std::string order_
       "AND l.expires_at > now() AND ($3 = '' OR (l.user_id::text = $3 AND l.session_id = $4)) RETURNING " +
       std::string(unnamed_columns);
   const auto params = pg::params(order_id, bakery_id, user_id, session_id);
-  pg::result r = co_await writes_.query(order_id, sql, params);
+  const pg::combiner* combine = if_canonical(order_id, release_all);
+  pg::result r = co_await writes_.query(order_id, sql, params, combine);
   co_return first(r);
 }
 

@@ -25,10 +25,11 @@ constexpr auto wake_margin = std::chrono::milliseconds(250);
 
 /// One caller's statement, waiting for its batch to run it.
 struct batcher::waiting {
-  waiting(const asio::any_io_executor& ex, std::string k, statement s, time_point d)
-      : key(std::move(k)), stmt(std::move(s)), deadline(d), wake(ex) {}
+  waiting(const asio::any_io_executor& ex, std::string k, statement s, const combiner* c, time_point d)
+      : key(std::move(k)), stmt(std::move(s)), combine(c), deadline(d), wake(ex) {}
   std::string key;
   statement stmt;
+  const combiner* combine;
   time_point deadline;
   std::optional<result> answer;
   std::exception_ptr failure;
@@ -49,11 +50,12 @@ batcher::~batcher() {
   *alive_ = false;
 }
 
-asio::awaitable<result> batcher::query(std::string key, std::string_view sql, std::span<const param> params) {
+asio::awaitable<result> batcher::query(std::string key, std::string_view sql, std::span<const param> params,
+                                       const combiner* combine) {
   const auto ex = co_await asio::this_coro::executor;
   auto w = std::make_shared<waiting>(ex, std::move(key),
                                      statement{std::string(sql), std::vector<param>(params.begin(), params.end())},
-                                     std::chrono::steady_clock::now() + pool_.timeout());
+                                     combine, std::chrono::steady_clock::now() + pool_.timeout());
   queue_.push_back(w);
   if (busy_lanes_ < lanes_) {
     ++busy_lanes_;
@@ -110,28 +112,68 @@ asio::awaitable<void> batcher::run_alone(const waiting_ptr& w) {
   w->finish();
 }
 
+// The statements that run `batch` (sorted by key): one per group, a
+// combined one where a group has several members.
+std::vector<batch_group> batcher::plan(const std::vector<waiting_ptr>& batch, std::vector<statement>& statements) {
+  std::vector<std::string> keys;
+  std::vector<const combiner*> kinds;
+  for (const waiting_ptr& w : batch) {
+    keys.push_back(w->key);
+    kinds.push_back(w->combine);
+  }
+  std::vector<batch_group> groups = group_batch(keys, kinds);
+  std::vector<const statement*> members;
+  for (const batch_group& g : groups) {
+    if (g.members.size() == 1) {
+      statements.push_back(batch[g.members.front()]->stmt);
+      continue;
+    }
+    members.clear();
+    for (const std::size_t m : g.members) members.push_back(&batch[m]->stmt);
+    statements.push_back(combined_statement(*g.combine, members));
+    combined_.fetch_add(1, std::memory_order_relaxed);
+    combined_statements_.fetch_add(g.members.size(), std::memory_order_relaxed);
+  }
+  return groups;
+}
+
+// Hands each caller of `batch` its rows: a group's result whole, or the
+// combined result's rows of the caller's key.
+void batcher::answer(const std::vector<waiting_ptr>& batch, const std::vector<batch_group>& groups,
+                     std::vector<result>& results) {
+  std::vector<std::string_view> keys;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const std::vector<std::size_t>& members = groups[g].members;
+    if (members.size() == 1) {
+      batch[members.front()]->answer = std::move(results[g]);
+      continue;
+    }
+    keys.clear();
+    for (const std::size_t m : members) keys.push_back(batch[m]->key);
+    std::vector<result> split = split_rows(results[g], groups[g].combine->key_column, keys);
+    for (std::size_t i = 0; i < members.size(); ++i) batch[members[i]]->answer = std::move(split[i]);
+  }
+}
+
 asio::awaitable<void> batcher::run_batch(std::vector<waiting_ptr> batch) {
+  // Sorted by key, so that batches lock rows in one order; stable, so that
+  // statements of one key keep their order of arrival.
   std::stable_sort(batch.begin(), batch.end(),
                    [](const waiting_ptr& a, const waiting_ptr& b) { return a->key < b->key; });
   // The earliest caller's deadline bounds the whole batch: nobody waits longer than it was promised.
   time_point deadline = time_point::max();
-  std::vector<statement> statements;
-  statements.reserve(batch.size());
-  for (const waiting_ptr& w : batch) {
-    deadline = std::min(deadline, w->deadline);
-    statements.push_back(w->stmt);
-  }
+  for (const waiting_ptr& w : batch) deadline = std::min(deadline, w->deadline);
   batches_.fetch_add(1, std::memory_order_relaxed);
   batched_statements_.fetch_add(batch.size(), std::memory_order_relaxed);
   std::exception_ptr failure;
   bool rejected = false;
   try {
+    std::vector<statement> statements;
+    const std::vector<batch_group> groups = plan(batch, statements);
     pooled_connection conn = co_await pool_.acquire(deadline);
     std::vector<result> results = co_await conn->pipeline(std::move(statements), deadline);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->answer = std::move(results[i]);
-      batch[i]->finish();
-    }
+    answer(batch, groups, results);
+    for (const waiting_ptr& w : batch) w->finish();
     co_return;
   } catch (const query_error&) {
     rejected = true;
@@ -141,6 +183,7 @@ asio::awaitable<void> batcher::run_batch(std::vector<waiting_ptr> batch) {
   if (rejected) {
     // Nothing of the batch took effect: each statement again on its own, so
     // that only the one at fault fails.
+    rejected_batches_.fetch_add(1, std::memory_order_relaxed);
     for (const waiting_ptr& w : batch) co_await run_alone(w);
     co_return;
   }

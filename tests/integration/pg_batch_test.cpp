@@ -181,5 +181,103 @@ TEST_F(batch_test, writes_queued_behind_a_stuck_one_give_up_by_their_deadline) {
   EXPECT_LT(ms_since(started), 1500);
 }
 
+// Combined statements: `upsert_one` appends v to row k's text; `upsert_all`
+// does the same for arrays of k and v. The key is k's text.
+constexpr const char* upsert_one =
+    "INSERT INTO t AS t (k, v) VALUES ($1::int, $2) ON CONFLICT (k) DO UPDATE SET v = t.v || EXCLUDED.v "
+    "RETURNING k::text, v";
+const pg::combiner upsert_all{
+    "INSERT INTO t AS t (k, v) SELECT a.k, a.v FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS a(k, v, n) "
+    "ORDER BY a.n ON CONFLICT (k) DO UPDATE SET v = t.v || EXCLUDED.v RETURNING k::text, v",
+    0};
+
+struct upsert {
+  std::string key;  // k as text, or anything the server cannot read as an int
+  std::string value;
+};
+
+// Runs a lone "SELECT 1" (which takes the only lane at once), then `writes`
+// concurrently (so that they queue and go as one batch); each caller's reply
+// ("k=v" for each row, or "error <sqlstate>") in order.
+std::vector<std::string> upsert_concurrently(asio::io_context& io, pg::batcher& b, const std::vector<upsert>& writes) {
+  std::vector<std::string> replies(writes.size());
+  io.restart();
+  asio::co_spawn(io, [&b]() -> asio::awaitable<void> { co_await b.query("", "SELECT 1", {}); }, asio::detached);
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    asio::co_spawn(
+        io,
+        [&b, &replies, &writes, i]() -> asio::awaitable<void> {
+          std::string reply;
+          try {
+            const auto params = pg::params(writes[i].key, writes[i].value);
+            pg::result r = co_await b.query(writes[i].key, upsert_one, params, &upsert_all);
+            for (std::size_t row = 0; row < r.rows(); ++row) {
+              reply.append(r.value(row, 0)).append("=").append(r.value(row, 1)).append(";");
+            }
+          } catch (const pg::query_error& e) {
+            reply = "error " + e.sqlstate();
+          }
+          replies[i] = reply;
+        },
+        asio::detached);
+  }
+  io.run();
+  io.restart();
+  return replies;
+}
+
+TEST_F(batch_test, writes_of_one_kind_run_as_one_statement_and_each_caller_gets_only_its_rows) {
+  pg::pool pool(io_.get_executor(), url_, 4, 5s);
+  run([&]() -> asio::awaitable<void> { co_await open_with_table(io_, url_); }());
+  pg::batcher b(pool, 1, 32);
+  std::vector<upsert> writes;
+  for (int k = 9; k >= 1; --k) writes.push_back({std::to_string(k), "v" + std::to_string(k)});
+  const std::vector<std::string> replies = upsert_concurrently(io_, b, writes);
+  for (std::size_t i = 0; i < writes.size(); ++i) EXPECT_EQ(replies[i], writes[i].key + "=v" + writes[i].key + ";");
+  EXPECT_EQ(b.combined(), 1u);
+  EXPECT_EQ(b.combined_statements(), 9u);
+  EXPECT_EQ(b.rejected_batches(), 0u);
+  EXPECT_EQ(run(value_of(pool, "SELECT string_agg(k || v, ',' ORDER BY k) FROM t")),
+            "1v1,2v2,3v3,4v4,5v5,6v6,7v7,8v8,9v9");
+}
+
+TEST_F(batch_test, writes_to_one_key_in_one_batch_take_effect_in_their_order_of_arrival) {
+  pg::pool pool(io_.get_executor(), url_, 4, 5s);
+  run([&]() -> asio::awaitable<void> { co_await open_with_table(io_, url_); }());
+  pg::batcher b(pool, 1, 32);
+  // One statement cannot touch a row twice: three rounds (1a 2x; 1b 2y; 1c).
+  const std::vector<upsert> writes{{"1", "a"}, {"2", "x"}, {"1", "b"}, {"2", "y"}, {"1", "c"}};
+  const std::vector<std::string> replies = upsert_concurrently(io_, b, writes);
+  EXPECT_EQ(replies, (std::vector<std::string>{"1=a;", "2=x;", "1=ab;", "2=xy;", "1=abc;"}));
+  EXPECT_EQ(b.rejected_batches(), 0u) << "no statement touched a row twice";
+  EXPECT_EQ(b.combined(), 2u);
+  EXPECT_EQ(b.combined_statements(), 4u);
+}
+
+TEST_F(batch_test, a_rejected_row_of_a_combined_statement_fails_only_its_caller) {
+  pg::pool pool(io_.get_executor(), url_, 4, 5s);
+  run([&]() -> asio::awaitable<void> { co_await open_with_table(io_, url_); }());
+  pg::batcher b(pool, 1, 32);
+  const std::vector<upsert> writes{{"1", "a"}, {"x", "bad"}, {"3", "c"}, {"4", "d"}};
+  const std::vector<std::string> replies = upsert_concurrently(io_, b, writes);
+  EXPECT_EQ(replies, (std::vector<std::string>{"1=a;", "error 22P02", "3=c;", "4=d;"}));
+  EXPECT_EQ(b.rejected_batches(), 1u) << "tried together first";
+  EXPECT_EQ(run(value_of(pool, "SELECT string_agg(k || v, ',' ORDER BY k) FROM t")), "1a,3c,4d");
+}
+
+TEST_F(batch_test, an_array_parameter_carries_any_text_and_null) {
+  pg::pool pool(io_.get_executor(), url_, 4, 5s);
+  const std::vector<pg::param> values{"plain", "", "NULL", "with space", "a,b", "{x}", "q\"uote", "back\\slash",
+                                      nullptr, "\"\\\"", " lead"};
+  std::vector<const pg::param*> pointers;
+  for (const pg::param& v : values) pointers.push_back(&v);
+  const auto params = pg::params(pg::array_literal(pointers));
+  pg::result r = run(pool.query("SELECT coalesce(x, '<null>') FROM unnest($1::text[]) x", params));
+  ASSERT_EQ(r.rows(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(r.value(i, 0), values[i].is_null() ? "<null>" : values[i].c_str()) << i;
+  }
+}
+
 }  // namespace
 }  // namespace bakewind::pg_test
