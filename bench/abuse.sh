@@ -44,7 +44,7 @@ bw_require_binary
 bw_services_start
 "$BAKEWIND_BIN" migrate >/dev/null
 ulimit -n 65536 2>/dev/null || true
-bench_serve serve_pid "$PORT" "$log" RATE_LIMITS=off MAX_CONNECTIONS=$((WS + SLOW + 1000))
+bench_serve serve_pid "$PORT" "$log" RATE_LIMITS=off MAX_CONNECTIONS=$((WS + SLOW + 1000)) ${EXTRA_ENV:-}
 sleep 2
 bw_log "server RSS idle: $(bench_rss_kib "$serve_pid") KiB"
 bench_abuse "$PORT" "$serve_pid" "$(bench_new_token "http://127.0.0.1:$PORT")" "$WS" "$SLOW"

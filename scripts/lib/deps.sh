@@ -10,7 +10,7 @@
 BW_DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libhiredis-dev libpq-dev libsodium-dev libjwt-dev
+  libssl-dev libhiredis-dev libpq-dev libsodium-dev libjwt-dev libmimalloc-dev
   googletest libgtest-dev libgmock-dev
   redis-server postgresql-15 postgresql-client-15
   ca-certificates curl procps
