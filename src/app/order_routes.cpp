@@ -3,6 +3,7 @@
 #include "app/lock_routes.hpp"
 #include "app/request_bodies.hpp"
 #include "app/route_support.hpp"
+#include "core/json.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
@@ -21,23 +22,41 @@ std::optional<std::string> lock_session_of(const request& req) {
   }
 }
 
+// `o` as the body: written straight from the order (orders::append_json),
+// the same bytes as json_response(status, orders::to_json(o)) without the object.
+response order_response(unsigned status, const orders::order& o) {
+  response r;
+  r.status = status;
+  orders::append_json(r.body, o);
+  return r;
+}
+
 asio::awaitable<response> do_create(request& req, auth_context& auth, orders::order_service& orders) {
   const auto who = co_await authenticate(req, auth);
   auto o = read_new_order(req);
   const auto created = co_await orders.create(who.bakery_id, who.user_id, std::move(o));
-  co_return http::json_response(201, orders::to_json(created));
+  co_return order_response(201, created);
 }
 
 asio::awaitable<response> do_list(request& req, auth_context& auth, orders::order_service& orders) {
   const auto who = co_await authenticate(req, auth);
   auto q = read_list_query(req);
   const auto found = co_await orders.list(who.bakery_id, std::move(q.status), q.limit, std::move(q.after));
-  boost::json::array items;
-  items.reserve(found.items.size());
-  for (const auto& o : found.items) items.push_back(orders::to_json(o));
-  boost::json::object body{{"items", std::move(items)}};
-  body["nextCursor"] = found.next ? boost::json::value(encode_cursor(*found.next)) : boost::json::value(nullptr);
-  co_return http::json_response(200, body);
+  // {"items": [order], "nextCursor"}, written as json_response would write it.
+  response r;
+  r.body = R"({"items":[)";
+  for (std::size_t i = 0; i < found.items.size(); ++i) {
+    if (i > 0) r.body += ',';
+    orders::append_json(r.body, found.items[i]);
+  }
+  r.body += R"(],"nextCursor":)";
+  if (found.next) {
+    core::append_json_string(r.body, encode_cursor(*found.next));
+  } else {
+    r.body += "null";
+  }
+  r.body += '}';
+  co_return r;
 }
 
 asio::awaitable<response> do_get(request& req, auth_context& auth, orders::order_service& orders) {
@@ -45,7 +64,7 @@ asio::awaitable<response> do_get(request& req, auth_context& auth, orders::order
   auto id = order_id_of(req);
   const auto found = co_await orders.get(who.bakery_id, std::move(id));
   if (!found) throw order_not_found();
-  co_return http::json_response(200, orders::to_json(*found));
+  co_return order_response(200, *found);
 }
 
 asio::awaitable<response> do_update(request& req, auth_context& auth, orders::order_service& orders) {
@@ -58,7 +77,7 @@ asio::awaitable<response> do_update(request& req, auth_context& auth, orders::or
   using enum orders::update_outcome;
   if (result.outcome == not_found) throw order_not_found();
   if (result.outcome == lock_not_held) co_return lock_conflict("Order lock not held", result.lock);
-  co_return http::json_response(200, orders::to_json(*result.updated));
+  co_return order_response(200, *result.updated);
 }
 
 asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::order_service& orders) {

@@ -78,6 +78,10 @@ void append_integer(std::string& out, Integer n) {
 
 }  // namespace
 
+void append_json_integer(std::string& out, long long n) {
+  append_integer(out, n);
+}
+
 // The shortest text that reads back as the same double, in plain notation
 // where JavaScript uses it (1e-6 <= |d| < 1e21): 26.295 and 1000000, not
 // 2.6295E1 (Boost.JSON) or 1e+06 (to_chars' shortest). JSON has no NaN or

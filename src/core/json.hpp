@@ -34,5 +34,7 @@ void append_json(std::string& out, const boost::json::array& a);
 void append_json_string(std::string& out, std::string_view text);
 /// `d` as to_json writes a double, appended to `out`.
 void append_json_number(std::string& out, double d);
+/// `n` as to_json writes an integer (plain decimal), appended to `out`.
+void append_json_integer(std::string& out, long long n);
 
 }  // namespace bakewind::core

@@ -24,6 +24,10 @@ struct lock_info {
 /// `{orderId, userId, userName, sessionId, acquiredAt, expiresAt, lastActivityAt}`.
 boost::json::object to_json(const lock_info& l);
 
+/// to_json(l) written straight into `out`: the same bytes as
+/// core::append_json(out, to_json(l)), without building the object.
+void append_json(std::string& out, const lock_info& l);
+
 /// The JSON stored in Redis (`order_lock:{<bakeryId>}:<orderId>`): to_json plus bakeryId.
 std::string to_redis_value(const lock_info& l);
 

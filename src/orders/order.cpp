@@ -55,8 +55,86 @@ json::object to_json(const order& o) {
   return out;
 }
 
+namespace {
+
+// How many bytes the text of `o` takes, give or take: one allocation for
+// the whole body instead of a string growing five times.
+std::size_t size_hint(const order& o) {
+  std::size_t n = 400 + o.customer_name.size() + o.notes.size() + 60 * o.items.size();
+  for (const auto& i : o.items) n += i.product.size();
+  return n;
+}
+
+void append_items(std::string& out, const std::vector<item>& items) {
+  out += '[';
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (k > 0) out += ',';
+    out += R"({"product":)";
+    core::append_json_string(out, items[k].product);
+    out += R"(,"quantity":)";
+    core::append_json_integer(out, items[k].quantity);
+    out += R"(,"unitPriceCents":)";
+    core::append_json_integer(out, items[k].unit_price_cents);
+    out += '}';
+  }
+  out += ']';
+}
+
+// Every field but the lock, in to_json's order, without the closing brace.
+void append_fields(std::string& out, const order& o) {
+  out.reserve(out.size() + size_hint(o));
+  out += R"({"id":)";
+  core::append_json_string(out, o.id);
+  out += R"(,"bakeryId":)";
+  core::append_json_string(out, o.bakery_id);
+  out += R"(,"customerName":)";
+  core::append_json_string(out, o.customer_name);
+  out += R"(,"items":)";
+  append_items(out, o.items);
+  out += R"(,"totalCents":)";
+  core::append_json_integer(out, o.total_cents);
+  out += R"(,"status":)";
+  core::append_json_string(out, o.status);
+  out += R"(,"dueAt":)";
+  if (o.due_at) {
+    core::append_json_string(out, *o.due_at);
+  } else {
+    out += "null";
+  }
+  out += R"(,"notes":)";
+  core::append_json_string(out, o.notes);
+  out += R"(,"version":)";
+  core::append_json_integer(out, o.version);
+  out += R"(,"createdBy":)";
+  core::append_json_string(out, o.created_by);
+  out += R"(,"createdAt":)";
+  core::append_json_string(out, o.created_at);
+  out += R"(,"updatedAt":)";
+  core::append_json_string(out, o.updated_at);
+}
+
+}  // namespace
+
+void append_json(std::string& out, const order& o) {
+  append_fields(out, o);
+  out += R"(,"lock":)";
+  if (o.lock) {
+    locks::append_json(out, *o.lock);
+  } else {
+    out += "null";
+  }
+  out += '}';
+}
+
+void append_json_without_lock(std::string& out, const order& o) {
+  append_fields(out, o);
+  out += R"(,"lock":null})";
+}
+
 std::string items_json(const std::vector<item>& items) {
-  return core::to_json(items_array(items));
+  std::string out;
+  append_items(out, items);
+  return out;
 }
 
 namespace {
@@ -78,50 +156,12 @@ std::vector<item> items_of(const json::array& array) {
   return out;
 }
 
-bool take_text(const json::object& o, std::string_view name, std::string& out) {
-  const auto* v = o.if_contains(name);
-  if (v == nullptr || !v->is_string()) return false;
-  out.assign(v->get_string());
-  return true;
-}
-
-bool take_number(const json::object& o, std::string_view name, long long& out) {
-  const auto* v = o.if_contains(name);
-  if (v == nullptr || !v->is_int64()) return false;
-  out = v->get_int64();
-  return true;
-}
-
 }  // namespace
 
 std::vector<item> items_from_json(std::string_view text) {
   const auto parsed = core::parse_json(text);
   if (!parsed || !parsed->is_array()) throw std::runtime_error("order items are not a JSON array");
   return items_of(parsed->get_array());
-}
-
-std::optional<order> order_from_json(std::string_view text) {
-  const auto parsed = core::parse_json(text);
-  const auto* o = parsed ? parsed->if_object() : nullptr;
-  if (o == nullptr) return std::nullopt;
-  order out;
-  const auto* items = o->if_contains("items");
-  const auto* due = o->if_contains("dueAt");
-  if (!take_text(*o, "id", out.id) || !take_text(*o, "bakeryId", out.bakery_id) ||
-      !take_text(*o, "customerName", out.customer_name) || !take_number(*o, "totalCents", out.total_cents) ||
-      !take_text(*o, "status", out.status) || !take_text(*o, "notes", out.notes) ||
-      !take_number(*o, "version", out.version) || !take_text(*o, "createdBy", out.created_by) ||
-      !take_text(*o, "createdAt", out.created_at) || !take_text(*o, "updatedAt", out.updated_at) ||
-      items == nullptr || !items->is_array() || due == nullptr || !(due->is_null() || due->is_string())) {
-    return std::nullopt;
-  }
-  try {
-    out.items = items_of(items->get_array());
-  } catch (const std::runtime_error&) {
-    return std::nullopt;
-  }
-  if (due->is_string()) out.due_at.emplace(due->get_string());
-  return out;
 }
 
 }  // namespace bakewind::orders

@@ -80,8 +80,17 @@ long long total_of(const std::vector<item>& items) noexcept;
 /// API.md's `order`, `lock` null unless set.
 boost::json::object to_json(const order& o);
 
+/// to_json(o) written straight into `out` (a response body): the same bytes
+/// as core::append_json(out, to_json(o)), without building the object.
+void append_json(std::string& out, const order& o);
+
+/// As append_json, with `lock` null whatever `o.lock` holds: the form the
+/// order cache keeps (the lock is read live, never copied).
+void append_json_without_lock(std::string& out, const order& o);
+
 /// The order of a to_json() text, its `lock` left out (and created_ms 0);
-/// nullopt for any other text.
+/// nullopt for any other text: not one JSON object, or one that lacks a
+/// field or has one of another type (order_parse.cpp).
 std::optional<order> order_from_json(std::string_view text);
 
 /// The items as stored (a JSON array of {product, quantity, unitPriceCents}).

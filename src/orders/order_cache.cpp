@@ -1,6 +1,5 @@
 #include "orders/order_cache.hpp"
 
-#include "core/json.hpp"
 #include "core/log.hpp"
 #include "redis/keep_trying.hpp"
 #include "redis/script.hpp"
@@ -77,11 +76,9 @@ asio::awaitable<void> order_cache::keep(const order& o, const read_ticket& ticke
   if (ticket.run_id.empty()) co_return;
   // Past the window a writer's mark may have expired since our read began.
   if (std::chrono::steady_clock::now() - ticket.started >= read_window_) co_return;
-  auto fields = to_json(o);
-  fields["lock"] = nullptr;  // the lock is read live, never copied
   std::string copy = ticket.run_id;
   copy += '|';
-  core::append_json(copy, fields);
+  append_json_without_lock(copy, o);  // the lock is read live, never copied
   const std::vector<std::string> keys{key_of(o.id)};
   const std::vector<std::string> args{ticket.run_id, std::move(copy),
                                       millis(std::chrono::duration_cast<std::chrono::milliseconds>(copy_ttl_))};
