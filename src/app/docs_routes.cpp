@@ -71,7 +71,7 @@ constexpr std::string_view missing_page = R"html(<!doctype html>
 response page(std::string_view html) {
   response r;
   r.body = std::string(html);
-  r.content_type = std::string(html_type);
+  r.content_type = html_type;
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
 }

@@ -18,7 +18,7 @@ response json_response(unsigned status, const boost::json::value& value) {
 response empty_response(unsigned status) {
   response r;
   r.status = status;
-  r.content_type.clear();
+  r.content_type = {};
   return r;
 }
 

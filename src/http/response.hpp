@@ -16,7 +16,10 @@ inline constexpr std::string_view json_content_type = "application/json; charset
 struct response {
   unsigned status = 200;
   std::string body;
-  std::string content_type{json_content_type};
+  /// Empty for none. A view: every type the server sends is a literal or
+  /// lives in a table kept for the server's life (static files), and a
+  /// string of this length cost a heap allocation per response.
+  std::string_view content_type{json_content_type};
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers, in order
   bool close = false;                                        ///< close the connection after writing
 };

@@ -153,7 +153,7 @@ response static_files::serve(const request& req, std::span<const std::string> re
   } else {
     res.status = 200;
     res.body = f->body;
-    res.content_type = std::string(f->content_type);
+    res.content_type = f->content_type;
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
   }
   res.headers.emplace_back("ETag", f->etag);

@@ -63,7 +63,7 @@ TEST(response_head, writes_what_beast_wrote_for_every_status_and_connection) {
 
 TEST(response_head, keeps_the_header_order_and_leaves_out_an_empty_type) {
   response res;
-  res.content_type.clear();
+  res.content_type = {};
   res.body = "<svg/>";
   res.headers = {{"ETag", "\"abc\""}, {"Cache-Control", "no-cache"}, {"Vary", "Origin, Access-Control-Request-Headers"}};
   EXPECT_EQ(our_wire(res, 11, true, false), beast_wire(res, 11, true, false));
