@@ -3,6 +3,7 @@
 #include "app/live_events.hpp"
 #include "app/request_bodies.hpp"
 #include "app/route_support.hpp"
+#include "core/json.hpp"
 #include "http/response.hpp"
 
 namespace bakewind::app {
@@ -99,15 +100,54 @@ asio::awaitable<response> do_me(request& req, auth_context& ctx) {
   co_return http::json_response(200, user_json(*found));
 }
 
+// The hand-off's answer is written straight into the body (the same bytes
+// as a serialised object): no document to build on a hot route.
+response session_response(const auth::transfer_session& s) {
+  response r;
+  r.status = 201;
+  r.body.reserve(s.session_id.size() + s.expires_at.size() + 32);
+  r.body.append(R"({"sessionId":)");
+  core::append_json_string(r.body, s.session_id);
+  r.body.append(R"(,"expiresAt":)");
+  core::append_json_string(r.body, s.expires_at);
+  r.body.push_back('}');
+  return r;
+}
+
+// A transfer whose body or refresh token fails before Redis is asked: the
+// answers, and which comes first, as when every transfer authenticated
+// first (a revoked access token is told before a bad body).
+asio::awaitable<response> refuse_transfer(request& req, auth_context& ctx) {
+  co_await authenticate(req, ctx);
+  read_refresh_token(req);
+  throw http::http_error(401, "Invalid refresh token");
+}
+
 asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
-  const auto who = co_await authenticate(req, ctx);
-  auto refresh = read_refresh_token(req);
-  const bool live = co_await ctx.tokens.is_live_refresh_token(refresh, who.user_id);
-  if (!live) throw http::http_error(401, "Invalid refresh token");
-  const auto session = co_await ctx.transfers.create(who.token, std::move(refresh), who.user_id);
+  auto who = ctx.tokens.verify_access(bearer_token(req));
+  if (!who) throw http::http_error(401, "Unauthorized");
+  req.user_id = who->user_id;
+  std::string refresh_token;
+  std::optional<auth::claims> refresh;
+  try {
+    refresh_token = read_refresh_token(req);
+    refresh = ctx.tokens.refresh_claims(refresh_token, who->user_id);
+  } catch (const http::http_error&) {
+  }
+  if (!refresh) {
+    response refused = co_await refuse_transfer(req, ctx);
+    co_return refused;
+  }
+  // Both tokens' revocation checks and the SET in one round trip.
+  const long long refresh_issued = auth::issued_ms(*refresh);
+  auth::transfer_request hand_off{who->user_id,           std::move(who->token),   std::move(who->jti),
+                                  who->issued_ms,         std::move(refresh_token), std::move(refresh->jti),
+                                  refresh_issued};
+  const auth::transfer_outcome out = co_await ctx.transfers.create(ctx.revocation, std::move(hand_off));
+  if (out.check == auth::transfer_check::access_revoked) throw http::http_error(401, "Token has been revoked");
+  if (out.check == auth::transfer_check::refresh_revoked) throw http::http_error(401, "Invalid refresh token");
   ctx.counters.transfers_created.inc();
-  co_return http::json_response(
-      201, boost::json::object{{"sessionId", session.session_id}, {"expiresAt", session.expires_at}});
+  co_return session_response(out.session);
 }
 
 asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
@@ -115,15 +155,15 @@ asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto limit = co_await ctx.limiter.hit("claim:" + ip, ctx.cfg.rate_limit_claim_per_min, std::chrono::minutes(1));
   if (!limit.allowed) co_return too_many(limit, ctx.counters.claim_limited);
-  const auto grant = co_await ctx.transfers.claim(std::move(session_id));
+  auto grant = co_await ctx.transfers.claim(std::move(session_id));
   if (!grant) {
     ctx.counters.claims_invalid.inc();
     throw http::http_error(401, "Invalid or expired transfer session");
   }
   ctx.counters.claims_ok.inc();
-  co_return http::json_response(200, boost::json::object{{"accessToken", grant->access_token},
-                                                         {"refreshToken", grant->refresh_token},
-                                                         {"userId", grant->user_id}});
+  response r;
+  r.body = std::move(grant->json);
+  co_return r;
 }
 
 asio::awaitable<response> do_create_user(request& req, auth_context& ctx) {

@@ -48,29 +48,68 @@ redis::mirror_spec revocation::mirror_spec(core::revocation_fallback fallback) {
 }
 
 asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
-  stats_.checks.inc();
-  std::string cutoff = cutoff_key(user_id);
-  std::string marker = redis_.marker_for(mirror_.marker(), cutoff);
-  const std::vector<std::string> mget{"MGET", revoked_token_key(user_id, jti), std::move(cutoff), std::move(marker)};
-  bool answered = false;
-  bool revoked = false;
-  bool ready = false;
+  const std::array<token_ref, 1> tokens{token_ref{jti, issued_ms}};
+  std::optional<redis::reply> answer;
   try {
-    redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
-    if (r.type == redis::reply::kind::array && r.elements.size() == 3) {
-      answered = true;
-      ready = mirror_.trusted(!r.elements[2].is_nil());
-      revoked = !r.elements[0].is_nil() || (!r.elements[1].is_nil() && issued_ms <= to_number(r.elements[1].text));
-    }
+    std::vector<std::string> mget = lookup(user_id, tokens);
+    redis::reply r = co_await redis_.command(std::move(mget), redis::retry::idempotent);
+    answer = std::move(r);
   } catch (const core::unavailable_error&) {
   } catch (const redis::server_error& e) {
     core::log_warn("revocation check failed in redis", {{"error", e.code()}});
   }
-  if (answered && ready) {
-    mirror_.answered_by(true);
-    if (revoked) stats_.hits.inc();
-    co_return revoked;
+  const redis::reply* seen = answer ? &*answer : nullptr;
+  const std::optional<std::size_t> revoked = co_await first_revoked(user_id, tokens, seen);
+  co_return revoked.has_value();
+}
+
+std::vector<std::string> revocation::lookup(std::string_view user_id, std::span<const token_ref> tokens) const {
+  std::vector<std::string> mget;
+  mget.reserve(tokens.size() + 3);
+  mget.emplace_back("MGET");
+  for (const auto& t : tokens) mget.push_back(revoked_token_key(user_id, t.jti));
+  std::string cutoff = cutoff_key(user_id);
+  std::string marker = redis_.marker_for(mirror_.marker(), cutoff);
+  mget.push_back(std::move(cutoff));
+  mget.push_back(std::move(marker));
+  return mget;
+}
+
+asio::awaitable<std::optional<std::size_t>> revocation::first_revoked(std::string_view user_id,
+                                                                      std::span<const token_ref> tokens,
+                                                                      const redis::reply* answer) {
+  stats_.checks.inc(tokens.size());
+  const verdict v = read_answer(answer, tokens);
+  if (v.decided) co_return v.revoked;
+  const std::optional<std::size_t> in_record = co_await ask_record(user_id, tokens, v.answered);
+  co_return in_record;
+}
+
+revocation::verdict revocation::read_answer(const redis::reply* answer, std::span<const token_ref> tokens) {
+  // Replies: each token's key, then the cutoff, then the marker (lookup).
+  const std::size_t n = tokens.size();
+  verdict v;
+  if (answer != nullptr && answer->is_error()) {
+    core::log_warn("revocation check failed in redis", {{"error", std::string(answer->error_code())}});
+  } else if (answer != nullptr && answer->type == redis::reply::kind::array && answer->elements.size() == n + 2) {
+    const auto& e = answer->elements;
+    v.answered = true;
+    v.decided = mirror_.trusted(!e[n + 1].is_nil());
+    const bool cut = !e[n].is_nil();
+    const long long cutoff_ms = cut ? to_number(e[n].text) : 0;
+    for (std::size_t i = 0; i < n && !v.revoked; ++i) {
+      if (!e[i].is_nil() || (cut && tokens[i].issued_ms <= cutoff_ms)) v.revoked = i;
+    }
   }
+  if (v.decided) {
+    mirror_.answered_by(true);
+    if (v.revoked) stats_.hits.inc();
+  }
+  return v;
+}
+
+asio::awaitable<std::optional<std::size_t>> revocation::ask_record(std::string_view user_id,
+                                                                   std::span<const token_ref> tokens, bool answered) {
   if (answered) {
     // Redis answers, but lost what it held: the record decides until refilled.
     mirror_.answered_by(false, "redis not refilled since it lost data or changed server");
@@ -80,10 +119,17 @@ asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_i
       throw core::unavailable_error("redis", "revocation check unavailable (REVOCATION_FALLBACK=deny)");
     }
   }
-  stats_.fallbacks.inc();
-  const bool in_record = co_await record_.is_revoked(jti, user_id, issued_ms);
-  if (in_record) stats_.hits.inc();
-  co_return in_record;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    stats_.fallbacks.inc();
+    std::string jti(tokens[i].jti);
+    std::string user(user_id);
+    const bool in_record = co_await record_.is_revoked(std::move(jti), std::move(user), tokens[i].issued_ms);
+    if (in_record) {
+      stats_.hits.inc();
+      co_return i;
+    }
+  }
+  co_return std::nullopt;
 }
 
 asio::awaitable<void> revocation::redis_write(std::string key, std::string value, long long ttl_s) {

@@ -25,10 +25,20 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace bakewind::auth {
+
+/// A token whose revocation is asked: its id (viewed: the caller keeps the
+/// text alive until the call that takes it completes) and when it was issued
+/// (ms since the epoch, from the jti).
+struct token_ref {
+  std::string_view jti;
+  long long issued_ms = 0;
+};
 
 /// What the checks did, for /metrics: readable from any thread.
 struct revocation_stats {
@@ -54,6 +64,24 @@ class revocation {
   /// core::unavailable_error (fallback=deny). Never says "valid" for a
   /// revoked token: every doubt goes to the record.
   boost::asio::awaitable<bool> is_revoked(std::string jti, std::string user_id, long long issued_ms);
+
+  /// The one command that answers for `tokens`, all of `user_id`, in one
+  /// round trip: MGET of each token's key, the user's cutoff and the marker
+  /// (one slot). For a caller that sends it along with other commands (a
+  /// pipeline) and hands the reply to first_revoked.
+  std::vector<std::string> lookup(std::string_view user_id, std::span<const token_ref> tokens) const;
+
+  /// The first of `tokens` (of `user_id`) that is revoked, by its index, or
+  /// nullopt when none is. `answer` is the reply to lookup(user_id, tokens)
+  /// (an error reply included), or null when Redis gave none; it is read
+  /// before the first suspension. `user_id` and `tokens` must outlive the
+  /// call. Decides exactly as is_revoked does for each token in turn: a
+  /// reply Redis cannot vouch for (none, an error, the marker missing) sends
+  /// the tokens to the record (fallback=postgres) or throws
+  /// core::unavailable_error when Redis gave none (deny).
+  boost::asio::awaitable<std::optional<std::size_t>> first_revoked(std::string_view user_id,
+                                                                   std::span<const token_ref> tokens,
+                                                                   const redis::reply* answer);
 
   /// Revokes one token until `expires_s` (its exp): PostgreSQL first, then Redis.
   /// Refresh tokens are recorded as such (kept out of the revokedTokens count).
@@ -83,6 +111,16 @@ class revocation {
   const revocation_stats& stats() const noexcept { return stats_; }
 
  private:
+  // What a lookup reply said: decided when Redis answered and can vouch for
+  // the answer (then `revoked` is it), else answered tells the record why.
+  struct verdict {
+    bool decided = false;
+    bool answered = false;
+    std::optional<std::size_t> revoked;
+  };
+  verdict read_answer(const redis::reply* answer, std::span<const token_ref> tokens);
+  boost::asio::awaitable<std::optional<std::size_t>> ask_record(std::string_view user_id,
+                                                                std::span<const token_ref> tokens, bool answered);
   boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
   boost::asio::awaitable<void> write_all(std::vector<std::vector<std::string>> commands);
 

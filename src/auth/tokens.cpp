@@ -65,15 +65,14 @@ asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std
   co_return std::pair{refresh_check::ok, std::move(pair)};
 }
 
-asio::awaitable<bool> token_service::is_live_refresh_token(std::string refresh_token, std::string user_id) {
-  const auto c = verify_refresh(refresh_token);
-  if (!c || c->sub != user_id) co_return false;
+std::optional<claims> token_service::refresh_claims(std::string_view refresh_token, std::string_view user_id) const {
   // Signed by us, so recorded in refresh_tokens when issued; unexpired, as
   // verified. Used and revoked ones are in the revocation record (rotation,
-  // logout, reuse), and a logout-all's cutoff covers the rest: the same
-  // exact check as an access token's, answered by Redis.
-  const bool revoked = co_await revoked_.is_revoked(c->jti, user_id, issued_ms(*c));
-  co_return !revoked;
+  // logout, reuse), and a logout-all's cutoff covers the rest: the
+  // revocation check that the caller makes is the whole answer.
+  auto c = verify_refresh(refresh_token);
+  if (!c || c->sub != user_id) return std::nullopt;
+  return c;
 }
 
 asio::awaitable<void> token_service::logout(const principal& who, std::optional<std::string> refresh_token) {

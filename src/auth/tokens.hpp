@@ -51,10 +51,11 @@ class token_service {
   /// ours; revoked: logged out, cut off, or reused, which revokes its family).
   boost::asio::awaitable<std::pair<refresh_check, token_pair>> refresh(std::string refresh_token);
 
-  /// Whether `refresh_token` is a live, unused, unrevoked refresh token of
-  /// `user_id`: the revocation check (Redis, or the record when Redis cannot
-  /// vouch), as for an access token.
-  boost::asio::awaitable<bool> is_live_refresh_token(std::string refresh_token, std::string user_id);
+  /// The claims of `refresh_token` when it is a refresh token of `user_id`,
+  /// signed by us and unexpired; nullopt otherwise. No revocation check
+  /// (used, logged out, cut off): that is the caller's to make (the
+  /// transfer's lookup), as for an access token from verify_access.
+  std::optional<claims> refresh_claims(std::string_view refresh_token, std::string_view user_id) const;
 
   /// Revokes the caller's access token, and `refresh_token` too when it is
   /// one of the caller's (anything else is ignored).

@@ -5,7 +5,9 @@
 #include "core/json.hpp"
 #include "redis/errors.hpp"
 
-#include <boost/json.hpp>
+#include <array>
+#include <cstdint>
+#include <cstring>
 
 namespace bakewind::auth {
 
@@ -13,8 +15,13 @@ namespace asio = boost::asio;
 
 namespace {
 
+constexpr std::string_view key_prefix = "auth:transfer:";
+
 std::string session_key(std::string_view id) {
-  return std::string("auth:transfer:").append(id);
+  std::string key;
+  key.reserve(key_prefix.size() + id.size());
+  key.append(key_prefix).append(id);
+  return key;
 }
 
 bool looks_like_session_id(std::string_view id) {
@@ -25,41 +32,169 @@ bool looks_like_session_id(std::string_view id) {
   return true;
 }
 
-}  // namespace
-
-asio::awaitable<transfer_session> transfer_sessions::create(std::string access_token, std::string refresh_token,
-                                                            std::string user_id) {
-  const auto now = std::chrono::system_clock::now();
-  const boost::json::object value{{"accessToken", access_token},
-                                  {"refreshToken", refresh_token},
-                                  {"userId", user_id},
-                                  {"createdAt", core::iso8601_ms(now)}};
-  const std::string payload = core::to_json(value);
-  // 256 random bits never collide in practice; NX makes sure of it anyway.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    const std::string id = core::random_hex(32);
-    const bool stored = co_await redis_.set_nx(session_key(id), payload, ttl_);
-    if (stored) co_return transfer_session{id, core::iso8601_ms(now + ttl_)};
-  }
-  throw core::unavailable_error("redis", "could not store a transfer session");
+// Whether any of the 8 bytes in `w` is one a JSON string cannot hold as it
+// stands (below 0x20, a quote, a backslash) or one that is not ASCII (from
+// 0x80 up, which a parser checks as UTF-8): each term is the classic "some
+// byte is zero (or below n)" bit trick, exact for that question.
+constexpr bool any_unplain(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  const std::uint64_t quote = w ^ (ones * '"');
+  const std::uint64_t backslash = w ^ (ones * '\\');
+  return ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | w) & highs) != 0;
 }
 
-asio::awaitable<std::optional<transfer_grant>> transfer_sessions::claim(std::string session_id) {
-  if (!looks_like_session_id(session_id)) co_return std::nullopt;
-  const auto stored = co_await redis_.getdel(session_key(session_id));
-  if (!stored) co_return std::nullopt;
-  const auto value = core::parse_json(*stored);
-  if (!value || !value->is_object()) co_return std::nullopt;
+// Skips `lead` and a JSON string's text after it, up to and including its
+// closing quote, when that text is plain: printable ASCII without quote or
+// backslash, which every parser reads as it stands. False for anything else
+// (escapes, UTF-8, control characters: left to the full parser).
+bool skip_plain(std::string_view& rest, std::string_view lead) {
+  if (!rest.starts_with(lead)) return false;
+  std::size_t i = lead.size();
+  // Eight bytes at a time: tokens are hundreds of plain bytes.
+  for (std::uint64_t w = 0; i + 8 <= rest.size(); i += 8) {
+    std::memcpy(&w, rest.data() + i, 8);
+    if (any_unplain(w)) break;
+  }
+  for (; i < rest.size(); ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    if (c == '"') {
+      rest.remove_prefix(i + 1);
+      return true;
+    }
+    if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+  }
+  return false;
+}
+
+// The payload exactly as transfer_payload writes it, read without building
+// a JSON document (every claim reads one): its first three members are the
+// grant's JSON as they stand. nullopt sends it to the parser.
+std::optional<transfer_grant> read_written_form(std::string& stored) {
+  std::string_view rest = stored;
+  if (!skip_plain(rest, R"({"accessToken":")") || !skip_plain(rest, R"(,"refreshToken":")") ||
+      !skip_plain(rest, R"(,"userId":")")) {
+    return std::nullopt;
+  }
+  const std::size_t grant_end = stored.size() - rest.size();
+  if (!skip_plain(rest, R"(,"createdAt":")") || rest != "}") return std::nullopt;
+  stored.resize(grant_end);
+  stored.push_back('}');
+  return transfer_grant{std::move(stored)};
+}
+
+std::string grant_json(std::string_view access_token, std::string_view refresh_token, std::string_view user_id) {
+  std::string out;
+  out.reserve(access_token.size() + refresh_token.size() + user_id.size() + 48);
+  out.append(R"({"accessToken":)");
+  core::append_json_string(out, access_token);
+  out.append(R"(,"refreshToken":)");
+  core::append_json_string(out, refresh_token);
+  out.append(R"(,"userId":)");
+  core::append_json_string(out, user_id);
+  out.push_back('}');
+  return out;
+}
+
+std::optional<transfer_grant> read_any_form(std::string_view stored) {
+  const auto value = core::parse_json(stored);
+  if (!value || !value->is_object()) return std::nullopt;
   const auto& o = value->as_object();
   const auto* access = o.if_contains("accessToken");
   const auto* refresh = o.if_contains("refreshToken");
   const auto* user = o.if_contains("userId");
   if (access == nullptr || refresh == nullptr || user == nullptr || !access->is_string() || !refresh->is_string() ||
       !user->is_string()) {
-    co_return std::nullopt;
+    return std::nullopt;
   }
-  co_return transfer_grant{std::string(access->get_string()), std::string(refresh->get_string()),
-                           std::string(user->get_string())};
+  return transfer_grant{grant_json(access->get_string(), refresh->get_string(), user->get_string())};
+}
+
+std::vector<std::string> store_command(std::string_view id, std::string_view payload, std::chrono::seconds ttl) {
+  return {"SET", session_key(id), std::string(payload), "EX", std::to_string(ttl.count()), "NX"};
+}
+
+}  // namespace
+
+std::string transfer_payload(std::string_view access_token, std::string_view refresh_token,
+                             std::string_view user_id, std::string_view created_at) {
+  std::string out;
+  out.reserve(access_token.size() + refresh_token.size() + user_id.size() + created_at.size() + 70);
+  out.append(R"({"accessToken":)");
+  core::append_json_string(out, access_token);
+  out.append(R"(,"refreshToken":)");
+  core::append_json_string(out, refresh_token);
+  out.append(R"(,"userId":)");
+  core::append_json_string(out, user_id);
+  out.append(R"(,"createdAt":)");
+  core::append_json_string(out, created_at);
+  out.push_back('}');
+  return out;
+}
+
+std::optional<transfer_grant> read_transfer_payload(std::string stored) {
+  auto grant = read_written_form(stored);
+  if (!grant) grant = read_any_form(stored);
+  return grant;
+}
+
+asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked, transfer_request request) {
+  const auto now = std::chrono::system_clock::now();
+  const std::string payload = transfer_payload(request.access_token, request.refresh_token, request.user_id,
+                                               core::iso8601_ms(now));
+  const std::array<token_ref, 2> tokens{token_ref{request.access_jti, request.access_issued_ms},
+                                        token_ref{request.refresh_jti, request.refresh_issued_ms}};
+  // The revocation lookup and the SET leave together: one round trip, not
+  // one per step. The SET may so store a hand-off that the lookup then
+  // refuses; its id (256 random bits) is told to nobody, so nobody can claim
+  // it, and it is deleted at once (or expires with its TTL).
+  std::string id = core::random_hex(32);
+  std::vector<std::vector<std::string>> commands{revoked.lookup(request.user_id, tokens),
+                                                 store_command(id, payload, ttl_)};
+  std::optional<std::vector<redis::reply>> replies;
+  try {
+    std::vector<redis::reply> r = co_await redis_.pipeline(std::move(commands), redis::retry::idempotent);
+    replies = std::move(r);
+  } catch (const core::unavailable_error&) {
+    // The lookup goes to the record (or is refused), as when is_revoked gets no reply.
+  }
+  const redis::reply* answer = replies ? &(*replies)[0] : nullptr;
+  const std::optional<std::size_t> refused = co_await revoked.first_revoked(request.user_id, tokens, answer);
+  const bool stored = replies && (*replies)[1].type == redis::reply::kind::status;
+  if (refused) {
+    if (stored) co_await forget(std::move(id));
+    co_return transfer_outcome{*refused == 0 ? transfer_check::access_revoked : transfer_check::refresh_revoked, {}};
+  }
+  if (replies && (*replies)[1].is_error()) throw redis::server_error((*replies)[1].text);
+  // Not stored yet: Redis gave no reply (this try fails as the SET would
+  // have), or the id was taken (256 random bits: in practice only by our own
+  // SET, applied before a reconnect and sent again).
+  for (int attempt = 0; !stored && attempt < 2; ++attempt) {
+    id = core::random_hex(32);
+    const std::string key = session_key(id);
+    const bool set = co_await redis_.set_nx(key, payload, ttl_);
+    if (set) co_return transfer_outcome{transfer_check::created, {id, core::iso8601_ms(now + ttl_)}};
+  }
+  if (!stored) throw core::unavailable_error("redis", "could not store a transfer session");
+  co_return transfer_outcome{transfer_check::created, {std::move(id), core::iso8601_ms(now + ttl_)}};
+}
+
+asio::awaitable<void> transfer_sessions::forget(std::string id) {
+  const std::string key = session_key(id);
+  try {
+    co_await redis_.del(key);
+  } catch (const core::unavailable_error&) {
+    // Unclaimable anyway (nobody knows the id); it expires with its TTL.
+  } catch (const redis::server_error&) {
+  }
+}
+
+asio::awaitable<std::optional<transfer_grant>> transfer_sessions::claim(std::string session_id) {
+  if (!looks_like_session_id(session_id)) co_return std::nullopt;
+  const std::string key = session_key(session_id);
+  auto stored = co_await redis_.getdel(key);
+  if (!stored) co_return std::nullopt;
+  co_return read_transfer_payload(std::move(*stored));
 }
 
 }  // namespace bakewind::auth

@@ -4,6 +4,7 @@
 // with SET NX EX and claimed with GETDEL, so that of any number of
 // concurrent claims exactly one gets it. The session id is never logged.
 
+#include "auth/revocation.hpp"
 #include "redis/service.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace bakewind::auth {
 
@@ -19,28 +21,67 @@ struct transfer_session {
   std::string expires_at;  ///< ISO-8601
 };
 
-/// What a successful claim hands over.
+/// What a successful claim hands over, as the claim answers it:
+/// `{accessToken, refreshToken, userId}`, the bytes core::to_json writes for
+/// that object.
 struct transfer_grant {
-  std::string access_token;
-  std::string refresh_token;
+  std::string json;
+};
+
+/// A hand-off to store: the two tokens it carries, both already verified
+/// (signature, type, expiry) as tokens of `user_id`; whether either is
+/// revoked is for create() to find out.
+struct transfer_request {
   std::string user_id;
+  std::string access_token;
+  std::string access_jti;
+  long long access_issued_ms = 0;  ///< from the access token's jti
+  std::string refresh_token;
+  std::string refresh_jti;
+  long long refresh_issued_ms = 0;  ///< from the refresh token's jti
+};
+
+/// Whether create() stored the hand-off, or which token stopped it.
+enum class transfer_check { created, access_revoked, refresh_revoked };
+
+struct transfer_outcome {
+  transfer_check check = transfer_check::created;
+  transfer_session session;  ///< when created
 };
 
 class transfer_sessions {
  public:
   transfer_sessions(redis::service& redis, std::chrono::seconds ttl) : redis_(redis), ttl_(ttl) {}
 
-  /// Stores the hand-off; throws core::unavailable_error when Redis cannot.
-  boost::asio::awaitable<transfer_session> create(std::string access_token, std::string refresh_token,
-                                                  std::string user_id);
+  /// Stores the hand-off unless either token is revoked (used, logged out,
+  /// cut off by a logout-all): the access token is judged first, then the
+  /// refresh token, each exactly as revocation::is_revoked judges it (the
+  /// record decides when Redis cannot vouch). A refused hand-off leaves no
+  /// session that anyone could claim. `revoked` must outlive the call.
+  /// Throws core::unavailable_error when Redis cannot store it (or, with
+  /// REVOCATION_FALLBACK=deny, cannot check it).
+  boost::asio::awaitable<transfer_outcome> create(revocation& revoked, transfer_request request);
 
   /// Takes the session (once); nullopt for an unknown, expired or already
   /// claimed one, or anything that is not a session id.
   boost::asio::awaitable<std::optional<transfer_grant>> claim(std::string session_id);
 
  private:
+  boost::asio::awaitable<void> forget(std::string id);
+
   redis::service& redis_;
   std::chrono::seconds ttl_;
 };
+
+/// The stored value of a session: `{accessToken, refreshToken, userId,
+/// createdAt}` in that order, the bytes core::to_json writes for that object
+/// (what every instance, older ones included, reads).
+std::string transfer_payload(std::string_view access_token, std::string_view refresh_token,
+                             std::string_view user_id, std::string_view created_at);
+
+/// The grant in a stored value: any JSON object with string `accessToken`,
+/// `refreshToken` and `userId` (other members ignored); nullopt for
+/// anything else.
+std::optional<transfer_grant> read_transfer_payload(std::string stored);
 
 }  // namespace bakewind::auth
