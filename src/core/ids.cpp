@@ -25,11 +25,20 @@ void append_hex(std::string& out, const unsigned char* data, std::size_t n) {
   }
 }
 
-bool is_hex(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+// Each byte's value as a hex digit (either case), -1 for any other byte:
+// one load per character where ids are read on every request.
+constexpr std::array<signed char, 256> digit_values = [] {
+  std::array<signed char, 256> v{};
+  v.fill(-1);
+  for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<signed char>(i);
+  for (int i = 0; i < 6; ++i) {
+    v['a' + i] = static_cast<signed char>(10 + i);
+    v['A' + i] = static_cast<signed char>(10 + i);
+  }
+  return v;
+}();
 
-int hex_value(char c) noexcept { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+int hex_value(char c) noexcept { return digit_values[static_cast<unsigned char>(c)]; }
 
 std::string format_uuid(const std::array<unsigned char, 16>& b) {
   std::string out;
@@ -108,23 +117,23 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-bool is_uuid(std::string_view text) noexcept {
-  if (text.size() != 36) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const bool dash_place = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash_place ? text[i] != '-' : !is_hex(text[i])) return false;
-  }
-  return true;
-}
+bool is_uuid(std::string_view text) noexcept { return uuid_bytes(text).has_value(); }
 
 std::optional<std::array<unsigned char, 16>> uuid_bytes(std::string_view text) noexcept {
-  if (!is_uuid(text)) return std::nullopt;
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') {
+    return std::nullopt;
+  }
   std::array<unsigned char, 16> out{};
   std::size_t n = 0;
+  int any_bad = 0;  // negative once a digit was not one
   for (std::size_t i = 0; i < text.size(); i += 2) {
-    if (text[i] == '-') ++i;
-    out[n++] = static_cast<unsigned char>((hex_value(text[i]) << 4) | hex_value(text[i + 1]));
+    if (i == 8 || i == 13 || i == 18 || i == 23) ++i;
+    const int high = hex_value(text[i]);
+    const int low = hex_value(text[i + 1]);
+    any_bad |= high | low;
+    out[n++] = static_cast<unsigned char>((high << 4) | low);
   }
+  if (any_bad < 0) return std::nullopt;
   return out;
 }
 

@@ -40,6 +40,22 @@ TEST(ids, is_uuid_rejects_near_misses) {
   EXPECT_FALSE(is_uuid("123e4567+e89b-12d3-a456-426614174000"));
 }
 
+TEST(ids, every_byte_in_every_place_is_judged_as_the_grammar_says) {
+  const std::string valid = "123e4567-e89b-12d3-a456-426614174000";
+  for (std::size_t at = 0; at < valid.size(); ++at) {
+    const bool dash_place = at == 8 || at == 13 || at == 18 || at == 23;
+    for (int b = 0; b < 256; ++b) {
+      std::string text = valid;
+      text[at] = static_cast<char>(b);
+      const char c = text[at];
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      const bool want = dash_place ? c == '-' : hex;
+      ASSERT_EQ(is_uuid(text), want) << "byte " << b << " at " << at;
+      ASSERT_EQ(uuid_bytes(text).has_value(), want) << "byte " << b << " at " << at;
+    }
+  }
+}
+
 TEST(ids, uuid_bytes_reads_either_case_and_refuses_the_rest) {
   const std::array<unsigned char, 16> want{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3,
                                            0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00};
