@@ -13,17 +13,8 @@
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=../scripts/lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-# shellcheck source=../scripts/lib/deps.sh
-source "$ROOT/scripts/lib/deps.sh"
-# shellcheck source=../scripts/lib/build.sh
-source "$ROOT/scripts/lib/build.sh"
-# shellcheck source=../scripts/lib/services.sh
-source "$ROOT/scripts/lib/services.sh"
-# shellcheck source=lib.sh
-source "$ROOT/bench/lib.sh"
+# shellcheck source=prelude.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
 PORT=${BENCH_PORT:-8182}
 WS=${WS:-10000}
@@ -44,6 +35,8 @@ bw_require_binary
 bw_services_start
 "$BAKEWIND_BIN" migrate >/dev/null
 ulimit -n 65536 2>/dev/null || true
+# EXTRA_ENV: more NAME=VALUE words for the server (LD_PRELOAD=..., say), split on purpose.
+# shellcheck disable=SC2086
 bench_serve serve_pid "$PORT" "$log" RATE_LIMITS=off MAX_CONNECTIONS=$((WS + SLOW + 1000)) ${EXTRA_ENV:-}
 sleep 2
 bw_log "server RSS idle: $(bench_rss_kib "$serve_pid") KiB"

@@ -11,15 +11,8 @@
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=../scripts/lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-# shellcheck source=../scripts/lib/deps.sh
-source "$ROOT/scripts/lib/deps.sh"
-# shellcheck source=../scripts/lib/build.sh
-source "$ROOT/scripts/lib/build.sh"
-# shellcheck source=../scripts/lib/services.sh
-source "$ROOT/scripts/lib/services.sh"
+# shellcheck source=prelude.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
 ANCHOR_BENCH=${ANCHOR_BENCH:-$ROOT/../shared/anchors/bench/bench.sh}
 [[ -x $ANCHOR_BENCH || -f $ANCHOR_BENCH ]] || bw_die "no benchmark at $ANCHOR_BENCH (set ANCHOR_BENCH)"

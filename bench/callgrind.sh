@@ -16,17 +16,8 @@
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=../scripts/lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-# shellcheck source=../scripts/lib/deps.sh
-source "$ROOT/scripts/lib/deps.sh"
-# shellcheck source=../scripts/lib/build.sh
-source "$ROOT/scripts/lib/build.sh"
-# shellcheck source=../scripts/lib/services.sh
-source "$ROOT/scripts/lib/services.sh"
-# shellcheck source=lib.sh
-source "$ROOT/bench/lib.sh"
+# shellcheck source=prelude.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
 command -v valgrind >/dev/null || bw_die "needs valgrind (apt-get install valgrind)"
 WHAT=${WHAT:-me}

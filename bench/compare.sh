@@ -33,17 +33,8 @@
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=../scripts/lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-# shellcheck source=../scripts/lib/deps.sh
-source "$ROOT/scripts/lib/deps.sh"
-# shellcheck source=../scripts/lib/build.sh
-source "$ROOT/scripts/lib/build.sh"
-# shellcheck source=../scripts/lib/services.sh
-source "$ROOT/scripts/lib/services.sh"
-# shellcheck source=lib.sh
-source "$ROOT/bench/lib.sh"
+# shellcheck source=prelude.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
 ANCHORS=${ANCHORS:-$ROOT/../shared/anchors}
 [[ -f $ANCHORS/bench/bench.sh && -x $ANCHORS/nest-ref/start.sh ]] || bw_die "no anchors at $ANCHORS (set ANCHORS)"

@@ -83,16 +83,18 @@ std::optional<transfer_grant> read_written_form(std::string& stored) {
   return transfer_grant{std::move(stored)};
 }
 
+// The grant's members, which the claim's answer and the stored payload share.
+core::object_writer grant_members(std::string& out, std::string_view access_token, std::string_view refresh_token,
+                                  std::string_view user_id) {
+  core::object_writer w(out);
+  w.string("accessToken", access_token).string("refreshToken", refresh_token).string("userId", user_id);
+  return w;
+}
+
 std::string grant_json(std::string_view access_token, std::string_view refresh_token, std::string_view user_id) {
   std::string out;
   out.reserve(access_token.size() + refresh_token.size() + user_id.size() + 48);
-  out.append(R"({"accessToken":)");
-  core::append_json_string(out, access_token);
-  out.append(R"(,"refreshToken":)");
-  core::append_json_string(out, refresh_token);
-  out.append(R"(,"userId":)");
-  core::append_json_string(out, user_id);
-  out.push_back('}');
+  grant_members(out, access_token, refresh_token, user_id).close();
   return out;
 }
 
@@ -120,15 +122,7 @@ std::string transfer_payload(std::string_view access_token, std::string_view ref
                              std::string_view user_id, std::string_view created_at) {
   std::string out;
   out.reserve(access_token.size() + refresh_token.size() + user_id.size() + created_at.size() + 70);
-  out.append(R"({"accessToken":)");
-  core::append_json_string(out, access_token);
-  out.append(R"(,"refreshToken":)");
-  core::append_json_string(out, refresh_token);
-  out.append(R"(,"userId":)");
-  core::append_json_string(out, user_id);
-  out.append(R"(,"createdAt":)");
-  core::append_json_string(out, created_at);
-  out.push_back('}');
+  grant_members(out, access_token, refresh_token, user_id).string("createdAt", created_at).close();
   return out;
 }
 

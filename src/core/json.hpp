@@ -37,4 +37,55 @@ void append_json_number(std::string& out, double d);
 /// `n` as to_json writes an integer (plain decimal), appended to `out`.
 void append_json_integer(std::string& out, long long n);
 
+/// Writes one JSON object into `out` member by member, with no DOM, the
+/// bytes to_json would write for the same members in the same order. Keys
+/// are the caller's literals, written as they are (plain ASCII, nothing to
+/// escape). close() ends the object; until then a writer can be handed
+/// on (returned) for more members.
+class object_writer {
+ public:
+  explicit object_writer(std::string& out) noexcept : out_(out) {}
+  object_writer& string(std::string_view key, std::string_view value) {
+    name(key);
+    append_json_string(out_, value);
+    return *this;
+  }
+  object_writer& integer(std::string_view key, long long value) {
+    name(key);
+    append_json_integer(out_, value);
+    return *this;
+  }
+  /// A string, or null when there is none.
+  object_writer& string_or_null(std::string_view key, const std::optional<std::string>& value) {
+    return value ? string(key, *value) : raw(key, "null");
+  }
+  /// `json`, already JSON text (an array, null, a nested object).
+  object_writer& raw(std::string_view key, std::string_view json) {
+    name(key);
+    out_.append(json);
+    return *this;
+  }
+  /// The member's name and colon; the caller appends its value.
+  std::string& member(std::string_view key) {
+    name(key);
+    return out_;
+  }
+  void close() {
+    if (first_) out_ += '{';
+    out_ += '}';
+  }
+
+ private:
+  void name(std::string_view key) {
+    out_ += first_ ? '{' : ',';
+    first_ = false;
+    out_ += '"';
+    out_.append(key);
+    out_.append("\":");
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
 }  // namespace bakewind::core

@@ -17,22 +17,16 @@ boost::json::object to_json(const lock_info& l) {
 }
 
 void append_json(std::string& out, const lock_info& l) {
-  // Keys in to_json's order; the strings escaped as core::append_json escapes them.
-  out += R"({"orderId":)";
-  core::append_json_string(out, l.order_id);
-  out += R"(,"userId":)";
-  core::append_json_string(out, l.user_id);
-  out += R"(,"userName":)";
-  core::append_json_string(out, l.user_name);
-  out += R"(,"sessionId":)";
-  core::append_json_string(out, l.session_id);
-  out += R"(,"acquiredAt":)";
-  core::append_json_string(out, l.acquired_at);
-  out += R"(,"expiresAt":)";
-  core::append_json_string(out, l.expires_at);
-  out += R"(,"lastActivityAt":)";
-  core::append_json_string(out, l.last_activity_at);
-  out += '}';
+  // Keys in to_json's order.
+  core::object_writer(out)
+      .string("orderId", l.order_id)
+      .string("userId", l.user_id)
+      .string("userName", l.user_name)
+      .string("sessionId", l.session_id)
+      .string("acquiredAt", l.acquired_at)
+      .string("expiresAt", l.expires_at)
+      .string("lastActivityAt", l.last_activity_at)
+      .close();
 }
 
 std::string to_redis_value(const lock_info& l) {

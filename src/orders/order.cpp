@@ -69,67 +69,45 @@ void append_items(std::string& out, const std::vector<item>& items) {
   out += '[';
   for (std::size_t k = 0; k < items.size(); ++k) {
     if (k > 0) out += ',';
-    out += R"({"product":)";
-    core::append_json_string(out, items[k].product);
-    out += R"(,"quantity":)";
-    core::append_json_integer(out, items[k].quantity);
-    out += R"(,"unitPriceCents":)";
-    core::append_json_integer(out, items[k].unit_price_cents);
-    out += '}';
+    core::object_writer(out)
+        .string("product", items[k].product)
+        .integer("quantity", items[k].quantity)
+        .integer("unitPriceCents", items[k].unit_price_cents)
+        .close();
   }
   out += ']';
 }
 
-// Every field but the lock, in to_json's order, without the closing brace.
-void append_fields(std::string& out, const order& o) {
+// Every field but the lock, in to_json's order; the object left open.
+core::object_writer append_fields(std::string& out, const order& o) {
   out.reserve(out.size() + size_hint(o));
-  out += R"({"id":)";
-  core::append_json_string(out, o.id);
-  out += R"(,"bakeryId":)";
-  core::append_json_string(out, o.bakery_id);
-  out += R"(,"customerName":)";
-  core::append_json_string(out, o.customer_name);
-  out += R"(,"items":)";
-  append_items(out, o.items);
-  out += R"(,"totalCents":)";
-  core::append_json_integer(out, o.total_cents);
-  out += R"(,"status":)";
-  core::append_json_string(out, o.status);
-  out += R"(,"dueAt":)";
-  if (o.due_at) {
-    core::append_json_string(out, *o.due_at);
-  } else {
-    out += "null";
-  }
-  out += R"(,"notes":)";
-  core::append_json_string(out, o.notes);
-  out += R"(,"version":)";
-  core::append_json_integer(out, o.version);
-  out += R"(,"createdBy":)";
-  core::append_json_string(out, o.created_by);
-  out += R"(,"createdAt":)";
-  core::append_json_string(out, o.created_at);
-  out += R"(,"updatedAt":)";
-  core::append_json_string(out, o.updated_at);
+  core::object_writer w(out);
+  w.string("id", o.id).string("bakeryId", o.bakery_id).string("customerName", o.customer_name);
+  append_items(w.member("items"), o.items);
+  w.integer("totalCents", o.total_cents)
+      .string("status", o.status)
+      .string_or_null("dueAt", o.due_at)
+      .string("notes", o.notes)
+      .integer("version", o.version)
+      .string("createdBy", o.created_by)
+      .string("createdAt", o.created_at)
+      .string("updatedAt", o.updated_at);
+  return w;
 }
 
 }  // namespace
 
 void append_json(std::string& out, const order& o) {
-  append_fields(out, o);
-  out += R"(,"lock":)";
+  core::object_writer w = append_fields(out, o);
   if (o.lock) {
-    locks::append_json(out, *o.lock);
+    locks::append_json(w.member("lock"), *o.lock);
   } else {
-    out += "null";
+    w.raw("lock", "null");
   }
-  out += '}';
+  w.close();
 }
 
-void append_json_without_lock(std::string& out, const order& o) {
-  append_fields(out, o);
-  out += R"(,"lock":null})";
-}
+void append_json_without_lock(std::string& out, const order& o) { append_fields(out, o).raw("lock", "null").close(); }
 
 std::string items_json(const std::vector<item>& items) {
   std::string out;
