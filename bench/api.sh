@@ -36,11 +36,7 @@ bw_services_start
 
 RATE_LIMITS=off LOG_LEVEL=warn PORT=$PORT HOST=127.0.0.1 "$BAKEWIND_BIN" serve &
 serve_pid=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$PORT/health/ready" >/dev/null || bw_die "bakewind did not become ready on :$PORT"
+bench_ready "$PORT" 10 || bw_die "bakewind did not become ready on :$PORT"
 
 export SCENARIOS=${SCENARIOS:-"me claim"} ORDERS=${ORDERS:-0}
 export OUT=${OUT:-$ROOT/bench/results/api-$(date +%Y%m%d-%H%M%S).json}

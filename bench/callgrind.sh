@@ -53,11 +53,7 @@ export USER=${USER:-$(id -un)} LOGNAME=${LOGNAME:-$(id -un)}
 env SITE_PORT=0 ADMIN_PORT=0 RATE_LIMITS=off THREADS=1 PORT="$PORT" HOST=127.0.0.1 \
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT" "$BIN" serve >"$OUT.log" 2>&1 &
 serve_pid=$!
-for _ in $(seq 1 300); do
-  curl -fs "$BASE/health/ready" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fs "$BASE/health/ready" >/dev/null || bw_die "bakewind under valgrind did not become ready (log: $OUT.log)"
+bench_ready "$PORT" 60 || bw_die "bakewind under valgrind did not become ready (log: $OUT.log)"
 
 account=$(curl -fs -H 'Content-Type: application/json' \
   -d "{\"email\":\"callgrind-$RANDOM$RANDOM@example.com\",\"password\":\"bench-password-1\",\"name\":\"Bench\",\"bakeryName\":\"Bench\"}" \

@@ -37,6 +37,17 @@ bench_serve() {
   bw_die "bakewind did not become ready on :$port (its log above)"
 }
 
+# bench_ready PORT SECONDS: waits up to SECONDS for GET /health/ready on
+# 127.0.0.1:PORT to answer 2xx; false when it never did.
+bench_ready() {
+  local port=$1 tries=$(($2 * 10)) i
+  for ((i = 0; i < tries; i++)); do
+    curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # bench_stop PID: SIGTERM (graceful shutdown) and wait; nothing when PID is empty.
 bench_stop() {
   [[ -n ${1:-} ]] || return 0
