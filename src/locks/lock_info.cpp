@@ -16,24 +16,35 @@ boost::json::object to_json(const lock_info& l) {
           {"lastActivityAt", l.last_activity_at}};
 }
 
-void append_json(std::string& out, const lock_info& l) {
-  // Keys in to_json's order.
-  core::object_writer(out)
-      .string("orderId", l.order_id)
+namespace {
+
+// to_json's members, in its order; the object left open.
+core::object_writer& client_members(core::object_writer& w, const lock_info& l) {
+  return w.string("orderId", l.order_id)
       .string("userId", l.user_id)
       .string("userName", l.user_name)
       .string("sessionId", l.session_id)
       .string("acquiredAt", l.acquired_at)
       .string("expiresAt", l.expires_at)
-      .string("lastActivityAt", l.last_activity_at)
-      .close();
+      .string("lastActivityAt", l.last_activity_at);
+}
+
+}  // namespace
+
+void append_json(std::string& out, const lock_info& l) {
+  core::object_writer w(out);
+  client_members(w, l).close();
 }
 
 std::string to_redis_value(const lock_info& l) {
-  auto o = to_json(l);
-  o["bakeryId"] = l.bakery_id;
-  o["expiresMs"] = l.expires_ms;
-  return core::to_json(o);
+  // Every lock write stores one: written straight, the bytes the DOM wrote
+  // (the client's members, then the two only Redis keeps), so that older
+  // instances read it during a rolling deploy.
+  std::string out;
+  out.reserve(320 + l.user_name.size());
+  core::object_writer w(out);
+  client_members(w, l).string("bakeryId", l.bakery_id).integer("expiresMs", l.expires_ms).close();
+  return out;
 }
 
 std::optional<lock_info> from_redis_value(std::string_view text) {
