@@ -106,11 +106,7 @@ response session_response(const auth::transfer_session& s) {
   response r;
   r.status = 201;
   r.body.reserve(s.session_id.size() + s.expires_at.size() + 32);
-  r.body.append(R"({"sessionId":)");
-  core::append_json_string(r.body, s.session_id);
-  r.body.append(R"(,"expiresAt":)");
-  core::append_json_string(r.body, s.expires_at);
-  r.body.push_back('}');
+  core::object_writer(r.body).string("sessionId", s.session_id).string("expiresAt", s.expires_at).close();
   return r;
 }
 

@@ -42,20 +42,19 @@ asio::awaitable<response> do_list(request& req, auth_context& auth, orders::orde
   const auto who = co_await authenticate(req, auth);
   auto q = read_list_query(req);
   const auto found = co_await orders.list(who.bakery_id, std::move(q.status), q.limit, std::move(q.after));
-  // {"items": [order], "nextCursor"}, written as json_response would write it.
+  // {"items": [order], "nextCursor"}, the bytes json_response would write.
   response r;
-  r.body = R"({"items":[)";
+  core::object_writer w(r.body);
+  std::string& items = w.member("items");
+  items += '[';
   for (std::size_t i = 0; i < found.items.size(); ++i) {
-    if (i > 0) r.body += ',';
-    orders::append_json(r.body, found.items[i]);
+    if (i > 0) items += ',';
+    orders::append_json(items, found.items[i]);
   }
-  r.body += R"(],"nextCursor":)";
-  if (found.next) {
-    core::append_json_string(r.body, encode_cursor(*found.next));
-  } else {
-    r.body += "null";
-  }
-  r.body += '}';
+  items += ']';
+  std::optional<std::string> next;
+  if (found.next) next = encode_cursor(*found.next);
+  w.string_or_null("nextCursor", next).close();
   co_return r;
 }
 

@@ -33,15 +33,10 @@ bool looks_like_session_id(std::string_view id) {
 }
 
 // Whether any of the 8 bytes in `w` is one a JSON string cannot hold as it
-// stands (below 0x20, a quote, a backslash) or one that is not ASCII (from
-// 0x80 up, which a parser checks as UTF-8): each term is the classic "some
-// byte is zero (or below n)" bit trick, exact for that question.
+// stands (core::any_to_escape) or one that is not ASCII (from 0x80 up,
+// which a parser checks as UTF-8).
 constexpr bool any_unplain(std::uint64_t w) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL;
-  constexpr std::uint64_t highs = 0x8080808080808080ULL;
-  const std::uint64_t quote = w ^ (ones * '"');
-  const std::uint64_t backslash = w ^ (ones * '\\');
-  return ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | w) & highs) != 0;
+  return core::any_to_escape(w) || (w & 0x8080808080808080ULL) != 0;
 }
 
 // Skips `lead` and a JSON string's text after it, up to and including its

@@ -12,17 +12,6 @@ namespace bakewind::core {
 
 namespace {
 
-// Whether one of the 8 bytes of `w` must be escaped in a JSON string: below
-// 0x20, a quote or a backslash. Each term is the classic "some byte is zero
-// (or below n)" bit trick, exact for that question.
-constexpr bool any_to_escape(std::uint64_t w) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL;
-  constexpr std::uint64_t highs = 0x8080808080808080ULL;
-  const std::uint64_t quote = w ^ (ones * '"');
-  const std::uint64_t backslash = w ^ (ones * '\\');
-  return ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
-}
-
 void append_escaped(std::string& out, unsigned char c) {
   static constexpr char hex[] = "0123456789abcdef";
   switch (c) {

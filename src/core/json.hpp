@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,19 @@ void append_json_string(std::string& out, std::string_view text);
 void append_json_number(std::string& out, double d);
 /// `n` as to_json writes an integer (plain decimal), appended to `out`.
 void append_json_integer(std::string& out, long long n);
+
+/// Whether one of the 8 bytes of `w` must be escaped in a JSON string: below
+/// 0x20, a quote or a backslash. How JSON text is scanned eight bytes at a
+/// time (append_json_string; the hand-off's reader). Each term is the
+/// classic "some byte is zero (or below n)" bit trick, exact for that
+/// question.
+constexpr bool any_to_escape(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  const std::uint64_t quote = w ^ (ones * '"');
+  const std::uint64_t backslash = w ^ (ones * '\\');
+  return ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
+}
 
 /// Writes one JSON object into `out` member by member, with no DOM, the
 /// bytes to_json would write for the same members in the same order. Keys

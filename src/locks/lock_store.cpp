@@ -118,7 +118,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::try_acquire(std::string or
 asio::awaitable<std::optional<lock_info>> lock_store::renew(std::string order_id, std::string bakery_id,
                                                             std::string user_id, std::string session_id,
                                                             long long now_ms, long long expires_ms) {
-  const std::string sql =
+  static const std::string sql =
       "UPDATE order_locks l SET expires_at = to_timestamp($6::bigint / 1000.0), "
       "last_activity_at = to_timestamp($5::bigint / 1000.0) "
       "WHERE l.order_id = $1::uuid AND l.bakery_id = $2::uuid AND l.user_id = $3::uuid AND l.session_id = $4 "
@@ -132,7 +132,7 @@ asio::awaitable<std::optional<lock_info>> lock_store::renew(std::string order_id
 
 asio::awaitable<std::optional<lock_info>> lock_store::release(std::string order_id, std::string bakery_id,
                                                               std::string user_id, std::string session_id) {
-  const std::string sql =
+  static const std::string sql =
       "DELETE FROM order_locks l WHERE l.order_id = $1::uuid AND l.bakery_id = $2::uuid "
       "AND l.expires_at > now() AND ($3 = '' OR (l.user_id::text = $3 AND l.session_id = $4)) RETURNING " +
       std::string(unnamed_columns);

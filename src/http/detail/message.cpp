@@ -19,6 +19,13 @@ std::optional<std::string_view> find_header(const void* message, std::string_vie
   return it->value();
 }
 
+// 1xx, 204 and 304 have no body, so no Content-Length (RFC 9110 8.6).
+bool bodiless(unsigned status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
 }  // namespace
 
 bool to_request(beast_request& in, request& out) {
@@ -39,17 +46,6 @@ bool to_request(beast_request& in, request& out) {
 std::string request_id_of(const beast_request& message) {
   return choose_request_id(find_header(&message, "X-Request-Id"));
 }
-
-namespace {
-
-// 1xx, 204 and 304 have no body, so no Content-Length (RFC 9110 8.6).
-bool bodiless(unsigned status) noexcept { return status < 200 || status == 204 || status == 304; }
-
-void append_header(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
-}
-
-}  // namespace
 
 std::string response_head(const response& res, unsigned version, bool keep_alive) {
   std::string out;

@@ -26,12 +26,13 @@ bool to_request(beast_request& in, request& out);
 std::string request_id_of(const beast_request& message);
 
 /// The status line and headers of `res` on the wire, up to and including
-/// the blank line, byte for byte what Beast's serializer writes for it
-/// (Content-Type, the extra headers in order, "Connection: close" when not
-/// keeping an HTTP/1.1 connection or "Connection: keep-alive" when keeping
-/// an HTTP/1.0 one, Content-Length of `res.body` except for 1xx, 204 and
-/// 304). Built in one buffer: Beast's serializer cost a fifth of a small
-/// request's instructions.
+/// the blank line: Content-Type, the extra headers in order, "Connection:
+/// close" when not keeping an HTTP/1.1 connection or "Connection:
+/// keep-alive" when keeping an HTTP/1.0 one, and Content-Length of
+/// `res.body`. Byte for byte what Beast's serializer wrote, except that 1xx,
+/// 204 and 304 carry no Content-Length (Beast wrote 0; RFC 9110 8.6). Built
+/// in one buffer: Beast's serializer cost a fifth of a small request's
+/// instructions.
 std::string response_head(const response& res, unsigned version, bool keep_alive);
 
 /// Whether `res.body` goes on the wire after the head (never for 1xx, 204,
