@@ -115,6 +115,12 @@ inline http_reply refresh(std::uint16_t port, const std::string& refresh_token) 
   return post(port, "/api/v1/auth/refresh", core::to_json(boost::json::object{{"refreshToken", refresh_token}}));
 }
 
+/// POST /api/v1/auth/transfer: a hand-off of `refresh_token`, as `access`'s holder.
+inline http_reply transfer(std::uint16_t port, const std::string& access, const std::string& refresh_token) {
+  return authed(port, "POST", "/api/v1/auth/transfer", access,
+                core::to_json(boost::json::object{{"refreshToken", refresh_token}}));
+}
+
 inline std::string js(const std::string& s) { return core::to_json(boost::json::value(s)); }
 
 /// "e2e-<tag>-<n>-<pid>@example.com", unique in this run.

@@ -15,11 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-http_reply transfer_with(std::uint16_t port, const std::string& access, const std::string& refresh_token) {
-  return authed(port, "POST", "/api/v1/auth/transfer", access,
-                core::to_json(boost::json::object{{"refreshToken", refresh_token}}));
-}
-
 std::size_t sessions_in_redis(const solo_service& s) {
   return redis_command(s.redis.port(), {"KEYS", "auth:transfer:*"}).items.size();
 }
@@ -41,14 +36,14 @@ TEST(auth_transfer_checks, a_revoked_access_token_is_told_before_a_bad_body_or_r
   solo_service s("transfer_order");
   const auto other = register_owner(s.port(), "transfer_order_other");
   const auto gone = logged_out_login(s);
-  EXPECT_TRUE(is_revoked(transfer_with(s.port(), gone.access, s.owner.refresh))) << "a live refresh token";
-  EXPECT_TRUE(is_revoked(transfer_with(s.port(), gone.access, gone.refresh))) << "its own refresh token";
-  EXPECT_TRUE(is_revoked(transfer_with(s.port(), gone.access, "garbage")));
-  EXPECT_TRUE(is_revoked(transfer_with(s.port(), gone.access, other.refresh))) << "another user's";
+  EXPECT_TRUE(is_revoked(transfer(s.port(), gone.access, s.owner.refresh))) << "a live refresh token";
+  EXPECT_TRUE(is_revoked(transfer(s.port(), gone.access, gone.refresh))) << "its own refresh token";
+  EXPECT_TRUE(is_revoked(transfer(s.port(), gone.access, "garbage")));
+  EXPECT_TRUE(is_revoked(transfer(s.port(), gone.access, other.refresh))) << "another user's";
   EXPECT_TRUE(is_revoked(authed(s.port(), "POST", "/api/v1/auth/transfer", gone.access, "{}"))) << "no refreshToken";
   EXPECT_TRUE(is_bad_request(authed(s.port(), "POST", "/api/v1/auth/transfer", s.owner.access, "{}")))
       << "the same body with a live token";
-  EXPECT_EQ(transfer_with(s.port(), s.owner.access, s.owner.refresh).status, 201);
+  EXPECT_EQ(transfer(s.port(), s.owner.access, s.owner.refresh).status, 201);
 }
 
 TEST(auth_transfer_checks, a_refused_hand_off_leaves_no_session_in_redis) {
@@ -57,11 +52,11 @@ TEST(auth_transfer_checks, a_refused_hand_off_leaves_no_session_in_redis) {
   const auto rotated = login(s.port(), s.owner.email, s.owner.password);
   ASSERT_EQ(refresh(s.port(), rotated.refresh).status, 200);
 
-  EXPECT_TRUE(is_revoked(transfer_with(s.port(), gone.access, s.owner.refresh)));
-  EXPECT_TRUE(is_unauthorized(transfer_with(s.port(), s.owner.access, rotated.refresh), "Invalid refresh token"));
+  EXPECT_TRUE(is_revoked(transfer(s.port(), gone.access, s.owner.refresh)));
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, rotated.refresh), "Invalid refresh token"));
   EXPECT_EQ(sessions_in_redis(s), 0U) << "nothing stored by a refused hand-off";
 
-  ASSERT_EQ(transfer_with(s.port(), s.owner.access, s.owner.refresh).status, 201);
+  ASSERT_EQ(transfer(s.port(), s.owner.access, s.owner.refresh).status, 201);
   EXPECT_EQ(sessions_in_redis(s), 1U);
 }
 
@@ -72,14 +67,14 @@ TEST(auth_transfer_checks, a_redis_that_lost_its_revocations_is_not_believed_for
   ASSERT_EQ(refresh(s.port(), rotated.refresh).status, 200);
 
   ASSERT_EQ(redis_command(s.redis.port(), {"FLUSHALL"}).text, "OK");
-  EXPECT_TRUE(is_revoked(transfer_with(s.port(), gone.access, s.owner.refresh))) << "the record knows the logout";
+  EXPECT_TRUE(is_revoked(transfer(s.port(), gone.access, s.owner.refresh))) << "the record knows the logout";
   wait_for_refill(s);
   ASSERT_EQ(redis_command(s.redis.port(), {"FLUSHALL"}).text, "OK");
-  EXPECT_TRUE(is_unauthorized(transfer_with(s.port(), s.owner.access, rotated.refresh), "Invalid refresh token"))
+  EXPECT_TRUE(is_unauthorized(transfer(s.port(), s.owner.access, rotated.refresh), "Invalid refresh token"))
       << "the record knows the rotation";
   wait_for_refill(s);
   EXPECT_EQ(sessions_in_redis(s), 0U);
-  EXPECT_EQ(transfer_with(s.port(), s.owner.access, s.owner.refresh).status, 201);
+  EXPECT_EQ(transfer(s.port(), s.owner.access, s.owner.refresh).status, 201);
 }
 
 }  // namespace

@@ -17,11 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-http_reply transfer(std::uint16_t port, const std::string& access, const std::string& refresh_token) {
-  return authed(port, "POST", "/api/v1/auth/transfer", access,
-                core::to_json(boost::json::object{{"refreshToken", refresh_token}}));
-}
-
 http_reply claim(std::uint16_t port, const std::string& session_id) {
   return post(port, "/api/v1/auth/transfer/claim", core::to_json(boost::json::object{{"sessionId", session_id}}));
 }
