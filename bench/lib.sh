@@ -15,7 +15,8 @@ BENCH_WRK_DURATION=10s
 BENCH_WRK_WARMUP=2s
 
 # bench_serve VAR PORT LOG [NAME=VALUE...]: starts `bakewind serve` on
-# 127.0.0.1:PORT with this script's environment plus the given variables,
+# 127.0.0.1:PORT with this script's environment, THREADS as scripts/run
+# picks it (bw_serve_threads), plus the given variables,
 # stdout and stderr appended to the file LOG (not a terminal: JSON lines, as
 # scripts/run's output is when it goes to a file or a log shipper), and
 # waits until it is ready. The two web apps go to free ports (SITE_PORT and
@@ -25,7 +26,7 @@ BENCH_WRK_WARMUP=2s
 bench_serve() {
   local var=$1 port=$2 log=$3 pid i
   shift 3
-  env SITE_PORT=0 ADMIN_PORT=0 "$@" PORT="$port" HOST=127.0.0.1 "$BAKEWIND_BIN" serve >>"$log" 2>&1 &
+  env SITE_PORT=0 ADMIN_PORT=0 THREADS="$(bw_serve_threads)" "$@" PORT="$port" HOST=127.0.0.1 "$BAKEWIND_BIN" serve >>"$log" 2>&1 &
   pid=$!
   printf -v "$var" '%s' "$pid"
   for ((i = 0; i < 100; i++)); do

@@ -10,8 +10,28 @@ namespace bakewind::app {
 
 namespace {
 
-boost::json::object tokens_json(const auth::token_pair& t) {
-  return {{"accessToken", t.access_token}, {"refreshToken", t.refresh_token}, {"expiresIn", t.expires_in}};
+// API.md's token pair, its members written into `w`; the caller closes it.
+core::object_writer& write_tokens(core::object_writer& w, const auth::token_pair& t) {
+  return w.string("accessToken", t.access_token).string("refreshToken", t.refresh_token).integer("expiresIn", t.expires_in);
+}
+
+// A JSON body written by `write(std::string&)`: no document is built.
+template <class Write>
+response json_text(unsigned status, Write&& write) {
+  response r;
+  r.status = status;
+  write(r.body);
+  return r;
+}
+
+// The pair and the user they were issued to, as register and login answer.
+response tokens_and_user(unsigned status, const auth::token_pair& t, const auth::user& u) {
+  return json_text(status, [&](std::string& out) {
+    core::object_writer w(out);
+    write_tokens(w, t);
+    append_user(w.member("user"), u);
+    w.close();
+  });
 }
 
 response too_many(const auth::rate_decision& d, observability::counter& refused) {
@@ -36,9 +56,7 @@ asio::awaitable<response> do_register(request& req, auth_context& ctx) {
   auto created = co_await ctx.users.create_owner(std::move(email), std::move(hash), std::move(name), std::move(bakery));
   if (!created) throw http::http_error(409, "Email already registered");
   const auto pair = co_await ctx.tokens.issue(*created);
-  auto out = tokens_json(pair);
-  out["user"] = user_json(*created);
-  co_return http::json_response(201, out);
+  co_return tokens_and_user(201, pair, *created);
 }
 
 asio::awaitable<response> do_login(request& req, auth_context& ctx) {
@@ -59,9 +77,7 @@ asio::awaitable<response> do_login(request& req, auth_context& ctx) {
   }
   if (!ok) throw http::http_error(401, "Invalid credentials");
   const auto pair = co_await ctx.tokens.issue(found->user);
-  auto out = tokens_json(pair);
-  out["user"] = user_json(found->user);
-  co_return http::json_response(200, out);
+  co_return tokens_and_user(200, pair, found->user);
 }
 
 asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
@@ -69,7 +85,10 @@ asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
   auto [check, pair] = co_await ctx.tokens.refresh(std::move(token));
   if (check == auth::refresh_check::invalid) throw http::http_error(401, "Invalid refresh token");
   if (check == auth::refresh_check::revoked) throw http::http_error(401, "Token has been revoked");
-  co_return http::json_response(200, tokens_json(pair));
+  co_return json_text(200, [&](std::string& out) {
+    core::object_writer w(out);
+    write_tokens(w, pair).close();
+  });
 }
 
 asio::awaitable<response> do_logout(request& req, auth_context& ctx) {
@@ -97,7 +116,7 @@ asio::awaitable<response> do_me(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
   const auto found = co_await auth::find_user(ctx.users, ctx.user_rows, who.user_id);
   if (!found) throw http::http_error(401, "Unauthorized");
-  co_return http::json_response(200, user_json(*found));
+  co_return json_text(200, [&](std::string& out) { append_user(out, *found); });
 }
 
 // The hand-off's answer is written straight into the body (the same bytes
@@ -170,22 +189,33 @@ asio::awaitable<response> do_create_user(request& req, auth_context& ctx) {
   auto created = co_await ctx.users.create_member(who.bakery_id, std::move(email), std::move(hash), std::move(name),
                                                   std::move(role));
   if (!created) throw http::http_error(409, "Email already registered");
-  co_return http::json_response(201, user_json(*created));
+  co_return json_text(201, [&](std::string& out) { append_user(out, *created); });
 }
 
 asio::awaitable<response> do_list_users(request& req, auth_context& ctx) {
   const auto who = co_await authenticate(req, ctx);
   const auto users = co_await ctx.users.list_bakery(who.bakery_id);
-  boost::json::array items;
-  for (const auto& u : users) items.push_back(user_json(u));
-  co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});
+  co_return json_text(200, [&](std::string& out) {
+    out += R"({"items":[)";
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      if (i > 0) out += ',';
+      append_user(out, users[i]);
+    }
+    out += "]}";
+  });
 }
 
 }  // namespace
 
-boost::json::object user_json(const auth::user& u) {
-  return {{"id", u.id},     {"email", u.email},        {"name", u.name},
-          {"role", u.role}, {"bakeryId", u.bakery_id}, {"createdAt", u.created_at}};
+void append_user(std::string& out, const auth::user& u) {
+  core::object_writer(out)
+      .string("id", u.id)
+      .string("email", u.email)
+      .string("name", u.name)
+      .string("role", u.role)
+      .string("bakeryId", u.bakery_id)
+      .string("createdAt", u.created_at)
+      .close();
 }
 
 void add_auth_routes(http::router& routes, auth_context& ctx) {

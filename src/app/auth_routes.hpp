@@ -11,7 +11,7 @@ namespace bakewind::app {
 /// Registers the routes; `ctx` must outlive `routes`.
 void add_auth_routes(http::router& routes, auth_context& ctx);
 
-/// API.md's `user` object.
-boost::json::object user_json(const auth::user& u);
+/// Appends API.md's `user` object to `out` as JSON text.
+void append_user(std::string& out, const auth::user& u);
 
 }  // namespace bakewind::app

@@ -32,8 +32,11 @@ constexpr bool access_logged(access_log mode, unsigned status) noexcept {
 /// (rarely) a JSON value. It refers to the caller's key, text and JSON value
 /// without copying them, so build fields in the log call itself (temporaries
 /// there live until the line is formatted); nothing is allocated per field.
+///
+/// The key is the caller's literal, plain ASCII with nothing to escape: it
+/// is written as it is.
 struct log_field {
-  enum class kind : unsigned char { text, integer, unsigned_integer, real, boolean, json };
+  enum class kind : unsigned char { text, integer, unsigned_integer, real, boolean, json, millis };
 
   log_field(std::string_view k, std::string_view v) noexcept : key(k), type(kind::text), text(v) {}
   log_field(std::string_view k, const std::string& v) noexcept : log_field(k, std::string_view(v)) {}
@@ -45,6 +48,9 @@ struct log_field {
   log_field(std::string_view k, N v) noexcept : key(k), type(kind::unsigned_integer), unsigned_integer(v) {}
   template <std::floating_point N>
   log_field(std::string_view k, N v) noexcept : key(k), type(kind::real), real(v) {}
+  /// A duration, written in milliseconds to the microsecond (1.234; JSON
+  /// drops trailing zeros as JavaScript does, text keeps three decimals).
+  log_field(std::string_view k, std::chrono::nanoseconds v) noexcept : key(k), type(kind::millis), nanoseconds(v.count()) {}
   /// A structured value (an object, an array): written as JSON in both formats.
   log_field(std::string_view k, const boost::json::value& v) noexcept : key(k), type(kind::json), json(&v) {}
 
@@ -55,6 +61,7 @@ struct log_field {
     long long integer;
     unsigned long long unsigned_integer;
     double real;
+    long long nanoseconds;
     bool boolean;
     const boost::json::value* json;
   };

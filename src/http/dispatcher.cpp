@@ -9,7 +9,6 @@
 #include <boost/system/system_error.hpp>
 
 #include <chrono>
-#include <cmath>
 
 namespace bakewind::http {
 namespace {
@@ -38,12 +37,11 @@ bool is_json_content_type(std::string_view type) {
 void log_access(const request& req, unsigned status, std::chrono::steady_clock::duration took, core::access_log mode) {
   if (!core::access_logged(mode, status)) return;
   if (!core::log_enabled(core::log_level::info)) return;
-  const double ms = std::chrono::duration<double, std::milli>(took).count();
   core::log_info("request", {{"method", req.verb_text},
                              {"route", req.route.empty() ? std::string_view("-") : req.route},
                              {"path", req.path},
                              {"status", status},
-                             {"durationMs", std::round(ms * 1000) / 1000},
+                             {"durationMs", std::chrono::nanoseconds(took)},
                              {"requestId", req.request_id},
                              {"userId", req.user_id.empty() ? std::string_view("-") : std::string_view(req.user_id)},
                              {"remote", req.remote_address}});

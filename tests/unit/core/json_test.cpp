@@ -64,20 +64,29 @@ TEST(json, escapes_what_json_requires_and_passes_utf8_through) {
   EXPECT_EQ(to_json(boost::json::value(std::string("a\0b", 3))), "\"a\\u0000b\"");
 }
 
-// Texts are scanned eight bytes at a time: every byte value, at every
-// position of a longer text, is escaped as it is alone.
+// Texts are scanned eight bytes at a time, their last few bytes as one
+// padded word: every byte value, at every position of a text of every
+// length up to three words, alone or after a quote, is escaped as it is alone.
 TEST(json, escapes_each_byte_the_same_wherever_it_stands) {
   for (int b = 0; b < 256; ++b) {
     const char c = static_cast<char>(b);
     const auto alone = to_json(boost::json::value(std::string(1, c)));
     const auto inner = alone.substr(1, alone.size() - 2);
-    for (std::size_t at = 0; at < 20; ++at) {
-      std::string text(20, 'a');
-      text[at] = c;
-      EXPECT_EQ(to_json(boost::json::value(text)), "\"" + std::string(at, 'a') + inner + std::string(19 - at, 'a') + "\"")
-          << "byte " << b << " at " << at;
+    for (std::size_t n = 1; n <= 24; ++n) {
+      for (std::size_t at = 0; at < n; ++at) {
+        std::string text(n, 'a');
+        text[at] = c;
+        EXPECT_EQ(to_json(boost::json::value(text)), "\"" + std::string(at, 'a') + inner + std::string(n - 1 - at, 'a') + "\"")
+            << "byte " << b << " at " << at << " of " << n;
+        if (at == 0) continue;
+        text[0] = '"';
+        EXPECT_EQ(to_json(boost::json::value(text)),
+                  "\"\\\"" + std::string(at - 1, 'a') + inner + std::string(n - 1 - at, 'a') + "\"")
+            << "byte " << b << " at " << at << " of " << n << " after a quote";
+      }
     }
   }
+  EXPECT_EQ(to_json(boost::json::value("")), "\"\"");
 }
 
 TEST(json, keeps_the_order_and_shape_of_objects_and_arrays) {
