@@ -1,6 +1,7 @@
 #include "redis/mirror.hpp"
 
 #include "core/clock.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/tasks.hpp"
 
@@ -61,13 +62,19 @@ void mirror::start_refill() {
 }
 
 asio::awaitable<void> mirror::refill() {
+  // A token of this refill's own, which the marker is then set beside: a
+  // node that loses its data while the refill copies loses the token too.
+  const std::string token = core::random_uuid_v7(std::chrono::system_clock::now());
+  co_await redis_->begin_refill(spec_.marker, token);
   co_await fill_();
   // Older builds' markers go: a build rolled back to would otherwise trust
   // keys that missed every change made since (it refills instead). Before
   // the marker, so that whoever sees the marker sees them gone.
   for (const auto& retired : spec_.retired_markers) co_await redis_->drop_marker(retired);
   // Last, once everything it vouches for is in: every slot's marker.
-  co_await redis_->set_marker(spec_.marker, core::iso8601_ms(std::chrono::system_clock::now()));
+  const bool sealed =
+      co_await redis_->seal_refill(spec_.marker, token, core::iso8601_ms(std::chrono::system_clock::now()));
+  if (!sealed) throw std::runtime_error("redis lost data during the refill; the next check refills again");
 }
 
 }  // namespace bakewind::redis

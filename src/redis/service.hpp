@@ -15,6 +15,7 @@
 #include "redis/server_identity.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -101,6 +102,19 @@ class service {
   /// set in an older layout is then no longer vouched for.
   boost::asio::awaitable<void> drop_marker(std::string base);
 
+  /// A refill of the data set marked by `base` begins: writes the key
+  /// `refilling:<marker>:<token>` (`token` unique to this refill) beside the
+  /// marker (each slot's in a cluster: the same hash tag, so the same node).
+  boost::asio::awaitable<void> begin_refill(std::string base, std::string token);
+
+  /// The refill begun with `token` has copied everything: sets the marker
+  /// `base` to `value` wherever its token key is still there, and deletes
+  /// it. False when it was not somewhere: that node lost its data during
+  /// the refill, and with it part of what was copied, so its marker stays
+  /// missing and the set must be refilled again. Refills of other
+  /// processes meanwhile change nothing of this.
+  boost::asio::awaitable<bool> seal_refill(std::string base, std::string token, std::string value);
+
   /// Whether the marker `base` is missing: the one key on a single node; in
   /// a cluster, any of the per-slot keys of every 64th slot (256 GETs,
   /// pipelined), which finds a master that lost its data unless it serves
@@ -112,6 +126,10 @@ class service {
   /// in a cluster (connection::server_run_id). Valid until the next suspension.
   std::string_view server_run_id() const noexcept { return link_.server_run_id(); }
 
+  /// The start of a refill's token key (begin_refill): before the
+  /// marker's name, not after, so that `<marker>:*` lists the markers alone.
+  static constexpr std::string_view refill_prefix = "refilling:";
+
   /// What the service sends through.
   connection& link() noexcept { return link_; }
 
@@ -119,8 +137,13 @@ class service {
   static std::string encode(std::initializer_list<std::string_view> args);
   static std::string slot_marker(std::string_view base, std::uint16_t slot);
   int slot_for(std::string_view key) const;
-  // `command` with its key (element 1) set to each slot's copy of marker `base`, pipelined.
-  boost::asio::awaitable<void> on_every_marker(std::string base, std::vector<std::string> command);
+  // make(name) for the marker `base` (each slot's copy of it in a cluster),
+  // pipelined; throws on an error reply. How many replies were the integer 0.
+  boost::asio::awaitable<std::size_t> on_markers(std::function<std::vector<std::string>(std::string_view)> make,
+                                                 const std::string& base);
+  // make(slot) for every slot, pipelined a window at a time; as on_markers.
+  boost::asio::awaitable<std::size_t> on_every_slot(std::function<std::vector<std::string>(std::uint16_t)> make);
+
   boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot);
   boost::asio::awaitable<void> expect_ok(std::string encoded, int slot);
   boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot);

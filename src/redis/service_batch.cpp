@@ -92,8 +92,7 @@ asio::awaitable<void> service::set_marker(std::string base, std::string value) {
     co_await set(base, value);
     co_return;
   }
-  std::vector<std::string> set_one{"SET", "", std::move(value)};
-  co_await on_every_marker(std::move(base), std::move(set_one));
+  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"SET", slot_marker(base, s), value}; });
 }
 
 asio::awaitable<void> service::drop_marker(std::string base) {
@@ -101,25 +100,74 @@ asio::awaitable<void> service::drop_marker(std::string base) {
     co_await del(base);
     co_return;
   }
-  std::vector<std::string> del_one{"DEL", ""};
-  co_await on_every_marker(std::move(base), std::move(del_one));
+  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"DEL", slot_marker(base, s)}; });
 }
 
-asio::awaitable<void> service::on_every_marker(std::string base, std::vector<std::string> command) {
+namespace {
+
+// A refill's token is a key of its own beside the marker (the same hash
+// tag), which lives a day: a refill that died leaves nothing for ever.
+constexpr std::string_view token_ttl_s = "86400";
+// The marker is written only if the refill's token is still there, which
+// the script takes: a node that lost its data since begin_refill (FLUSHALL,
+// a restart that kept its run_id) lost the token too. Other refills'
+// tokens are theirs: each refill that saw no loss since it began has copied
+// everything, and seals.
+constexpr std::string_view seal_script =
+    "if redis.call('DEL', KEYS[2]) == 1 then redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0";
+
+std::string token_key(std::string_view marker, std::string_view token) {
+  std::string key(service::refill_prefix);
+  key.append(marker).append(":").append(token);
+  return key;
+}
+
+}  // namespace
+
+asio::awaitable<void> service::begin_refill(std::string base, std::string token) {
+  co_await on_markers(
+      [&](std::string_view name) {
+        return std::vector<std::string>{"SET", token_key(name, token), "1", "EX", std::string(token_ttl_s)};
+      },
+      base);
+}
+
+asio::awaitable<bool> service::seal_refill(std::string base, std::string token, std::string value) {
+  const std::size_t refused = co_await on_markers(
+      [&](std::string_view name) {
+        return std::vector<std::string>{"EVAL", std::string(seal_script), "2", std::string(name), token_key(name, token),
+                                        value};
+      },
+      base);
+  co_return refused == 0;
+}
+
+asio::awaitable<std::size_t> service::on_markers(std::function<std::vector<std::string>(std::string_view)> make,
+                                                 const std::string& base) {
+  if (!clustered_) {
+    std::vector<std::vector<std::string>> one;
+    one.push_back(make(base));
+    const std::vector<reply> r = co_await pipeline(std::move(one), retry::idempotent);
+    if (r.front().is_error()) throw server_error(r.front().text);
+    co_return r.front().type == reply::kind::integer && r.front().integer == 0 ? 1 : 0;
+  }
+  co_return co_await on_every_slot([&](std::uint16_t s) { return make(slot_marker(base, s)); });
+}
+
+asio::awaitable<std::size_t> service::on_every_slot(std::function<std::vector<std::string>(std::uint16_t)> make) {
+  std::size_t zeros = 0;
   for (std::size_t first = 0; first < slot_count; first += marker_window) {
     std::vector<std::vector<std::string>> batch;
     const std::size_t end = std::min<std::size_t>(first + marker_window, slot_count);
     batch.reserve(end - first);
-    for (std::size_t s = first; s < end; ++s) {
-      std::vector<std::string> one = command;
-      one[1] = slot_marker(base, static_cast<std::uint16_t>(s));
-      batch.push_back(std::move(one));
-    }
+    for (std::size_t s = first; s < end; ++s) batch.push_back(make(static_cast<std::uint16_t>(s)));
     const std::vector<reply> replies = co_await pipeline(std::move(batch), retry::idempotent);
     for (const auto& r : replies) {
       if (r.is_error()) throw server_error(r.text);
+      if (r.type == reply::kind::integer && r.integer == 0) ++zeros;
     }
   }
+  co_return zeros;
 }
 
 asio::awaitable<bool> service::marker_missing(std::string base) {

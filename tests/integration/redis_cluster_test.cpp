@@ -156,6 +156,22 @@ TEST_F(cluster_test, a_marker_is_written_to_every_slot_and_found_beside_the_keys
   EXPECT_TRUE(run(svc_.marker_missing(base)));
 }
 
+TEST_F(cluster_test, a_refill_seals_no_marker_on_a_master_that_lost_its_data_meanwhile) {
+  const std::string base = key("ready");
+  run(svc_.begin_refill(base, "token-1"));
+  const int lost_slot = 0;
+  ASSERT_EQ(test::redis_cli(cluster_->master_of(lost_slot), {"FLUSHALL"}), "OK");
+  EXPECT_FALSE(run(svc_.seal_refill(base, "token-1", "yes")));
+  EXPECT_EQ(test::redis_cli(cluster_->master_of(lost_slot),
+                            {"GET", svc_.marker_for(base, "{" + redis::tag_for_slot(lost_slot) + "}")}),
+            "")
+      << "no marker on the master that lost the refill's token";
+  EXPECT_TRUE(run(svc_.marker_missing(base)));
+  run(svc_.begin_refill(base, "token-2"));
+  EXPECT_TRUE(run(svc_.seal_refill(base, "token-2", "yes")));
+  EXPECT_FALSE(run(svc_.marker_missing(base)));
+}
+
 TEST_F(cluster_test, scan_all_finds_the_keys_of_every_master) {
   std::vector<std::vector<std::string>> sets;
   for (int i = 0; i < 200; ++i) sets.push_back({"SET", key(std::to_string(i)), "x", "EX", "60"});

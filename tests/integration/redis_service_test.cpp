@@ -290,5 +290,40 @@ TEST_F(service_test, stats_count_connects_commands_and_latencies) {
   EXPECT_EQ(st.errors.load(), 0u);
 }
 
+TEST_F(service_test, a_refill_seals_its_marker_only_where_its_token_survived) {
+  const std::string base = key("ready");
+  run(svc_.begin_refill(base, "token-1"));
+  EXPECT_TRUE(run(svc_.seal_refill(base, "token-1", "yes")));
+  EXPECT_EQ(run(svc_.get(base)), "yes");
+  EXPECT_FALSE(run(svc_.seal_refill(base, "token-1", "again"))) << "a token seals once";
+
+  // Data lost while a refill copies: its token goes too, and no marker is set.
+  run(svc_.del(base));
+  run(svc_.begin_refill(base, "token-2"));
+  const std::vector<std::string> flush{"FLUSHALL"};
+  run(svc_.command(flush));
+  EXPECT_FALSE(run(svc_.seal_refill(base, "token-2", "yes")));
+  EXPECT_FALSE(run(svc_.get(base)).has_value()) << "a marker vouching for what the flush took";
+
+  // Two refills at once (two instances saw the same new server): no loss
+  // since either began, so each has copied everything and each seals.
+  run(svc_.begin_refill(base, "token-3"));
+  run(svc_.begin_refill(base, "token-4"));
+  EXPECT_TRUE(run(svc_.seal_refill(base, "token-4", "four")));
+  EXPECT_TRUE(run(svc_.seal_refill(base, "token-3", "three")));
+  EXPECT_EQ(run(svc_.get(base)), "three");
+
+  // A loss after one refill began, then another began: the first one's
+  // token went with the loss, whatever the second wrote since.
+  run(svc_.del(base));
+  run(svc_.begin_refill(base, "token-5"));
+  run(svc_.command(flush));
+  run(svc_.begin_refill(base, "token-6"));
+  EXPECT_FALSE(run(svc_.seal_refill(base, "token-5", "five")));
+  EXPECT_FALSE(run(svc_.get(base)).has_value());
+  EXPECT_TRUE(run(svc_.seal_refill(base, "token-6", "six")));
+  EXPECT_EQ(run(svc_.get(base)), "six");
+}
+
 }  // namespace
 }  // namespace bakewind::redis_test
