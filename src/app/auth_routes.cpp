@@ -24,6 +24,14 @@ response json_text(unsigned status, Write&& write) {
   return r;
 }
 
+// The pair alone, as refresh answers it.
+response tokens_only(const auth::token_pair& t) {
+  return json_text(200, [&](std::string& out) {
+    core::object_writer w(out);
+    write_tokens(w, t).close();
+  });
+}
+
 // The pair and the user they were issued to, as register and login answer.
 response tokens_and_user(unsigned status, const auth::token_pair& t, const auth::user& u) {
   return json_text(status, [&](std::string& out) {
@@ -85,10 +93,7 @@ asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
   auto [check, pair] = co_await ctx.tokens.refresh(std::move(token));
   if (check == auth::refresh_check::invalid) throw http::http_error(401, "Invalid refresh token");
   if (check == auth::refresh_check::revoked) throw http::http_error(401, "Token has been revoked");
-  co_return json_text(200, [&](std::string& out) {
-    core::object_writer w(out);
-    write_tokens(w, pair).close();
-  });
+  co_return tokens_only(pair);
 }
 
 asio::awaitable<response> do_logout(request& req, auth_context& ctx) {

@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/json.hpp"
+#include "core/log.hpp"
 #include "redis/errors.hpp"
 
 #include <array>
@@ -72,10 +73,17 @@ std::optional<transfer_grant> read_written_form(std::string& stored) {
     return std::nullopt;
   }
   const std::size_t grant_end = stored.size() - rest.size();
-  if (!skip_plain(rest, R"(,"createdAt":")") || rest != "}") return std::nullopt;
+  if (!skip_plain(rest, R"(,"createdAt":")")) return std::nullopt;
+  std::string stored_on;
+  if (rest.starts_with(R"(,"storedOn":")")) {
+    const std::size_t from = stored.size() - rest.size() + 13;
+    if (!skip_plain(rest, R"(,"storedOn":")")) return std::nullopt;
+    stored_on.assign(stored, from, stored.size() - rest.size() - 1 - from);
+  }
+  if (rest != "}") return std::nullopt;
   stored.resize(grant_end);
   stored.push_back('}');
-  return transfer_grant{std::move(stored)};
+  return transfer_grant{std::move(stored), std::move(stored_on)};
 }
 
 // The grant's members, which the claim's answer and the stored payload share.
@@ -104,7 +112,9 @@ std::optional<transfer_grant> read_any_form(std::string_view stored) {
       !user->is_string()) {
     return std::nullopt;
   }
-  return transfer_grant{grant_json(access->get_string(), refresh->get_string(), user->get_string())};
+  const auto* stored_on = o.if_contains("storedOn");
+  return transfer_grant{grant_json(access->get_string(), refresh->get_string(), user->get_string()),
+                        stored_on != nullptr && stored_on->is_string() ? std::string(stored_on->get_string()) : ""};
 }
 
 std::vector<std::string> store_command(std::string_view id, std::string_view payload, std::chrono::seconds ttl) {
@@ -114,10 +124,13 @@ std::vector<std::string> store_command(std::string_view id, std::string_view pay
 }  // namespace
 
 std::string transfer_payload(std::string_view access_token, std::string_view refresh_token,
-                             std::string_view user_id, std::string_view created_at) {
+                             std::string_view user_id, std::string_view created_at, std::string_view stored_on) {
   std::string out;
-  out.reserve(access_token.size() + refresh_token.size() + user_id.size() + created_at.size() + 70);
-  grant_members(out, access_token, refresh_token, user_id).string("createdAt", created_at).close();
+  out.reserve(access_token.size() + refresh_token.size() + user_id.size() + created_at.size() + stored_on.size() + 84);
+  auto w = grant_members(out, access_token, refresh_token, user_id);
+  w.string("createdAt", created_at);
+  if (!stored_on.empty()) w.string("storedOn", stored_on);
+  w.close();
   return out;
 }
 
@@ -129,8 +142,9 @@ std::optional<transfer_grant> read_transfer_payload(std::string stored) {
 
 asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked, transfer_request request) {
   const auto now = std::chrono::system_clock::now();
-  const std::string payload = transfer_payload(request.access_token, request.refresh_token, request.user_id,
-                                               core::iso8601_ms(now));
+  const std::string created_at = core::iso8601_ms(now);
+  // Stamped with the server the SET is about to reach (claim() compares).
+  const std::string stamp(redis_.server_run_id());
   const std::array<token_ref, 2> tokens{token_ref{request.access_jti, request.access_issued_ms},
                                         token_ref{request.refresh_jti, request.refresh_issued_ms}};
   // The revocation lookup and the SET leave together: one round trip, not
@@ -138,8 +152,10 @@ asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked,
   // refuses; its id (256 random bits) is told to nobody, so nobody can claim
   // it, and it is deleted at once (or expires with its TTL).
   std::string id = core::random_hex(32);
-  std::vector<std::vector<std::string>> commands{revoked.lookup(request.user_id, tokens),
-                                                 store_command(id, payload, ttl_)};
+  std::vector<std::vector<std::string>> commands{
+      revoked.lookup(request.user_id, tokens),
+      store_command(id, transfer_payload(request.access_token, request.refresh_token, request.user_id, created_at, stamp),
+                    ttl_)};
   std::optional<std::vector<redis::reply>> replies;
   try {
     std::vector<redis::reply> r = co_await redis_.pipeline(std::move(commands), redis::retry::idempotent);
@@ -149,23 +165,37 @@ asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked,
   }
   const redis::reply* answer = replies ? &(*replies)[0] : nullptr;
   const std::optional<std::size_t> refused = co_await revoked.first_revoked(request.user_id, tokens, answer);
-  const bool stored = replies && (*replies)[1].type == redis::reply::kind::status;
+  bool stored = replies && (*replies)[1].type == redis::reply::kind::status;
   if (refused) {
     if (stored) co_await forget(std::move(id));
     co_return transfer_outcome{*refused == 0 ? transfer_check::access_revoked : transfer_check::refresh_revoked, {}};
   }
   if (replies && (*replies)[1].is_error()) throw redis::server_error((*replies)[1].text);
-  // Not stored yet: Redis gave no reply (this try fails as the SET would
-  // have), or the id was taken (256 random bits: in practice only by our own
-  // SET, applied before a reconnect and sent again).
-  for (int attempt = 0; !stored && attempt < 2; ++attempt) {
-    id = core::random_hex(32);
-    const std::string key = session_key(id);
-    const bool set = co_await redis_.set_nx(key, payload, ttl_);
-    if (set) co_return transfer_outcome{transfer_check::created, {id, core::iso8601_ms(now + ttl_)}};
+  // A reconnect between the stamp and the SET (a failover) sent the SET to
+  // another server than the stamp names, where its claim would be refused.
+  if (stored && redis_.server_run_id() != stamp) {
+    co_await forget(id);
+    stored = false;
   }
-  if (!stored) throw core::unavailable_error("redis", "could not store a transfer session");
+  if (!stored) id = co_await store_again(request, created_at);
   co_return transfer_outcome{transfer_check::created, {std::move(id), core::iso8601_ms(now + ttl_)}};
+}
+
+asio::awaitable<std::string> transfer_sessions::store_again(const transfer_request& request,
+                                                           const std::string& created_at) {
+  // Not stored yet: Redis gave no reply (this try fails as the SET would
+  // have), the id was taken (256 random bits: in practice only by our own
+  // SET, applied before a reconnect and sent again), or the server changed.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string id = core::random_hex(32);
+    const std::string stamp(redis_.server_run_id());
+    const bool set = co_await redis_.set_nx(
+        session_key(id),
+        transfer_payload(request.access_token, request.refresh_token, request.user_id, created_at, stamp), ttl_);
+    if (set && redis_.server_run_id() == stamp) co_return id;
+    if (set) co_await forget(std::move(id));
+  }
+  throw core::unavailable_error("redis", "could not store a transfer session");
 }
 
 asio::awaitable<void> transfer_sessions::forget(std::string id) {
@@ -183,7 +213,18 @@ asio::awaitable<std::optional<transfer_grant>> transfer_sessions::claim(std::str
   const std::string key = session_key(session_id);
   auto stored = co_await redis_.getdel(key);
   if (!stored) co_return std::nullopt;
-  co_return read_transfer_payload(std::move(*stored));
+  auto grant = read_transfer_payload(std::move(*stored));
+  // Redis replicates asynchronously: a replica promoted after an earlier
+  // claim's GETDEL may still hold the session, and so may a server restarted
+  // from a snapshot. A session is handed over only by the server that
+  // stored it; one that came back from elsewhere is refused, as if claimed.
+  const std::string_view answering = redis_.server_run_id();
+  if (grant && !grant->stored_on.empty() && !answering.empty() && answering != grant->stored_on) {
+    core::log_info("hand-off refused: stored on another redis server than the one answering now",
+                   {{"storedOn", grant->stored_on}, {"answering", answering}});
+    co_return std::nullopt;
+  }
+  co_return grant;
 }
 
 }  // namespace bakewind::auth

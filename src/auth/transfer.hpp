@@ -26,6 +26,9 @@ struct transfer_session {
 /// that object.
 struct transfer_grant {
   std::string json;
+  /// The `run_id` of the Redis server that stored the session; "" when
+  /// unknown (a cluster, INFO refused, a payload of an older build).
+  std::string stored_on;
 };
 
 /// A hand-off to store: the two tokens it carries, both already verified
@@ -63,25 +66,32 @@ class transfer_sessions {
   boost::asio::awaitable<transfer_outcome> create(revocation& revoked, transfer_request request);
 
   /// Takes the session (once); nullopt for an unknown, expired or already
-  /// claimed one, or anything that is not a session id.
+  /// claimed one, or anything that is not a session id. Also nullopt for a
+  /// session stored on another Redis server than the one that answers now
+  /// (a promoted replica, a restarted server): that one may have missed the
+  /// delete of an earlier claim, so the session may have been claimed.
   boost::asio::awaitable<std::optional<transfer_grant>> claim(std::string session_id);
 
  private:
   boost::asio::awaitable<void> forget(std::string id);
+  // Stores the hand-off under a new id, stamped with the server it reaches;
+  // its id. Throws core::unavailable_error when that fails twice.
+  boost::asio::awaitable<std::string> store_again(const transfer_request& request, const std::string& created_at);
 
   redis::service& redis_;
   std::chrono::seconds ttl_;
 };
 
 /// The stored value of a session: `{accessToken, refreshToken, userId,
-/// createdAt}` in that order, the bytes core::to_json writes for that object
-/// (what every instance, older ones included, reads).
+/// createdAt, storedOn}` in that order (no `storedOn` when `stored_on` is
+/// empty), the bytes core::to_json writes for that object (what every
+/// instance, older ones included, reads).
 std::string transfer_payload(std::string_view access_token, std::string_view refresh_token,
-                             std::string_view user_id, std::string_view created_at);
+                             std::string_view user_id, std::string_view created_at, std::string_view stored_on = {});
 
 /// The grant in a stored value: any JSON object with string `accessToken`,
-/// `refreshToken` and `userId` (other members ignored); nullopt for
-/// anything else.
+/// `refreshToken` and `userId`, and `storedOn` when it is a string (other
+/// members ignored); nullopt for anything else.
 std::optional<transfer_grant> read_transfer_payload(std::string stored);
 
 }  // namespace bakewind::auth

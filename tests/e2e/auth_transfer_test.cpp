@@ -338,5 +338,33 @@ TEST(auth_transfer, a_redis_filled_before_refresh_tokens_were_recorded_is_refill
   EXPECT_EQ(transfer(s.port(), s.owner.access, s.owner.refresh).status, 201);
 }
 
+// Redis replicates asynchronously: a server that took over (a promoted
+// replica, a restarted one) may still hold a session whose claim's GETDEL it
+// never saw. Made here by hand: the claimed session's value written again
+// into a restarted Redis (another run_id).
+TEST(auth_transfer, a_session_back_on_another_redis_server_after_its_claim_is_not_claimed_again) {
+  solo_service s("transfer_failover");
+  const auto made = transfer(s.port(), s.owner.access, s.owner.refresh);
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id(json_of(made).at("sessionId").as_string());
+  const std::string key = "auth:transfer:" + id;
+  const std::string stored = redis_command(s.redis.port(), {"GET", key}).text;
+  ASSERT_NE(stored.find("\"storedOn\":\""), std::string::npos) << stored;
+  ASSERT_EQ(claim(s.port(), id).status, 200);
+
+  s.redis.stop();
+  s.redis.start();
+  ASSERT_EQ(redis_command(s.redis.port(), {"SET", key, stored, "EX", "60"}).text, "OK");
+  EXPECT_TRUE(is_unauthorized(claim(s.port(), id), "Invalid or expired transfer session")) << "claimed twice";
+  EXPECT_EQ(redis_command(s.redis.port(), {"EXISTS", key}).integer, 0) << "taken all the same";
+
+  // A hand-off stored on the server now answering is claimed as ever, once.
+  const auto again = transfer(s.port(), s.owner.access, s.owner.refresh);
+  ASSERT_EQ(again.status, 201) << again.body;
+  const std::string id2(json_of(again).at("sessionId").as_string());
+  EXPECT_EQ(claim(s.port(), id2).status, 200);
+  EXPECT_TRUE(is_unauthorized(claim(s.port(), id2), "Invalid or expired transfer session"));
+}
+
 }  // namespace
 }  // namespace bakewind::test::auth_e2e

@@ -72,6 +72,30 @@ TEST(transfer_payload, anything_but_an_object_with_the_three_strings_is_refused)
   }
 }
 
+// The server that stored a session (claim() refuses it from any other).
+TEST(transfer_payload, the_storing_server_is_written_last_and_read_back_by_both_readers) {
+  const std::string run_id = "3f1c9a0b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f01";
+  const std::string written = transfer_payload(k_access, k_refresh, k_user, k_created, run_id);
+  EXPECT_EQ(written, core::to_json(boost::json::object{{"accessToken", k_access},
+                                                       {"refreshToken", k_refresh},
+                                                       {"userId", k_user},
+                                                       {"createdAt", k_created},
+                                                       {"storedOn", run_id}}));
+  const auto grant = read_transfer_payload(written);
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->json, grant_as_object(k_access, k_refresh, k_user));
+  EXPECT_EQ(grant->stored_on, run_id);
+  const std::string reordered = R"({"storedOn":")" + run_id + R"(","userId":")" + k_user + R"(","refreshToken":")" +
+                                k_refresh + R"(","accessToken":")" + k_access + R"("})";
+  const auto parsed = read_transfer_payload(reordered);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->json, grant->json);
+  EXPECT_EQ(parsed->stored_on, run_id) << "the parser's reading";
+  EXPECT_EQ(read_transfer_payload(transfer_payload(k_access, k_refresh, k_user, k_created))->stored_on, "")
+      << "an older build's value: no server to compare";
+  for (std::size_t n = 0; n < written.size(); ++n) EXPECT_FALSE(read_transfer_payload(written.substr(0, n))) << n;
+}
+
 TEST(transfer_payload, every_truncation_of_a_written_value_is_refused) {
   const std::string written = transfer_payload(k_access, k_refresh, k_user, k_created);
   for (std::size_t n = 0; n < written.size(); ++n) {
