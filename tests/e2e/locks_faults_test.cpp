@@ -189,6 +189,9 @@ TEST(locks_redis_faults, redis_stopped_then_restarted_empty_never_double_grants_
   const auto order = create_order(c.db, c.users[0]);
   const auto spare = create_order(c.db, c.users[0]);
 
+  // A key no refill writes: its absence after the restart below shows that
+  // Redis came back empty, however soon the refills write their own keys.
+  ASSERT_EQ(redis_command(redis.port(), {"SET", "test:before-restart", "1"}).text, "OK");
   redis.stop();
   // Two instances, PostgreSQL alone: exactly one winner.
   const auto t0 = std::chrono::steady_clock::now();
@@ -225,7 +228,7 @@ TEST(locks_redis_faults, redis_stopped_then_restarted_empty_never_double_grants_
 
   // Redis back, empty: no double grant, and the entry is repaired.
   redis.start();
-  ASSERT_EQ(redis_command(redis.port(), {"DBSIZE"}).integer, 0);
+  ASSERT_EQ(redis_command(redis.port(), {"EXISTS", "test:before-restart"}).integer, 0);
   std::optional<boost::json::object> entry;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   int tries = 0;
