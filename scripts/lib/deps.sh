@@ -18,9 +18,9 @@ BW_DEB_PACKAGES=(
 
 # What the tests and benchmarks use on top: the servers of the multi-instance
 # tests, promtool, python3 (deploy checks, cluster_smoke), Chromium and fonts
-# for the browser tests and their screenshots, wrk.
+# for the browser tests and their screenshots, wrk, spin (models/check.sh).
 BW_DEB_TEST_PACKAGES=(
-  wrk prometheus haproxy pgbouncer python3 iproute2
+  wrk prometheus haproxy pgbouncer python3 iproute2 spin
   chromium fonts-liberation fonts-dejavu-core
 )
 

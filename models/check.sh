@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# models/check.sh: model-checks every model in models/ with spin (exhaustive,
+# safety: assertions and invalid end states), and each of its mutants, which
+# must be refuted (spin finds a counterexample): a model that proves nothing
+# cannot pass. Prints states stored and time per run; exit 1 on any surprise.
+# Needs spin and a C compiler (scripts/test installs spin).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+command -v spin >/dev/null || { echo "models: spin is not installed (apt-get install spin)" >&2; exit 1; }
+work=$(mktemp -d /tmp/bakewind-models.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# model  define       expected
+runs=(
+  "handoff.pml -       holds"
+  "handoff.pml NO_SERVER_CHECK refuted"
+  "handoff.pml GET_THEN_DEL    refuted"
+  "handoff.pml ANY_CLAIM       refuted"
+)
+
+failed=0
+for run in "${runs[@]}"; do
+  read -r model define expected <<<"$run"
+  dir=$work/${model%.pml}-$define
+  mkdir -p "$dir"
+  flags=()
+  [[ $define == - ]] || flags=("-D$define")
+  (cd "$dir" && spin "${flags[@]}" -a "$here/$model" >spin.log 2>&1 &&
+    cc -O2 -w -DSAFETY -o pan pan.c >cc.log 2>&1 && ./pan -m100000 >pan.log 2>&1) || {
+    echo "models: $model $define did not build or run:" >&2
+    cat "$dir"/*.log >&2
+    failed=1
+    continue
+  }
+  errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$dir/pan.log")
+  states=$(sed -n 's/^ *\([0-9e+.]*\) states, stored.*/\1/p' "$dir/pan.log")
+  took=$(sed -n 's/^pan: elapsed time \(.*\)/\1/p' "$dir/pan.log")
+  if grep -q "search not completed\|max search depth too small" "$dir/pan.log"; then
+    verdict="INCOMPLETE"
+  elif [[ $errors == 0 ]]; then
+    verdict=holds
+  else
+    verdict=refuted
+  fi
+  printf '%-12s %-16s %-9s (expected %s): %s states, %s\n' "$model" "$define" "$verdict" "$expected" "$states" "$took"
+  if [[ $verdict != "$expected" ]]; then
+    failed=1
+    sed -n '1,20p' "$dir/pan.log" >&2
+  fi
+done
+exit "$failed"
