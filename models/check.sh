@@ -16,6 +16,11 @@ runs=(
   "handoff.pml NO_SERVER_CHECK refuted"
   "handoff.pml GET_THEN_DEL    refuted"
   "handoff.pml ANY_CLAIM       refuted"
+  "revocation.pml -                holds"
+  "revocation.pml NO_MARKER        refuted"
+  "revocation.pml NO_SERVER_CHANGE refuted"
+  "revocation.pml NO_SEAL_TOKEN    refuted"
+  "revocation.pml REDIS_NEVER      refuted"
 )
 
 failed=0
@@ -42,7 +47,7 @@ for run in "${runs[@]}"; do
   else
     verdict=refuted
   fi
-  printf '%-12s %-16s %-9s (expected %s): %s states, %s\n' "$model" "$define" "$verdict" "$expected" "$states" "$took"
+  printf '%-15s %-16s %-9s (expected %s): %s states, %s\n' "$model" "$define" "$verdict" "$expected" "$states" "$took"
   if [[ $verdict != "$expected" ]]; then
     failed=1
     sed -n '1,20p' "$dir/pan.log" >&2
