@@ -21,6 +21,12 @@ runs=(
   "revocation.pml NO_SERVER_CHANGE refuted"
   "revocation.pml NO_SEAL_TOKEN    refuted"
   "revocation.pml REDIS_NEVER      refuted"
+  "lock.pml -              holds"
+  "lock.pml UPSERT_ANYWAY  refuted"
+  "lock.pml RELEASE_ANY    refuted"
+  "lock.pml GRANT_BY_REDIS refuted"
+  "lock.pml PATCH_BY_REDIS refuted"
+  "lock.pml NO_GRANT       refuted"
 )
 
 failed=0
