@@ -127,11 +127,10 @@ asio::awaitable<response> do_me(request& req, auth_context& ctx) {
 // The hand-off's answer is written straight into the body (the same bytes
 // as a serialised object): no document to build on a hot route.
 response session_response(const auth::transfer_session& s) {
-  response r;
-  r.status = 201;
-  r.body.reserve(s.session_id.size() + s.expires_at.size() + 32);
-  core::object_writer(r.body).string("sessionId", s.session_id).string("expiresAt", s.expires_at).close();
-  return r;
+  return json_text(201, [&](std::string& out) {
+    out.reserve(s.session_id.size() + s.expires_at.size() + 32);
+    core::object_writer(out).string("sessionId", s.session_id).string("expiresAt", s.expires_at).close();
+  });
 }
 
 // A transfer whose body or refresh token fails before Redis is asked: the

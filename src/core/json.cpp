@@ -29,10 +29,6 @@ void append_escaped(std::string& out, unsigned char c) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 bool to_escape(unsigned char c) noexcept { return c < 0x20 || c == '"' || c == '\\'; }
 
 // How many bytes of `s` come before the first one JSON must escape (all of

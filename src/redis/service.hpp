@@ -94,10 +94,6 @@ class service {
   /// them in one MGET or script).
   std::string marker_for(std::string_view base, std::string_view key) const;
 
-  /// Sets the marker `base` to `value`, without expiry: the one key on a
-  /// single node, its 16384 per-slot keys (pipelined) in a cluster.
-  boost::asio::awaitable<void> set_marker(std::string base, std::string value);
-
   /// Deletes the marker `base` (all its per-slot keys in a cluster): a data
   /// set in an older layout is then no longer vouched for.
   boost::asio::awaitable<void> drop_marker(std::string base);

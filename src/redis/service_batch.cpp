@@ -87,20 +87,8 @@ asio::awaitable<std::vector<reply>> service::pipeline(std::vector<std::vector<st
   co_return std::move(replies);
 }
 
-asio::awaitable<void> service::set_marker(std::string base, std::string value) {
-  if (!clustered_) {
-    co_await set(base, value);
-    co_return;
-  }
-  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"SET", slot_marker(base, s), value}; });
-}
-
 asio::awaitable<void> service::drop_marker(std::string base) {
-  if (!clustered_) {
-    co_await del(base);
-    co_return;
-  }
-  co_await on_every_slot([&](std::uint16_t s) { return std::vector<std::string>{"DEL", slot_marker(base, s)}; });
+  co_await on_markers([](std::string_view name) { return std::vector<std::string>{"DEL", std::string(name)}; }, base);
 }
 
 namespace {

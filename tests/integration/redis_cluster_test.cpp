@@ -132,8 +132,9 @@ TEST_F(cluster_test, a_pipeline_spreads_over_the_masters_and_answers_in_order) {
 TEST_F(cluster_test, a_marker_is_written_to_every_slot_and_found_beside_the_keys_it_vouches_for) {
   const std::string base = key("ready");
   const auto began = clock::now();
-  run(svc_.set_marker(base, "yes"));
-  std::printf("16384 per-slot markers written in %lld ms\n", ms_since(began));
+  run(svc_.begin_refill(base, "token"));
+  ASSERT_TRUE(run(svc_.seal_refill(base, "token", "yes")));
+  std::printf("16384 per-slot tokens and markers written in %lld ms\n", ms_since(began));
   std::size_t total = 0;
   for (const auto port : cluster_->master_ports()) {
     const auto listed = test::redis_cli(port, {"--scan", "--pattern", base + ":*"});
