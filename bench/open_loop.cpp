@@ -48,6 +48,7 @@ struct connection {
 
 struct figures {
   std::vector<std::uint32_t> latency_us;  // of requests due after the warm-up
+  std::vector<std::uint32_t> due_us;      // when each of them was due, after the warm-up (OPEN_LOOP_SERIES only)
   std::uint64_t non_2xx = 0;
   std::uint64_t failures = 0;
 };
@@ -118,6 +119,9 @@ int main(int argc, char** argv) {
   }
 
   figures out;
+  // A file for each measured request's due time and latency (µs), one pair a
+  // line: where the tail comes from (a stall, or spread over the run).
+  const char* series = std::getenv("OPEN_LOOP_SERIES");
   const auto start = clock_type::now();
   const auto measured_from = start + std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(warmup));
   const auto stop = measured_from + std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(seconds));
@@ -187,6 +191,10 @@ int main(int argc, char** argv) {
         --pending;
         if (status < 200 || status > 299) ++out.non_2xx;
         if (c.due >= measured_from) {
+          if (series != nullptr) {
+            out.due_us.push_back(static_cast<std::uint32_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(c.due - measured_from).count()));
+          }
           out.latency_us.push_back(
               static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - c.due).count()));
         }
@@ -195,6 +203,12 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (series != nullptr) {
+    if (std::FILE* f = std::fopen(series, "w")) {
+      for (std::size_t i = 0; i < out.due_us.size(); ++i) std::fprintf(f, "%u %u\n", out.due_us[i], out.latency_us[i]);
+      std::fclose(f);
+    }
+  }
   std::sort(out.latency_us.begin(), out.latency_us.end());
   const double achieved = static_cast<double>(out.latency_us.size()) / seconds;
   std::printf(
