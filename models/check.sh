@@ -27,6 +27,8 @@ runs=(
   "lock.pml GRANT_BY_REDIS refuted"
   "lock.pml PATCH_BY_REDIS refuted"
   "lock.pml NO_GRANT       refuted"
+  "lock.pml RENEW_ANY      refuted"
+  "lock.pml SWEEP_LIVE     refuted"
 )
 
 failed=0

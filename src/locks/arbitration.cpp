@@ -18,14 +18,16 @@ redis_verdict verdict_of(long long code) noexcept {
     case 0: return redis_verdict::other_holder;
     case 1: return redis_verdict::granted;
     case 2: return redis_verdict::refreshed;
+    case 3: return redis_verdict::pending_other;
     default: return redis_verdict::unknown;
   }
 }
 
 bool settled_by_redis(const redis_answer& fast, std::string_view bakery_id) noexcept {
   // A stale entry (a server back with older data) costs false 409s only
-  // until the refill drops it; going past a live one would let a grant in
-  // confirmation lose after others were told it holds the order.
+  // until the refill drops it. An unconfirmed one (pending_other) is never
+  // named: its acquire may yet be refused, or get no verdict at all while
+  // PostgreSQL is down, and a 409 would have named a holder who never held.
   return fast.verdict == redis_verdict::other_holder && fast.entry && fast.entry->bakery_id == bakery_id;
 }
 
@@ -44,8 +46,9 @@ acquire_plan plan_acquire(const redis_answer& fast, const std::optional<lock_inf
   const bool regranted = row->acquired_at != wanted.acquired_at;
   plan.verdict = regranted ? acquire_verdict::regranted : acquire_verdict::granted;
   // Redis's entry carries the times Redis wrote: right only for a grant
-  // both made alike; any other grant copies the record's row.
-  plan.fix = redis_granted && !regranted ? redis_fix::none : copy_if_live(*row, now_ms);
+  // both made alike, which it now confirms; any other grant copies the
+  // record's row (confirmed).
+  plan.fix = redis_granted && !regranted ? redis_fix::confirm : copy_if_live(*row, now_ms);
   return plan;
 }
 

@@ -19,6 +19,7 @@ enum class redis_verdict {
   other_holder,  ///< another holder's entry, returned with it (0)
   granted,       ///< acquire: no entry, ours now (1)
   refreshed,     ///< the entry was ours: its TTL starts again (2)
+  pending_other, ///< another holder's entry that PostgreSQL has not confirmed yet (3)
 };
 
 /// The verdict a script's integer stands for; `unknown` for any other.
@@ -35,6 +36,7 @@ enum class redis_fix {
   none,       ///< Redis already holds what the record holds (or nothing to copy)
   copy_row,   ///< copy the record's row: Redis did not write it, or wrote other times
   drop_ours,  ///< undo the entry Redis gave the caller: the record refused
+  confirm,    ///< the entry Redis gave the caller unconfirmed is the record's grant: confirm it
 };
 
 /// What an acquire ends in, for the caller and the counters.
@@ -51,9 +53,10 @@ struct acquire_plan {
   bool by_postgres_alone = false;  ///< Redis gave no verdict: counted as a fallback
 };
 
-/// Whether Redis's answer settles an acquire by `bakery_id`'s caller: an
-/// entry of another holder of that bakery is believed even while Redis is
-/// not vouched for (it may be a grant PostgreSQL is confirming now).
+/// Whether Redis's answer settles an acquire by `bakery_id`'s caller: a
+/// confirmed entry of another holder of that bakery is believed even while
+/// Redis is not vouched for. An unconfirmed one is not: PostgreSQL may
+/// still refuse it, and a 409 must name a holder that holds.
 bool settled_by_redis(const redis_answer& fast, std::string_view bakery_id) noexcept;
 
 /// An acquire after PostgreSQL's write returned `row` (nullopt: refused),
@@ -72,7 +75,7 @@ renew_plan plan_renew(const redis_answer& fast, const std::optional<lock_info>& 
 /// After a refusal, what the caller is told, given the live row the record
 /// holds now (`holder`) and whether the order exists.
 enum class refusal_verdict {
-  held,       ///< 409 with the holder (copied to Redis)
+  held,       ///< 409 with the holder
   released,   ///< 409 without a holder: it let go between our two statements
   not_held,   ///< renew: 404 "Lock not found"
   not_found,  ///< 404 "Order not found"

@@ -43,7 +43,9 @@ std::string to_redis_value(const lock_info& l) {
   std::string out;
   out.reserve(320 + l.user_name.size());
   core::object_writer w(out);
-  client_members(w, l).string("bakeryId", l.bakery_id).integer("expiresMs", l.expires_ms).close();
+  client_members(w, l).string("bakeryId", l.bakery_id).integer("expiresMs", l.expires_ms);
+  if (l.pending) w.integer("pending", 1);
+  w.close();
   return out;
 }
 
@@ -65,6 +67,7 @@ std::optional<lock_info> from_redis_value(std::string_view text) {
   const auto* ms = o.if_contains("expiresMs");
   if (ms == nullptr || !ms->is_int64()) return std::nullopt;
   l.expires_ms = ms->get_int64();
+  l.pending = o.contains("pending");
   return l;
 }
 

@@ -19,6 +19,10 @@ struct lock_info {
   std::string expires_at;
   std::string last_activity_at;
   long long expires_ms = 0;  ///< expires_at in ms since the epoch (not shown to clients)
+  /// Redis only: written by an acquire that PostgreSQL has not confirmed
+  /// yet. Such an entry names nobody: readers take it for no lock, and
+  /// another acquire asks PostgreSQL instead of answering 409 on its word.
+  bool pending = false;
 };
 
 /// `{orderId, userId, userName, sessionId, acquiredAt, expiresAt, lastActivityAt}`.
@@ -28,7 +32,8 @@ boost::json::object to_json(const lock_info& l);
 /// core::append_json(out, to_json(l)), without building the object.
 void append_json(std::string& out, const lock_info& l);
 
-/// The JSON stored in Redis (`order_lock:{<bakeryId>}:<orderId>`): to_json plus bakeryId.
+/// The JSON stored in Redis (`order_lock:{<bakeryId>}:<orderId>`): to_json
+/// plus bakeryId and expiresMs, and `"pending":1` while unconfirmed.
 std::string to_redis_value(const lock_info& l);
 
 /// Parses what to_redis_value wrote; nullopt for anything else.

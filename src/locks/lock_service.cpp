@@ -92,17 +92,27 @@ asio::awaitable<void> lock_service::apply(redis_fix fix, const std::string& orde
                                           const std::optional<lock_info>& row) {
   if (fix == redis_fix::copy_row && row) co_await mirror(*row);
   if (fix == redis_fix::drop_ours) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id);
+  if (fix == redis_fix::confirm && row) {
+    // Until it lands, readers see no lock and acquirers ask PostgreSQL. Not
+    // landed (Redis went away): the repair copies the row once it is back.
+    std::vector<std::string> args{to_redis_value(*row), who.user_id, who.session_id};
+    const redis_answer confirmed = co_await run_script(scripts::confirm(), order_id, who.bakery_id, std::move(args));
+    if (confirmed.verdict == redis_verdict::unknown) {
+      const auto ex = co_await asio::this_coro::executor;
+      resync_later(ex, order_id, who.bakery_id);
+    }
+  }
 }
 
 asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> lock_service::look_up_holder(
     bool acquiring, const std::string& order_id, const std::string& bakery_id) {
+  // Not copied to Redis: read before it lands, the row may have been
+  // released meanwhile, and the copy would name a holder who let go to every
+  // acquire after it (409s from memory) for the rest of its TTL. The
+  // holder's own next write, or the refill, puts it back.
   auto current = co_await store_.live(order_id, bakery_id);
   bool exists = true;
-  if (current) {
-    co_await mirror(*current);
-  } else {
-    exists = co_await store_.order_exists(order_id, bakery_id);
-  }
+  if (!current) exists = co_await store_.order_exists(order_id, bakery_id);
   co_return std::make_pair(after_refusal(acquiring, current, exists), std::move(current));
 }
 
@@ -110,8 +120,10 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   const long long now = clock_.now_ms();
   const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
   const lock_info wanted = make_lock(order_id, who, now, expires);
-  const redis_answer fast =
-      co_await run_script(scripts::acquire(), order_id, who.bakery_id, holder_args(to_redis_value(wanted), wanted, expires - now));
+  lock_info unconfirmed = wanted;
+  unconfirmed.pending = true;
+  const redis_answer fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id,
+                                                holder_args(to_redis_value(unconfirmed), wanted, expires - now));
   if (settled_by_redis(fast, who.bakery_id)) {
     stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, fast.entry};  // contended: answered from memory
@@ -208,7 +220,7 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
       for (std::size_t i = 0; i < order_ids.size(); ++i) {
         if (r.elements[i].is_nil()) continue;
         auto l = from_redis_value(r.elements[i].text);
-        if (l && l->bakery_id == bakery_id) out[i] = std::move(l);
+        if (l && l->bakery_id == bakery_id && !l->pending) out[i] = std::move(l);
       }
     }
   } catch (const std::exception& e) {
@@ -241,7 +253,7 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
       answered = true;
       for (const auto& v : r.elements) {
         auto l = from_redis_value(v.text);
-        if (l && l->bakery_id == bakery_id) out.push_back(std::move(*l));
+        if (l && l->bakery_id == bakery_id && !l->pending) out.push_back(std::move(*l));
       }
     }
   } catch (const std::exception& e) {

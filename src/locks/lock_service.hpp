@@ -140,7 +140,7 @@ class lock_service {
   // Tells Redis what the record decided (`fix`) about `row` or the caller's grant.
   boost::asio::awaitable<void> apply(redis_fix fix, const std::string& order_id, const holder& who,
                                      const std::optional<lock_info>& row);
-  // After a refusal: the live holder (copied to Redis) and whether the order exists.
+  // After a refusal: the live holder and whether the order exists.
   boost::asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> look_up_holder(
       bool acquiring, const std::string& order_id, const std::string& bakery_id);
   boost::asio::awaitable<void> mirror(const lock_info& l);

@@ -15,6 +15,7 @@ if ok and type(obj) == 'table' and obj.userId == ARGV[2] and obj.sessionId == AR
   redis.call('SADD', KEYS[2], KEYS[1])
   return {2, v}
 end
+if ok and type(obj) == 'table' and obj.pending then return {3, cur} end
 return {0, cur}
 )";
 
@@ -27,6 +28,18 @@ if not cur then
   redis.call('SADD', KEYS[2], KEYS[1])
   return {1, ARGV[1]}
 end)") + refresh_if_ours);
+  return s;
+}
+
+const redis::script& confirm() {
+  static const redis::script s(R"(local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, obj = pcall(cjson.decode, cur)
+if ok and type(obj) == 'table' and obj.pending and obj.userId == ARGV[2] and obj.sessionId == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+  return 1
+end
+return 0)");
   return s;
 }
 

@@ -10,12 +10,18 @@ namespace bakewind::locks::scripts {
 // bakery's hash tag, so a script runs on one node of a cluster; `list` reads
 // the set's members, undeclared but in the same slot, which Redis allows.
 
-/// KEYS[1] lock key. ARGV: value, userId, sessionId, ttl ms, expiresAt, lastActivityAt, expiresMs.
-/// Free: set it, {1, value}. Ours: refresh it, {2, value}. Another's: {0, value}.
+/// KEYS[1] lock key. ARGV: value (unconfirmed: `pending`), userId,
+/// sessionId, ttl ms, expiresAt, lastActivityAt, expiresMs. Free: set it,
+/// {1, value}. Ours: refresh it, {2, value}. Another's: {0, value}, or {3,
+/// value} when that one is unconfirmed (PostgreSQL must decide).
 const redis::script& acquire();
 
 /// As acquire, but a free key stays free: {-1}.
 const redis::script& renew();
+
+/// KEYS[1] lock key. ARGV: the confirmed value, userId, sessionId. Replaces
+/// that holder's unconfirmed entry, keeping its TTL (1), else nothing (0).
+const redis::script& confirm();
 
 /// KEYS[1] lock key. ARGV: userId, sessionId ("" and "": anyone's), and
 /// optionally channel, message. Deletes it only when it is that holder's

@@ -31,8 +31,25 @@ TEST(lock_arbitration, script_integers_have_names) {
   EXPECT_EQ(verdict_of(0), redis_verdict::other_holder);
   EXPECT_EQ(verdict_of(1), redis_verdict::granted);
   EXPECT_EQ(verdict_of(2), redis_verdict::refreshed);
+  EXPECT_EQ(verdict_of(3), redis_verdict::pending_other);
   EXPECT_EQ(verdict_of(-2), redis_verdict::unknown);
   EXPECT_EQ(verdict_of(7), redis_verdict::unknown);
+}
+
+TEST(lock_arbitration, an_unconfirmed_entry_says_so_in_redis_and_never_to_clients) {
+  auto l = lock("t0", now + ttl);
+  l.pending = true;
+  const auto stored = to_redis_value(l);
+  EXPECT_NE(stored.find("\"pending\":1"), std::string::npos) << stored;
+  const auto back = from_redis_value(stored);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(back->pending);
+  std::string client;
+  append_json(client, *back);
+  EXPECT_EQ(client.find("pending"), std::string::npos) << client;
+  l.pending = false;
+  EXPECT_EQ(to_redis_value(l).find("pending"), std::string::npos);
+  EXPECT_FALSE(from_redis_value(to_redis_value(l))->pending);
 }
 
 TEST(lock_arbitration, only_another_holder_of_the_same_bakery_settles_an_acquire_in_redis) {
@@ -40,7 +57,8 @@ TEST(lock_arbitration, only_another_holder_of_the_same_bakery_settles_an_acquire
   EXPECT_FALSE(settled_by_redis(said(redis_verdict::other_holder, lock("t0", now + ttl, "b2")), "b1"))
       << "an entry of another bakery is never shown: the record decides";
   EXPECT_FALSE(settled_by_redis(said(redis_verdict::other_holder), "b1")) << "no entry to show";
-  for (auto v : {redis_verdict::unknown, redis_verdict::absent, redis_verdict::granted, redis_verdict::refreshed}) {
+  for (auto v : {redis_verdict::unknown, redis_verdict::absent, redis_verdict::granted, redis_verdict::refreshed,
+                 redis_verdict::pending_other}) {
     EXPECT_FALSE(settled_by_redis(said(v, lock("t0", now + ttl)), "b1"));
   }
 }
@@ -59,11 +77,13 @@ TEST(lock_arbitration, acquire_table) {
   using av = acquire_verdict;
   using fx = redis_fix;
   const acquire_case cases[] = {
-      {"both grant", granted, 1, av::granted, fx::none, false},
+      {"both grant: redis's unconfirmed entry is confirmed", granted, 1, av::granted, fx::confirm, false},
       {"redis down, record grants", unknown, 1, av::granted, fx::copy_row, true},
       {"redis had no verdict of ours, record grants", absent, 1, av::granted, fx::copy_row, false},
       {"stale holder in redis, record grants", other_holder, 1, av::granted, fx::copy_row, false},
-      {"redis refreshed ours, record grants anew", refreshed, 1, av::granted, fx::none, false},
+      {"redis refreshed ours, record grants anew", refreshed, 1, av::granted, fx::confirm, false},
+      {"another's unconfirmed entry in redis, record grants", pending_other, 1, av::granted, fx::copy_row, false},
+      {"another's unconfirmed entry in redis, record refuses", pending_other, 0, av::refused, fx::none, false},
       {"same holder again", refreshed, 2, av::regranted, fx::copy_row, false},
       {"same holder again, redis granted afresh", granted, 2, av::regranted, fx::copy_row, false},
       {"same holder again, redis down", unknown, 2, av::regranted, fx::copy_row, true},
@@ -99,6 +119,7 @@ TEST(lock_arbitration, renew_table) {
       {"both renew", refreshed, 1, true, redis_fix::none},
       {"redis down", unknown, 1, true, redis_fix::copy_row},
       {"redis lost the entry", absent, 1, true, redis_fix::copy_row},
+      {"redis names another's unconfirmed entry", pending_other, 1, true, redis_fix::copy_row},
       {"redis names another holder (stale)", other_holder, 1, true, redis_fix::copy_row},
       {"renewed, expired by now", unknown, 2, true, redis_fix::none},
       {"record says not held, redis refreshed", refreshed, 0, false, redis_fix::drop_ours},
