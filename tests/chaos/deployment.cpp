@@ -49,9 +49,11 @@ fixture deployment::make_fixture(int staff, int orders, int revoked) {
   for (int i = 0; i < orders; ++i) f.orders.push_back(create_order(direct_url_, owner));
   for (int i = 0; i < revoked; ++i) {
     const auto session = login(port(), owner.email, owner.password);
+    const auto started = std::chrono::steady_clock::now();
     const auto r = authed(port(), "POST", "/api/v1/auth/logout", session.access);
     if (r.status != 204) throw std::runtime_error("logout: " + std::to_string(r.status) + " " + r.body);
     f.revoked.push_back(session.access);
+    f.before.push_back({"token:" + session.access, "logout", {}, r.status, {}, started, std::chrono::steady_clock::now()});
   }
   return f;
 }

@@ -188,6 +188,7 @@ TEST(chaos, redis_restarted_empty_keeps_revocations_and_locks_exact) {
   EXPECT_EQ(t.counts().double_claims, 0);
   EXPECT_EQ(t.counts().server_errors, 0);
   EXPECT_EQ(t.counts().slow, 0);
+  expect_history_holds(t);
   for (const auto& token : f.revoked) EXPECT_TRUE(auth_e2e::is_revoked(auth_e2e::me(d.port(), token)));
   EXPECT_TRUE(d.locks_agree(f)) << "Redis repaired from PostgreSQL";
 }
@@ -241,6 +242,7 @@ TEST(chaos, postgres_stopped_for_10_s_gives_503s_serves_from_redis_and_recovers)
   // session took another socket out of epoll (pg::connection::wrap_socket).
   EXPECT_EQ(t.counts().slow, 0);
   EXPECT_EQ(t.counts().no_answer, 0);
+  expect_history_holds(t);
   EXPECT_TRUE(d.wait_ready(10s)) << "every instance ready again";
   EXPECT_TRUE(d.locks_agree(f));
 }

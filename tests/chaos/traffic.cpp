@@ -20,11 +20,13 @@ thread_local std::string last_request_id;
 // dropped connection, or no reply within 10 s, is status 0 (never retried:
 // the request may have been served).
 http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const std::string& method,
-                const std::string& target, const std::string& token, const std::string& body = {}) {
+                const std::string& target, const std::string& token, const std::string& body,
+                const std::string& lock_session) {
   static std::atomic<long> next_id{0};
   last_request_id = "chaos-" + std::to_string(++next_id);
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: " + last_request_id + "\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  if (!lock_session.empty()) req += "X-Lock-Session: " + lock_session + "\r\n";
   if (!body.empty()) req += "Content-Type: application/json\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
@@ -42,6 +44,14 @@ http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const
   return http_reply{};
 }
 
+// The session of the holder a 409 names (its `lock`), or empty.
+std::string holder_named(const http_reply& r) {
+  const auto body = core::parse_json(r.body);
+  const auto* lock = body && body->is_object() ? body->as_object().if_contains("lock") : nullptr;
+  const auto* session = lock != nullptr && lock->is_object() ? lock->as_object().if_contains("sessionId") : nullptr;
+  return session != nullptr && session->is_string() ? std::string(session->get_string()) : std::string();
+}
+
 }  // namespace
 
 // One request, timed and sorted (note). As a browser does, a request sent
@@ -50,25 +60,48 @@ http_reply call(std::unique_ptr<raw_connection>& conn, std::uint16_t port, const
 // be sent again (a GET, a lock request) is sent again, once, on a new
 // connection. A request that failed later, after waiting on a dead or
 // frozen instance, is haproxy's to retry, not ours.
-http_reply traffic::request(int worker, std::string_view what, const std::string& method, const std::string& target,
-                            const std::string& token, const std::string& body, std::initializer_list<int> expected,
-                            bool retryable) {
+http_reply traffic::request(int worker, ask a) {
   auto& conn = conns_[static_cast<std::size_t>(worker)];
   const bool reused = conn != nullptr;
+  const auto record = [&](const http_reply& r, clock::time_point from) {
+    if (a.record.object.empty()) return;
+    history::operation op = a.record;
+    op.status = r.status;
+    if (r.status == 409) op.seen = holder_named(r);
+    op.start = from;
+    op.end = clock::now();
+    history_.add(std::move(op));
+  };
   const auto started = clock::now();
-  auto r = call(conn, port_, method, target, token, body);
-  if (r.status == 0 && retryable && reused && clock::now() - started < std::chrono::milliseconds(50)) {
+  auto r = call(conn, port_, a.method, a.target, a.token, a.body, a.lock_session);
+  if (r.status == 0 && a.retryable && reused && clock::now() - started < std::chrono::milliseconds(50)) {
     counts_.client_retries++;
-    r = call(conn, port_, method, target, token, body);
+    record(r, started);  // most likely never arrived; recorded as answer unknown
+    const auto again = clock::now();
+    r = call(conn, port_, a.method, a.target, a.token, a.body, a.lock_session);
+    record(r, again);
+  } else {
+    record(r, started);
   }
-  note(what, r, started, expected, retryable);
+  if (a.retryable && a.record.object.starts_with("order:") && history::known({.status = r.status}) &&
+      clock::now() - started >= std::chrono::seconds(1)) {
+    // That long, haproxy may have given up on its first instance and sent it
+    // again (retry-on response-timeout): the first may still take effect,
+    // later, when a frozen instance resumes. Recorded as a second request
+    // whose answer nobody saw.
+    record(http_reply{}, started);
+  }
+  note(a.what, r, started, a.expected, a.retryable);
   return r;
 }
 
 traffic::traffic(std::uint16_t port, fixture f, int workers, std::chrono::milliseconds deadline)
     : port_(port), fixture_(std::move(f)), deadline_(deadline) {
   for (std::size_t i = 0; i < fixture_.orders.size(); ++i) views_.push_back(std::make_unique<order_view>());
+  for (auto& op : fixture_.before) history_.add(op);
   conns_.resize(static_cast<std::size_t>(workers));
+  chains_.resize(static_cast<std::size_t>(workers));
+  cycles_.resize(static_cast<std::size_t>(workers));
   for (int w = 0; w < workers; ++w) workers_.emplace_back([this, w] { run(w); });
 }
 
@@ -93,7 +126,7 @@ void traffic::remember(std::string line) {
 }
 
 void traffic::note(std::string_view what, const http_reply& r, clock::time_point started,
-                   std::initializer_list<int> expected, bool retryable) {
+                   const std::vector<int>& expected, bool retryable) {
   const auto took = clock::now() - started;
   const std::string about = last_request_id + " " + std::string(what) + " -> ";
   counts_.requests++;
@@ -145,20 +178,21 @@ void traffic::run(int worker) {
   std::minstd_rand random(static_cast<unsigned>(worker * 7919 + 1));
   while (!stopping_) {
     const auto& users = fixture_.users;
-    switch (random() % 4) {
+    switch (random() % 5) {
       case 0: check_me(worker, users[random() % users.size()].access, false); break;
       case 1:
         if (!fixture_.revoked.empty()) check_me(worker, fixture_.revoked[random() % fixture_.revoked.size()], true);
         break;
       case 2: lock_cycle(worker); break;
-      default: hand_off(worker); break;
+      case 3: hand_off(worker); break;
+      default: sign_in_and_out(worker); break;
     }
   }
 }
 
 void traffic::check_me(int worker, const std::string& token, bool revoked) {
-  const auto r = request(worker, revoked ? "me (revoked token)" : "me", "GET", "/api/v1/auth/me", token, {},
-                         {revoked ? 401 : 200}, true);
+  const auto r = request(worker, {revoked ? "me (revoked token)" : "me", "GET", "/api/v1/auth/me", token, {}, {},
+                                  {revoked ? 401 : 200}, true, {"token:" + token, "me"}});
   if (revoked && r.status == 200) counts_.revoked_accepted++;
 }
 
@@ -167,8 +201,8 @@ void traffic::lock_cycle(int worker) {
   const auto& order = fixture_.orders[index];
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
   const std::string session = "worker-" + std::to_string(worker);
-  const auto got = request(worker, "acquire", "POST", locks_e2e::lock_path(order), who.access,
-                           locks_e2e::session_body(session), {201, 200, 409}, true);
+  const auto got = request(worker, {"acquire", "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session),
+                                    {}, {201, 200, 409}, true, {"order:" + order, "acquire", session}});
   if (got.status != 201 && got.status != 200) return;
   counts_.grants++;
   auto& view = *views_[index];
@@ -177,28 +211,84 @@ void traffic::lock_cycle(int worker) {
     if (view.holder != -1 && view.holder != worker) counts_.double_grants++;
     view.holder = worker;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  hold(worker, index, who, session);
+}
+
+void traffic::hold(int worker, std::size_t index, const e2e_account& who, const std::string& session) {
+  const auto& order = fixture_.orders[index];
+  const unsigned cycle = cycles_[static_cast<std::size_t>(worker)]++;
+  const std::string object = "order:" + order;
+  const std::string orders_path = "/api/v1/orders/" + order;
+  const std::string note_body = core::to_json(boost::json::object{{"notes", session + " " + std::to_string(cycle)}});
+  if (cycle % 4 == 1) {
+    request(worker, {"renew", "PUT", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session), {},
+                     {200}, true, {object, "renew", session}});
+  }
+  if (cycle % 2 == 0) {
+    request(worker, {"fenced write", "PATCH", orders_path, who.access, note_body, session, {200}, false,
+                     {object, "patch", session}});
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   {
     // Let go in our view before asking, so that a grant to another worker
     // racing our release's answer is not mistaken for a double grant.
+    auto& view = *views_[index];
     std::lock_guard lock(view.m);
     if (view.holder == worker) view.holder = -1;
   }
-  request(worker, "release", "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access, {},
-          {204, 404}, true);
+  request(worker, {"release", "DELETE", locks_e2e::lock_path(order) + "?sessionId=" + session, who.access, {}, {},
+                   {204, 404}, true, {object, "release", session}});
+  if (cycle % 4 == 3) {
+    // A tab whose lock is gone: its write is refused, whoever holds the order now.
+    request(worker, {"lapsed write", "PATCH", orders_path, who.access, note_body, session, {409}, false,
+                     {object, "patch", session}});
+  }
 }
 
 void traffic::hand_off(int worker) {
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
-  const auto made = request(worker, "transfer", "POST", "/api/v1/auth/transfer", who.access,
-                            core::to_json(boost::json::object{{"refreshToken", who.refresh}}), {201}, false);
+  const auto made = request(worker, {"transfer", "POST", "/api/v1/auth/transfer", who.access,
+                                     core::to_json(boost::json::object{{"refreshToken", who.refresh}}), {}, {201}, false, {}});
   if (made.status != 201) return;
   const auto id = std::string(json_of(made).at("sessionId").as_string());
+  // Its id is known only from the answer: recorded once made.
+  history_.add({"handoff:" + id, "create", {}, 201, {}, clock::now(), clock::now()});
   const std::string body = core::to_json(boost::json::object{{"sessionId", id}});
-  const auto first = request(worker, "claim", "POST", "/api/v1/auth/transfer/claim", "", body, {200}, false);
-  const auto second = request(worker, "claim again", "POST", "/api/v1/auth/transfer/claim", "", body, {401}, false);
+  const history::operation claim{"handoff:" + id, "claim"};
+  const auto first = request(worker, {"claim", "POST", "/api/v1/auth/transfer/claim", "", body, {}, {200}, false, claim});
+  const auto second =
+      request(worker, {"claim again", "POST", "/api/v1/auth/transfer/claim", "", body, {}, {401}, false, claim});
   if (first.status == 200) counts_.claims++;
   if (first.status == 200 && second.status == 200) counts_.double_claims++;
+}
+
+void traffic::sign_in_and_out(int worker) {
+  auto& chain = chains_[static_cast<std::size_t>(worker)];
+  const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
+  if (chain.empty()) {
+    const auto in = request(worker, {"login", "POST", "/api/v1/auth/login", "", auth_e2e::login_body(who.email, who.password),
+                                     {}, {200}, false, {}});
+    if (in.status != 200) return;
+    chain = std::string(json_of(in).at("refreshToken").as_string());
+  }
+  const auto turned = request(worker, {"refresh", "POST", "/api/v1/auth/refresh", "",
+                                       core::to_json(boost::json::object{{"refreshToken", chain}}), {}, {200}, false,
+                                       {"refresh:" + chain, "refresh"}});
+  if (turned.status != 200) {
+    chain.clear();  // used up, or maybe: sign in again next time
+    return;
+  }
+  const auto tokens = json_of(turned);
+  chain = std::string(tokens.at("refreshToken").as_string());
+  const std::string access(tokens.at("accessToken").as_string());
+  const std::string object = "token:" + access;
+  request(worker, {"me (fresh token)", "GET", "/api/v1/auth/me", access, {}, {}, {200}, true, {object, "me"}});
+  const auto out = request(worker, {"logout", "POST", "/api/v1/auth/logout", access, {}, {}, {204}, false, {object, "logout"}});
+  if (out.status != 204) return;
+  const auto after =
+      request(worker, {"me (logged out)", "GET", "/api/v1/auth/me", access, {}, {}, {401}, true, {object, "me"}});
+  if (after.status == 200) counts_.revoked_accepted++;
 }
 
 std::string traffic::summary() const {

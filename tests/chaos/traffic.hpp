@@ -1,12 +1,17 @@
 #pragma once
 // Continuous traffic for the fault tests of issue 7: several clients doing
-// what staff do (auth checks with live and revoked tokens, lock cycles on a
-// few contended orders, hand-offs claimed twice), each request timed, every
-// answer sorted by kind, and the promises checked as they happen:
+// what staff do (auth checks with live and revoked tokens, lock cycles with
+// fenced writes on a few contended orders, hand-offs claimed twice, sign-ins
+// refreshed and logged out), each request timed, every answer sorted by
+// kind, and the promises checked as they happen:
 //   a revoked token accepted, an order granted to two holders at once,
 //   a hand-off claimed twice, a request past its deadline.
+// Every request on a lock, a token or a hand-off is also recorded with its
+// start and end (history()), for the offline check of issue 21, which also
+// sees what the clients' own view cannot: overlapping requests.
 
 #include "e2e/locks_helpers.hpp"
+#include "support/history.hpp"
 
 #include <atomic>
 #include <mutex>
@@ -24,6 +29,7 @@ struct fixture {
   std::vector<e2e_account> users;         ///< one bakery's users, live tokens
   std::vector<std::string> orders;        ///< that bakery's orders, contended by every worker
   std::vector<std::string> revoked;       ///< access tokens logged out before the traffic
+  std::vector<history::operation> before; ///< those logouts, for the history
 };
 
 /// Counts by kind; all atomics, read while the traffic runs.
@@ -61,6 +67,9 @@ class traffic {
 
   const tally& counts() const noexcept { return counts_; }
 
+  /// Every recorded request so far, with the fixture's logouts before them.
+  const history::recorder& history() const noexcept { return history_; }
+
   /// One line of every count, for the test's output.
   std::string summary() const;
 
@@ -81,21 +90,33 @@ class traffic {
     int holder = -1;  ///< the worker that holds it, in the clients' view
   };
 
+  /// One request, as the worker sends it.
+  struct ask {
+    std::string_view what;      ///< names it in the report
+    std::string method, target, token, body;
+    std::string lock_session;   ///< sent as X-Lock-Session when set
+    std::vector<int> expected;  ///< its normal answers
+    /// A GET or a lock request, which haproxy sends again elsewhere, and
+    /// this client once more when its kept-alive connection had closed under it.
+    bool retryable = false;
+    history::operation record;  ///< object, action and client to record it as; no object: not recorded
+  };
+
   void run(int worker);
-  /// One request on the worker's connection, timed and sorted by note():
-  /// `what` names it in the report, `expected` are its normal answers.
-  /// `retryable`: a GET or a lock request, which haproxy sends again
-  /// elsewhere, and this client once more when its kept-alive connection
-  /// had closed under it.
-  http_reply request(int worker, std::string_view what, const std::string& method, const std::string& target,
-                     const std::string& token, const std::string& body, std::initializer_list<int> expected,
-                     bool retryable);
+  /// Sends `a` on the worker's connection, timed, sorted by note() and recorded.
+  http_reply request(int worker, ask a);
   void check_me(int worker, const std::string& token, bool revoked);
   void lock_cycle(int worker);
+  /// While holding: maybe a renewal and a fenced write; after the release,
+  /// sometimes a write with the lapsed session (which must be refused).
+  void hold(int worker, std::size_t order, const e2e_account& who, const std::string& session);
   void hand_off(int worker);
+  /// A sign-in's refresh token turned into a fresh access token, used,
+  /// logged out, and used again (which must be refused).
+  void sign_in_and_out(int worker);
   /// Counts one answer to a request sent at `started`.
   void note(std::string_view what, const http_reply& r, std::chrono::steady_clock::time_point started,
-            std::initializer_list<int> expected, bool retryable);
+            const std::vector<int>& expected, bool retryable);
   /// Keeps `line` for the report (the first ten only).
   void remember(std::string line);
 
@@ -104,6 +125,9 @@ class traffic {
   std::chrono::milliseconds deadline_;
   std::vector<std::unique_ptr<order_view>> views_;
   std::vector<std::unique_ptr<raw_connection>> conns_;  ///< one keep-alive connection per worker
+  std::vector<std::string> chains_;                     ///< each worker's refresh token (empty: sign in)
+  std::vector<unsigned> cycles_;                        ///< each worker's lock cycles so far
+  history::recorder history_;
   tally counts_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::chrono::steady_clock::rep> waits_from_{std::chrono::steady_clock::time_point::max().time_since_epoch().count()};

@@ -53,6 +53,23 @@ void expect_promises_kept(const traffic& t) {
   EXPECT_EQ(t.counts().server_errors, 0);
   EXPECT_EQ(t.counts().slow, 0);
   EXPECT_EQ(t.counts().unnamed_503, 0) << "every 503 names what is unavailable and carries Retry-After";
+  expect_history_holds(t);
+}
+
+void expect_history_holds(const traffic& t) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto v = history::check(t.history().operations());
+  const auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  std::printf("[  chaos   ] %s (checked in %.0f ms)\n", v.describe().c_str(), took);
+  std::fflush(stdout);
+  EXPECT_TRUE(v.holds()) << v.describe();
+  EXPECT_GT(v.operations, 0U) << "the traffic recorded nothing";
+  if (!v.holds()) {
+    // The whole history, for a reader to follow what led there.
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string path = std::string("history-") + (test != nullptr ? test->name() : "chaos") + ".txt";
+    if (history::write(t.history().operations(), path)) std::printf("[  chaos   ] the history is in %s\n", path.c_str());
+  }
 }
 
 }  // namespace bakewind::test::chaos

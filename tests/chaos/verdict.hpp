@@ -21,7 +21,13 @@ void report(const char* fault, const traffic& t, const deployment& d);
 bool grants_resume(const traffic& t, long from, long n, std::chrono::milliseconds limit);
 
 /// The common verdict of a fault: no promise broken, nothing past its
-/// deadline, every 503 named.
+/// deadline, every 503 named, and the recorded history explained by the
+/// objects' rules (expect_history_holds).
 void expect_promises_kept(const traffic& t);
+
+/// The traffic's recorded history passes history::check(): no order of the
+/// requests, each taking effect between its start and its answer, breaks
+/// a lock, a revocation, a refresh or a hand-off (issue 21). Prints its counts.
+void expect_history_holds(const traffic& t);
 
 }  // namespace bakewind::test::chaos

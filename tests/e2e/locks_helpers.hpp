@@ -6,6 +6,7 @@
 // acquisitions with one connection per user.
 
 #include "auth_helpers.hpp"
+#include "support/history.hpp"
 
 #include <gtest/gtest.h>
 
@@ -240,6 +241,7 @@ inline crowd& the_crowd() {
 struct race_result {
   std::vector<int> status;        ///< per user
   std::vector<std::string> body;  ///< per user
+  std::vector<history::operation> ops;  ///< per user who sent: the request as a history records it
   int count(int s) const { return static_cast<int>(std::count(status.begin(), status.end(), s)); }
   int server_errors() const {
     return static_cast<int>(std::count_if(status.begin(), status.end(), [](int s) { return s == 0 || s >= 500; }));
@@ -276,6 +278,7 @@ inline race_result race(const std::vector<std::uint16_t>& ports, const std::vect
   race_result out;
   out.status.assign(n, 0);
   out.body.assign(n, {});
+  out.ops.assign(n, {});
   std::latch connected(static_cast<std::ptrdiff_t>(n));
   std::latch go(1);
   std::vector<std::thread> threads;
@@ -296,6 +299,9 @@ inline race_result race(const std::vector<std::uint16_t>& ports, const std::vect
                               bearer(users[i].access) +
                               "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                               "\r\n\r\n" + body;
+      auto& op = out.ops[i];
+      op = {"order:" + orders[i % orders.size()], "acquire", "s-" + std::to_string(i)};
+      op.start = std::chrono::steady_clock::now();
       if (!c->send(req)) {
         out.body[i] = "send failed";
         return;
@@ -305,6 +311,8 @@ inline race_result race(const std::vector<std::uint16_t>& ports, const std::vect
         out.body[i] = "no reply";
         return;
       }
+      op.status = reply->status;
+      op.end = std::chrono::steady_clock::now();
       out.status[i] = reply->status;
       out.body[i] = reply->body;
     });
@@ -339,6 +347,10 @@ inline ::testing::AssertionResult one_winner(const race_result& r, const std::st
       return ::testing::AssertionFailure() << "loser " << i << ": " << e.message();
     }
   }
+  // And as a recorded history: every answer explained by one holder at a time.
+  std::vector<history::operation> sent;
+  std::copy_if(r.ops.begin(), r.ops.end(), std::back_inserter(sent), [](const auto& op) { return !op.object.empty(); });
+  if (const auto v = history::check(sent); !v.holds()) return ::testing::AssertionFailure() << v.describe();
   return ::testing::AssertionSuccess();
 }
 
