@@ -94,6 +94,21 @@ asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const 
   resync_later(ex, order_id, bakery_id);
 }
 
+asio::awaitable<void> lock_service::confirm(const lock_info& granted, std::string unconfirmed, std::string announce) {
+  // Until it lands, readers see no lock and acquirers ask PostgreSQL.
+  std::vector<std::string> args{std::move(unconfirmed), to_redis_value(granted), std::string(events_channel),
+                                std::move(announce)};
+  const redis_answer done = co_await run_script(scripts::confirm(), granted.order_id, granted.bakery_id, std::move(args));
+  if (done.verdict != redis_verdict::unknown) {
+    events_.published();
+    co_return;
+  }
+  // Not run (Redis went away): the repair copies the row once it is back.
+  events_.dropped("redis did not run the confirm script");
+  const auto ex = co_await asio::this_coro::executor;
+  resync_later(ex, granted.order_id, granted.bakery_id);
+}
+
 void lock_service::resync_later(const asio::any_io_executor& ex, std::string order_id, std::string bakery_id) {
   // One repair per order at a time (an outage would otherwise start one per
   // failed request); a change meanwhile makes the running one copy again.

@@ -92,16 +92,6 @@ asio::awaitable<void> lock_service::apply(redis_fix fix, const std::string& orde
                                           const std::optional<lock_info>& row) {
   if (fix == redis_fix::copy_row && row) co_await mirror(*row);
   if (fix == redis_fix::drop_ours) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id);
-  if (fix == redis_fix::confirm && row) {
-    // Until it lands, readers see no lock and acquirers ask PostgreSQL. Not
-    // landed (Redis went away): the repair copies the row once it is back.
-    std::vector<std::string> args{to_redis_value(*row), who.user_id, who.session_id};
-    const redis_answer confirmed = co_await run_script(scripts::confirm(), order_id, who.bakery_id, std::move(args));
-    if (confirmed.verdict == redis_verdict::unknown) {
-      const auto ex = co_await asio::this_coro::executor;
-      resync_later(ex, order_id, who.bakery_id);
-    }
-  }
 }
 
 asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> lock_service::look_up_holder(
@@ -122,8 +112,9 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   const lock_info wanted = make_lock(order_id, who, now, expires);
   lock_info unconfirmed = wanted;
   unconfirmed.pending = true;
-  const redis_answer fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id,
-                                                holder_args(to_redis_value(unconfirmed), wanted, expires - now));
+  std::string unconfirmed_value = to_redis_value(unconfirmed);
+  const redis_answer fast =
+      co_await run_script(scripts::acquire(), order_id, who.bakery_id, holder_args(unconfirmed_value, wanted, expires - now));
   if (settled_by_redis(fast, who.bakery_id)) {
     stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, fast.entry};  // contended: answered from memory
@@ -135,14 +126,19 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   auto granted = co_await decided(std::move(asked), order_id, who.bakery_id, fresh_grant);
   if (granted) granted->user_name = who.user_name;  // the row is the caller's now
   const acquire_plan plan = plan_acquire(fast, granted, wanted, clock_.now_ms());
-  co_await apply(plan.fix, order_id, who, granted);
   if (plan.verdict != acquire_verdict::refused) {
     const bool again = plan.verdict == acquire_verdict::regranted;
-    co_await events_.publish(who.bakery_id, lock_event(again ? "order.lock_renewed" : "order.locked", *granted,
-                                                       clock_.now_ms()));
+    auto event = lock_event(again ? "order.lock_renewed" : "order.locked", *granted, clock_.now_ms());
+    if (plan.fix == redis_fix::confirm) {
+      co_await confirm(*granted, std::move(unconfirmed_value), event_bus::message(who.bakery_id, event));
+    } else {
+      co_await apply(plan.fix, order_id, who, granted);
+      co_await events_.publish(who.bakery_id, std::move(event));
+    }
     (plan.by_postgres_alone ? stats_.fallback_postgres : again ? stats_.reacquired : stats_.acquired).inc();
     co_return acquire_result{again ? acquire_outcome::reacquired : acquire_outcome::acquired, granted};
   }
+  co_await apply(plan.fix, order_id, who, granted);
   auto [refusal, current] = co_await look_up_holder(true, order_id, who.bakery_id);
   if (refusal == refusal_verdict::not_found) {
     stats_.not_found.inc();

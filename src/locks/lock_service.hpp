@@ -137,9 +137,13 @@ class lock_service {
   // cannot answer; a script error (a bug, OOM) is also logged.
   boost::asio::awaitable<redis_answer> run_script(const redis::script& s, std::string order_id,
                                                   std::string bakery_id, std::vector<std::string> args);
-  // Tells Redis what the record decided (`fix`) about `row` or the caller's grant.
+  // Tells Redis what the record decided (`fix`, other than confirm) about
+  // `row` or the caller's grant.
   boost::asio::awaitable<void> apply(redis_fix fix, const std::string& order_id, const holder& who,
                                      const std::optional<lock_info>& row);
+  // redis_fix::confirm: `granted`'s entry, written as `unconfirmed` by its
+  // acquire, confirmed, and `announce` published, in one round trip.
+  boost::asio::awaitable<void> confirm(const lock_info& granted, std::string unconfirmed, std::string announce);
   // After a refusal: the live holder and whether the order exists.
   boost::asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> look_up_holder(
       bool acquiring, const std::string& order_id, const std::string& bakery_id);

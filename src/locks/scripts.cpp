@@ -32,14 +32,13 @@ end)") + refresh_if_ours);
 }
 
 const redis::script& confirm() {
-  static const redis::script s(R"(local cur = redis.call('GET', KEYS[1])
-if not cur then return 0 end
-local ok, obj = pcall(cjson.decode, cur)
-if ok and type(obj) == 'table' and obj.pending and obj.userId == ARGV[2] and obj.sessionId == ARGV[3] then
-  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
-  return 1
+  static const redis::script s(R"(local done = 0
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  done = 1
 end
-return 0)");
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return done)");
   return s;
 }
 

@@ -19,8 +19,12 @@ const redis::script& acquire();
 /// As acquire, but a free key stays free: {-1}.
 const redis::script& renew();
 
-/// KEYS[1] lock key. ARGV: the confirmed value, userId, sessionId. Replaces
-/// that holder's unconfirmed entry, keeping its TTL (1), else nothing (0).
+/// KEYS[1] lock key. ARGV: the unconfirmed value acquire wrote, the
+/// confirmed value, channel, message. Replaces the one with the other,
+/// keeping the TTL (1), when the key still holds exactly it; else leaves it
+/// (0): a plain comparison, no JSON to decode (an entry refreshed or
+/// replaced since is confirmed by whoever wrote it last). Then publishes
+/// the grant's event: one round trip for both.
 const redis::script& confirm();
 
 /// KEYS[1] lock key. ARGV: userId, sessionId ("" and "": anyone's), and
