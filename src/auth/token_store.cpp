@@ -6,6 +6,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Records an issued refresh token: jti, family, user, expiry (s).
+const char* const record_sql =
+    "INSERT INTO refresh_tokens (jti, family_id, user_id, expires_at) "
+    "VALUES ($1, $2::uuid, $3::uuid, to_timestamp($4::bigint))";
+
 // Uses the token up when it is live. It is recorded as revoked in the same
 // statement, so that the check of POST /auth/transfer (revocation::is_revoked)
 // knows it at once. nullopt when it was not live.
@@ -66,20 +71,23 @@ asio::awaitable<rotation> refusal(pg::connection& conn, const std::string& jti) 
 asio::awaitable<void> token_store::record_issued(std::string jti, std::string family, std::string user_id,
                                                  long long expires_s) {
   const auto params = pg::params(jti, family, user_id, expires_s);
-  co_await pg_.query(
-      "INSERT INTO refresh_tokens (jti, family_id, user_id, expires_at) "
-      "VALUES ($1, $2::uuid, $3::uuid, to_timestamp($4::bigint))",
-      params);
+  co_await pg_.query(record_sql, params);
 }
 
-asio::awaitable<rotation> token_store::rotate(std::string jti, long long issued_ms) {
-  // One transaction: using the token up and finding why it could not be are
-  // one step, and of two concurrent presentations exactly one wins. Named,
-  // not a temporary inside the co_await: GCC 12 destroys such temporaries
-  // twice.
-  auto steps = [jti = std::move(jti), issued_ms](pg::connection& conn) -> asio::awaitable<rotation> {
+asio::awaitable<rotation> token_store::rotate(std::string jti, long long issued_ms, next_refresh next) {
+  // One transaction: using the token up, recording its successor, and
+  // finding why it could not be used are one step. Of two concurrent
+  // presentations exactly one wins, and the loser's revocation of the family
+  // (it waits on the row the winner updated) sees the successor committed.
+  // Named, not a temporary inside the co_await: GCC 12 destroys such
+  // temporaries twice.
+  auto steps = [jti = std::move(jti), issued_ms, next = std::move(next)](pg::connection& conn) -> asio::awaitable<rotation> {
     std::optional<rotation> used = co_await use_up(conn, jti, issued_ms);
-    if (used) co_return std::move(*used);
+    if (used) {
+      const auto params = pg::params(next.jti, used->family, used->owner->id, next.expires_s);
+      co_await conn.query(record_sql, params);
+      co_return std::move(*used);
+    }
     rotation refused = co_await refusal(conn, jti);
     co_return refused;
   };

@@ -27,6 +27,12 @@ struct revoked_refresh {
   long long expires_s = 0;  ///< the token's expiry, seconds since the epoch
 };
 
+/// A refresh token about to be issued: its id and expiry (seconds since the epoch).
+struct next_refresh {
+  std::string jti;
+  long long expires_s = 0;
+};
+
 /// What rotating a refresh token found in the record, and what it revoked.
 struct rotation {
   refresh_check check = refresh_check::invalid;
@@ -45,13 +51,15 @@ class token_store {
   boost::asio::awaitable<void> record_issued(std::string jti, std::string family, std::string user_id,
                                              long long expires_s);
 
-  /// Uses up the refresh token `jti`, issued at `issued_ms`, in one
-  /// transaction: of two concurrent rotations exactly one gets ok. ok when it
-  /// was live (unused, unrevoked, unexpired, issued after its user's
-  /// logout-all), and then recorded as revoked too; revoked when it was used
-  /// or revoked before (used: its whole family is revoked now); invalid when
-  /// it is unknown or expired.
-  boost::asio::awaitable<rotation> rotate(std::string jti, long long issued_ms);
+  /// Uses up the refresh token `jti`, issued at `issued_ms`, and records its
+  /// successor `next` in its family, in one transaction: of two concurrent
+  /// rotations exactly one gets ok, and a reuse that revokes the family
+  /// revokes the successor too (recorded later, it would have missed it).
+  /// ok when it was live (unused, unrevoked, unexpired, issued after its
+  /// user's logout-all), and then recorded as revoked too; revoked when it
+  /// was used or revoked before (used: its whole family is revoked now);
+  /// invalid when it is unknown or expired.
+  boost::asio::awaitable<rotation> rotate(std::string jti, long long issued_ms, next_refresh next);
 
   /// Revokes the refresh token `jti` when it is `user_id`'s and not revoked yet.
   boost::asio::awaitable<void> revoke(std::string jti, std::string user_id);

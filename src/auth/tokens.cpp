@@ -13,21 +13,33 @@ long long millis_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+long long seconds_since_epoch(system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace
 
 token_service::token_service(const jwt_codec& codec, pg::pool& pg, revocation& revoked, std::chrono::seconds access_ttl,
                              std::chrono::seconds refresh_ttl)
     : codec_(codec), store_(pg), revoked_(revoked), access_ttl_(access_ttl), refresh_ttl_(refresh_ttl) {}
 
-asio::awaitable<token_pair> token_service::issue(const user& u, std::optional<std::string> family) {
-  const auto now = system_clock::now();
-  const long long iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+next_refresh token_service::next_refresh_at(system_clock::time_point now) const {
+  return {core::random_uuid_v7(now), seconds_since_epoch(now) + refresh_ttl_.count()};
+}
+
+token_pair token_service::signed_pair(const user& u, system_clock::time_point now, const next_refresh& r) const {
+  const long long iat = seconds_since_epoch(now);
   claims access{
       u.id, u.bakery_id, u.role, token_type::access, core::random_uuid_v7(now), iat, iat + access_ttl_.count()};
-  claims refresh{
-      u.id, u.bakery_id, u.role, token_type::refresh, core::random_uuid_v7(now), iat, iat + refresh_ttl_.count()};
-  co_await store_.record_issued(refresh.jti, family.value_or(core::random_uuid()), u.id, refresh.exp);
-  co_return token_pair{codec_.sign(access), codec_.sign(refresh), access_ttl_.count()};
+  claims refresh{u.id, u.bakery_id, u.role, token_type::refresh, r.jti, iat, r.expires_s};
+  return token_pair{codec_.sign(access), codec_.sign(refresh), access_ttl_.count()};
+}
+
+asio::awaitable<token_pair> token_service::issue(const user& u) {
+  const auto now = system_clock::now();
+  const next_refresh r = next_refresh_at(now);
+  co_await store_.record_issued(r.jti, core::random_uuid(), u.id, r.expires_s);
+  co_return signed_pair(u, now, r);
 }
 
 std::optional<claims> token_service::verified(std::string_view token, token_type type) const {
@@ -56,13 +68,15 @@ std::optional<principal> token_service::verify_access(std::string_view token) co
 asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std::string refresh_token) {
   const auto c = verify_refresh(refresh_token);
   if (!c) co_return std::pair{refresh_check::invalid, token_pair{}};
-  rotation outcome = co_await store_.rotate(c->jti, issued_ms(*c));
+  // The family of the used token continues with this one, recorded in the
+  // same transaction that uses it up.
+  const auto now = system_clock::now();
+  const next_refresh next = next_refresh_at(now);
+  rotation outcome = co_await store_.rotate(c->jti, issued_ms(*c), next);
   // Committed: Redis learns of what it revoked before anyone hears of it.
   for (auto& r : outcome.revoked) co_await revoked_.remember(std::move(r.jti), std::move(r.user_id), r.expires_s);
   if (outcome.check != refresh_check::ok) co_return std::pair{outcome.check, token_pair{}};
-  // The family of the used token continues.
-  token_pair pair = co_await issue(*outcome.owner, outcome.family);
-  co_return std::pair{refresh_check::ok, std::move(pair)};
+  co_return std::pair{refresh_check::ok, signed_pair(*outcome.owner, now, next)};
 }
 
 std::optional<claims> token_service::refresh_claims(std::string_view refresh_token, std::string_view user_id) const {

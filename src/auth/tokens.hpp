@@ -43,8 +43,8 @@ class token_service {
   token_service(const jwt_codec& codec, pg::pool& pg, revocation& revoked, std::chrono::seconds access_ttl,
                 std::chrono::seconds refresh_ttl);
 
-  /// A new pair for `u`; a new family unless `family` continues one.
-  boost::asio::awaitable<token_pair> issue(const user& u, std::optional<std::string> family = std::nullopt);
+  /// A new pair for `u`, its refresh token the first of a new family.
+  boost::asio::awaitable<token_pair> issue(const user& u);
 
   /// Rotates a refresh token: the presented one is used up and a new pair
   /// comes back (ok), or nothing does (invalid: not a live refresh token of
@@ -77,6 +77,10 @@ class token_service {
   // checked in full once per loop, then found in verified_.
   std::optional<claims> verified(std::string_view token, token_type type) const;
   std::optional<claims> verify_refresh(std::string_view token) const;
+  // The id and expiry of a refresh token issued at `now`.
+  next_refresh next_refresh_at(std::chrono::system_clock::time_point now) const;
+  // `u`'s access token issued at `now` and the refresh token `r`, signed.
+  token_pair signed_pair(const user& u, std::chrono::system_clock::time_point now, const next_refresh& r) const;
 
   const jwt_codec& codec_;
   token_store store_;
