@@ -39,6 +39,7 @@ export async function mountEditor(main, { params, user, navigate }) {
   let renewMs = 60_000;
   let closed = false;
   let expiryTimer = 0;
+  let unlocks = 0; // order.unlocked events of this order so far (see acquire)
 
   const title = h('h1', {});
   const meta = h('p', { class: 'meta' });
@@ -122,6 +123,7 @@ export async function mountEditor(main, { params, user, navigate }) {
   }
 
   async function acquire() {
+    const unlocksBefore = unlocks;
     const r = await api('POST', `/api/v1/orders/${orderId}/lock`, { body: { sessionId }, expect: [200, 201, 404, 409] });
     if (closed) return;
     if (r.status === 200 || r.status === 201) {
@@ -132,6 +134,9 @@ export async function mountEditor(main, { params, user, navigate }) {
       setState('holding');
     } else if (r.status === 409) {
       setState('locked', r.body.lock);
+      // The holder let go while we asked: its event came before this view
+      // was 'locked', so nothing else would try again (until its expiry).
+      if (unlocks !== unlocksBefore) await acquire();
     } else {
       setState('gone', 'This order no longer exists.');
     }
@@ -222,6 +227,7 @@ export async function mountEditor(main, { params, user, navigate }) {
     live.on('order.lock_renewed', (e) => onLocked(e)),
     live.on('order.unlocked', (e) => {
       if (!mine(e) || closed) return;
+      unlocks += 1;
       if (state === 'locked') acquire().catch((error) => showError(errors, error));
       else if (state === 'holding' && e.reason === 'released' && e.userId === user.id) {
         // Our own release from before a reload of this tab arrived late: take it back.
