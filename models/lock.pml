@@ -49,6 +49,7 @@ bool rc = false;            /* ... confirmed (no "pending": PostgreSQL granted i
 byte sh = 0, se = 0;        /* an older copy of Redis (a snapshot); its entry comes back
                                unconfirmed, which sends acquires to PostgreSQL: every path
                                a confirmed one would allow, and more */
+bool paused = false;        /* Redis answers nothing from here on (REDIS_PAUSES only) */
 bool bel[3];                /* client c holds a grant in its own view ... */
 byte bexp[3];               /* ... until then */
 
@@ -64,6 +65,9 @@ proctype redis_faults() {
   if
   :: atomic { rh = 0; re = 0 }                 /* FLUSHALL */
   :: atomic { rh = sh; re = se; rc = false }   /* back as the older copy */
+#ifdef REDIS_PAUSES
+  :: paused = true                             /* hung or down for good: no script gets a verdict */
+#endif
   :: skip
   fi
 }
@@ -94,12 +98,13 @@ proctype client(byte c) {
      /* lock_service::acquire: the Redis script first (scripts.cpp acquire) */
      atomic {
        if
-       :: rh != 0 && re > now && rh != c && rc ->                 /* a confirmed holder: 409 from memory */
+       :: paused -> redis_granted = false; asks_postgres = true   /* no verdict: PostgreSQL alone (fallback_postgres) */
+       :: !paused && rh != 0 && re > now && rh != c && rc ->                 /* a confirmed holder: 409 from memory */
           redis_granted = false; asks_postgres = false
-       :: rh != 0 && re > now && rh != c && !rc ->                /* unconfirmed (pending_other): PostgreSQL decides */
+       :: !paused && rh != 0 && re > now && rh != c && !rc ->                /* unconfirmed (pending_other): PostgreSQL decides */
           redis_granted = false; asks_postgres = true
-       :: rh == c && re > now -> re = now + TTL; redis_granted = true; asks_postgres = true   /* ours: refreshed */
-       :: else -> rh = c; re = now + TTL; rc = false; redis_granted = true; asks_postgres = true   /* written pending */
+       :: !paused && rh == c && re > now -> re = now + TTL; redis_granted = true; asks_postgres = true   /* ours: refreshed */
+       :: !paused && (rh == 0 || re <= now) -> rh = c; re = now + TTL; rc = false; redis_granted = true; asks_postgres = true   /* written pending */
        fi
      }
      granted = false;
@@ -121,7 +126,7 @@ proctype client(byte c) {
         if                                      /* arbitration.cpp plan_acquire, then lock_service::apply */
         :: !granted && redis_granted -> atomic { if :: rh == c -> rh = 0 :: else -> skip fi }   /* drop_ours */
         :: granted && redis_granted -> atomic { if :: rh == c -> rc = true :: else -> skip fi }  /* confirm */
-        :: granted && !redis_granted -> atomic { rh = c; re = pe; rc = true }                    /* copy_row */
+        :: granted && !redis_granted -> atomic { if :: !paused -> rh = c; re = pe; rc = true :: else -> skip fi }                    /* copy_row */
         :: !granted && !redis_granted -> skip
         fi
      :: else -> skip
@@ -145,7 +150,7 @@ proctype client(byte c) {
              if :: ph == c && pe > now -> pe = now + TTL; my_exp = pe; renewed = true :: else -> renewed = false fi
 #endif
            }
-           atomic { if :: rh == c -> re = now + TTL :: else -> skip fi };   /* the mirror (scripts.cpp renew) */
+           atomic { if :: !paused && rh == c -> re = now + TTL :: else -> skip fi };   /* the mirror (scripts.cpp renew) */
            if
            :: renewed ->
               atomic {                          /* a 200: the client's lock now lasts until my_exp */
@@ -172,7 +177,7 @@ proctype client(byte c) {
           if :: ph == c && pe > now -> ph = 0 :: else -> skip fi
 #endif
         }
-        atomic { if :: rh == c -> rh = 0 :: else -> skip fi }   /* unmirror: compare-and-delete */
+        atomic { if :: !paused && rh == c -> rh = 0 :: else -> skip fi }   /* unmirror: compare-and-delete */
      :: else -> skip
      fi
   :: round == 2 -> break
