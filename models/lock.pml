@@ -31,6 +31,10 @@
  * An acquire's Redis entry is unconfirmed ("pending") until PostgreSQL
  * grants it: only a confirmed entry of another holder answers 409 from
  * memory; an unconfirmed one sends the acquire to PostgreSQL.
+ * With REDIS_PAUSES, Redis may also stop answering for good, at any step
+ * (models/check.sh --long: 62M states, about 80 s, past CI's budget).
+ * Clients stand for requests on any number of instances: an instance keeps
+ * no lock state of its own, only its connections to the two stores.
  * Left out: force release (it takes a lock from a holder who still believes
  * in it, by design; the PATCH fence is what keeps that holder out, and it is
  * modelled), events (they report what the rows did), batching (one
