@@ -28,6 +28,7 @@ runs=(
   "revocation.pml NO_MARKER        refuted"
   "revocation.pml NO_SERVER_CHANGE refuted"
   "revocation.pml NO_SEAL_TOKEN    refuted"
+  "revocation.pml NO_CUTOFF_REFILL refuted"
   "revocation.pml REDIS_NEVER      refuted"
   "lock.pml -              holds"
   "lock.pml UPSERT_ANYWAY  refuted"

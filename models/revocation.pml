@@ -12,28 +12,37 @@
  * but not the revocation. At any step Redis may lose its data (FLUSHALL) and
  * the connection may move to server 1 (once each).
  *
- * Property: once the logout has been answered, no check accepts the token.
+ * The token is revoked one of two ways: its own logout, or its user's
+ * logout-all (a cutoff it was issued before, one more key read in the same
+ * MGET and copied by the same refill).
+ *
+ * Property: once the logout or logout-all has been answered, no check
+ * accepts the token.
  * Mutants (models/check.sh expects a counterexample from each):
  *   NO_MARKER         trust Redis without the marker in the reply
  *   NO_SERVER_CHANGE  trust Redis across a change of server (run_id)
  *   NO_SEAL_TOKEN     a refill sets its marker even where its token is gone
+ *   NO_CUTOFF_REFILL  a refill copies revocations but not cutoffs
  *   REDIS_NEVER       asserts that Redis never answers a check: its
  *                     counterexample shows the fast path is used at all
- * Left out: logout-all's cutoff and refresh rotation (each is one more key
- * read in the same MGET, decided the same way), several instances (each
+ * Left out: refresh rotation (refresh.pml: PostgreSQL alone decides it; its
+ * revocations go through this same path), several instances (each
  * judges its own connections; they share only the two stores), Redis down
  * (every check goes to PostgreSQL), and expiry (a revocation outlives its
  * token).
  */
 
 bool revoked_pg = false;    /* the record: revocation_store */
+bool cut_pg = false;        /* ... the user's logout-all cutoff (users.tokens_valid_after) */
 bool rev[2];                /* server s holds the revocation key */
+bool cut[2];                /* ... the cutoff key (the token was issued before it) */
 bool marker[2];             /* ... the marker */
 bool token[2];              /* ... the token key of the refill under way */
 byte srv = 0;               /* the server the connection reaches */
 byte changes = 1;           /* server_history::changes(): the first connection counts */
 byte refilled_at = 0;       /* refill_mark: changes() when the last complete refill began */
 bool answered = false;      /* the logout's 204 has been sent */
+bool answered_all = false;  /* the logout-all's 204 has been sent */
 
 
 /* revocation::revoke: the record first, then Redis (redis_write). */
@@ -43,8 +52,15 @@ proctype logout() {
   answered = true
 }
 
+/* revocation::revoke_all: the cutoff recorded, then written to Redis. */
+proctype logout_all() {
+  cut_pg = true;
+  atomic { cut[srv] = true };
+  answered_all = true
+}
+
 proctype flush() {
-  atomic { rev[srv] = false; marker[srv] = false; token[srv] = false }
+  atomic { rev[srv] = false; cut[srv] = false; marker[srv] = false; token[srv] = false }
 }
 
 /* A connection reaches another server: server_history::note counts it. */
@@ -62,6 +78,9 @@ proctype refill() {
      at = changes;                                   /* refill_mark::now() */
      atomic { token[srv] = true };                   /* service::begin_refill */
      atomic { if :: revoked_pg -> rev[srv] = true :: else -> skip fi }  /* fill_: the record copied */
+#ifndef NO_CUTOFF_REFILL
+     atomic { if :: cut_pg -> cut[srv] = true :: else -> skip fi }      /* ... its recent cutoffs too */
+#endif
      atomic {                                        /* service::seal_refill */
 #ifdef NO_SEAL_TOKEN
        marker[srv] = true; sealed = true
@@ -84,7 +103,7 @@ proctype refill() {
 proctype check() {
   bool trusted, accepted;
   byte n = 0;
-  answered;
+  answered || answered_all;
   do
   :: n < 3 ->
      n++;
@@ -97,8 +116,8 @@ proctype check() {
        trusted = marker[srv] && refilled_at == changes;   /* mirror::trusted */
 #endif
        if
-       :: trusted -> accepted = !rev[srv]
-       :: else -> accepted = !revoked_pg                  /* ask_record */
+       :: trusted -> accepted = !rev[srv] && !cut[srv]   /* one MGET: the key, the cutoff, the marker */
+       :: else -> accepted = !revoked_pg && !cut_pg        /* ask_record */
        fi;
 #ifdef REDIS_NEVER
        assert(!trusted)
@@ -113,6 +132,10 @@ proctype check() {
 init {
   atomic {
     marker[1] = true;       /* the older copy was refilled once, before the logout */
-    run logout(); run flush(); run switch_server(); run refill(); run check()
+    if
+    :: run logout()
+    :: run logout_all()
+    fi;
+    run flush(); run switch_server(); run refill(); run check()
   }
 }
