@@ -44,7 +44,7 @@ asio::awaitable<token_pair> token_service::issue(const user& u) {
 
 std::optional<claims> token_service::verified(std::string_view token, token_type type) const {
   const auto now = system_clock::now();
-  auto c = verified_.find(token, std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  auto c = verified_.find(token, seconds_since_epoch(now));
   if (!c) {
     jwt_error why{};
     c = codec_.verify(token, now, why);

@@ -46,9 +46,12 @@ acquire_plan plan_acquire(const redis_answer& fast, const std::optional<lock_inf
   const bool regranted = row->acquired_at != wanted.acquired_at;
   plan.verdict = regranted ? acquire_verdict::regranted : acquire_verdict::granted;
   // Redis's entry carries the times Redis wrote: right only for a grant
-  // both made alike, which it now confirms; any other grant copies the
+  // both made alike, which it now confirms. Confirming compares the entry
+  // with the bytes the acquire wrote, which only a fresh grant left as they
+  // were (a refresh re-encodes them), so any other grant copies the
   // record's row (confirmed).
-  plan.fix = redis_granted && !regranted ? redis_fix::confirm : copy_if_live(*row, now_ms);
+  const bool fresh = fast.verdict == redis_verdict::granted;
+  plan.fix = fresh && !regranted ? redis_fix::confirm : copy_if_live(*row, now_ms);
   return plan;
 }
 

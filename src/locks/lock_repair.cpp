@@ -78,35 +78,36 @@ asio::awaitable<void> lock_service::mirror(const lock_info& l) {
 asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& bakery_id,
                                              const std::string& user_id, const std::string& session_id,
                                              std::string announce) {
-  const bool announcing = !announce.empty();
   std::vector<std::string> args{user_id, session_id};
-  if (announcing) {
-    args.emplace_back(events_channel);
-    args.push_back(std::move(announce));
-  }
-  const redis_answer done = co_await run_script(scripts::release(), order_id, bakery_id, args);
-  if (done.verdict != redis_verdict::unknown) {
-    if (announcing) events_.published();
-    co_return;
-  }
-  if (announcing) events_.dropped("redis did not run the release script");
-  const auto ex = co_await asio::this_coro::executor;
-  resync_later(ex, order_id, bakery_id);
+  co_await write_announcing(scripts::release(), "redis did not run the release script", order_id, bakery_id,
+                            std::move(args), std::move(announce));
 }
 
 asio::awaitable<void> lock_service::confirm(const lock_info& granted, std::string unconfirmed, std::string announce) {
   // Until it lands, readers see no lock and acquirers ask PostgreSQL.
-  std::vector<std::string> args{std::move(unconfirmed), to_redis_value(granted), std::string(events_channel),
-                                std::move(announce)};
-  const redis_answer done = co_await run_script(scripts::confirm(), granted.order_id, granted.bakery_id, std::move(args));
+  std::vector<std::string> args{std::move(unconfirmed), to_redis_value(granted)};
+  co_await write_announcing(scripts::confirm(), "redis did not run the confirm script", granted.order_id,
+                            granted.bakery_id, std::move(args), std::move(announce));
+}
+
+asio::awaitable<void> lock_service::write_announcing(const redis::script& s, std::string_view not_run,
+                                                     const std::string& order_id, const std::string& bakery_id,
+                                                     std::vector<std::string> args, std::string announce) {
+  const bool announcing = !announce.empty();
+  if (announcing) {
+    args.emplace_back(events_channel);
+    args.push_back(std::move(announce));
+  }
+  const redis_answer done = co_await run_script(s, order_id, bakery_id, std::move(args));
   if (done.verdict != redis_verdict::unknown) {
-    events_.published();
+    if (announcing) events_.published();
     co_return;
   }
-  // Not run (Redis went away): the repair copies the row once it is back.
-  events_.dropped("redis did not run the confirm script");
+  // Not run (Redis went away): the event is lost, and the entry is repaired
+  // from PostgreSQL once Redis answers again.
+  if (announcing) events_.dropped(not_run);
   const auto ex = co_await asio::this_coro::executor;
-  resync_later(ex, granted.order_id, granted.bakery_id);
+  resync_later(ex, order_id, bakery_id);
 }
 
 void lock_service::resync_later(const asio::any_io_executor& ex, std::string order_id, std::string bakery_id) {

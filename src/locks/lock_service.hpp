@@ -144,6 +144,12 @@ class lock_service {
   // redis_fix::confirm: `granted`'s entry, written as `unconfirmed` by its
   // acquire, confirmed, and `announce` published, in one round trip.
   boost::asio::awaitable<void> confirm(const lock_info& granted, std::string unconfirmed, std::string announce);
+  // Runs `s` with `args`, then the event channel and `announce` when there
+  // is one (the script publishes it); counts the event published, or
+  // dropped (`not_run`) and repairs the order later when Redis did not run it.
+  boost::asio::awaitable<void> write_announcing(const redis::script& s, std::string_view not_run,
+                                                const std::string& order_id, const std::string& bakery_id,
+                                                std::vector<std::string> args, std::string announce);
   // After a refusal: the live holder and whether the order exists.
   boost::asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> look_up_holder(
       bool acquiring, const std::string& order_id, const std::string& bakery_id);

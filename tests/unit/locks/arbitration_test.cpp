@@ -81,7 +81,7 @@ TEST(lock_arbitration, acquire_table) {
       {"redis down, record grants", unknown, 1, av::granted, fx::copy_row, true},
       {"redis had no verdict of ours, record grants", absent, 1, av::granted, fx::copy_row, false},
       {"stale holder in redis, record grants", other_holder, 1, av::granted, fx::copy_row, false},
-      {"redis refreshed ours, record grants anew", refreshed, 1, av::granted, fx::confirm, false},
+      {"redis refreshed ours (re-encoded), record grants anew", refreshed, 1, av::granted, fx::copy_row, false},
       {"another's unconfirmed entry in redis, record grants", pending_other, 1, av::granted, fx::copy_row, false},
       {"another's unconfirmed entry in redis, record refuses", pending_other, 0, av::refused, fx::none, false},
       {"same holder again", refreshed, 2, av::regranted, fx::copy_row, false},
