@@ -30,16 +30,27 @@ std::string_view bearer_token(const http::request& req) {
   return trim(header->substr(7));
 }
 
-asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx) {
-  auth::principal who = co_await authenticate_token(bearer_token(req), ctx);
+redis::budget request_budget(const auth_context& ctx) {
+  return redis::budget(ctx.cfg.redis_request_budget);
+}
+
+asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx, redis::budget& budget) {
+  auth::principal who = co_await authenticate_token(bearer_token(req), ctx, budget);
   req.user_id = who.user_id;
   co_return who;
 }
 
-asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx) {
+asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx) {
+  auto budget = request_budget(ctx);
+  auth::principal who = co_await authenticate(req, ctx, budget);
+  co_return who;
+}
+
+asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx,
+                                                    redis::budget& budget) {
   auto who = ctx.tokens.verify_access(token);
   if (!who) throw http::http_error(401, "Unauthorized");
-  const bool revoked = co_await ctx.revocation.is_revoked(who->jti, who->user_id, who->issued_ms);
+  const bool revoked = co_await ctx.revocation.is_revoked(who->jti, who->user_id, who->issued_ms, budget);
   if (revoked) throw http::http_error(401, "Token has been revoked");
   co_return std::move(*who);
 }

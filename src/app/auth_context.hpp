@@ -13,6 +13,7 @@
 #include "core/config.hpp"
 #include "http/request.hpp"
 #include "locks/events.hpp"
+#include "redis/budget.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -34,14 +35,24 @@ struct auth_context {
 /// Throws http_error 403 `Forbidden` unless `who` is an owner or an admin.
 void require_manager(const auth::principal& who);
 
+/// A request's wait for Redis (REDIS_REQUEST_BUDGET_MS from now): each
+/// handler makes one and passes it to every call that may ask Redis.
+redis::budget request_budget(const auth_context& ctx);
+
 /// As authenticate(), for a token that did not come in a header (the
 /// WebSocket's `?access_token=`).
-boost::asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx);
+boost::asio::awaitable<auth::principal> authenticate_token(std::string_view token, auth_context& ctx,
+                                                           redis::budget& budget);
 
 /// The caller of a protected route: a valid access token in
-/// `Authorization: Bearer`, not revoked. Throws http_error 401 `Unauthorized`
-/// (missing, malformed, forged, expired, wrong type) or 401 `Token has been
-/// revoked`. Sets `req.user_id` for the access log.
+/// `Authorization: Bearer`, not revoked (Redis asked within `budget`).
+/// Throws http_error 401 `Unauthorized` (missing, malformed, forged,
+/// expired, wrong type) or 401 `Token has been revoked`. Sets `req.user_id`
+/// for the access log.
+boost::asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx, redis::budget& budget);
+
+/// The same within a budget of its own, for a handler that asks Redis
+/// nothing else.
 boost::asio::awaitable<auth::principal> authenticate(http::request& req, auth_context& ctx);
 
 /// The token of an `Authorization: Bearer <token>` header, or "".

@@ -55,10 +55,11 @@ std::string lower(std::string s) {
 }
 
 asio::awaitable<response> do_register(request& req, auth_context& ctx) {
+  auto budget = request_budget(ctx);
   auto [email, password, name, bakery] = read_register(req);
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
-  const auto limit =
-      co_await ctx.limiter.hit("register:" + ip, ctx.cfg.rate_limit_register_per_hour, std::chrono::hours(1));
+  const auto limit = co_await ctx.limiter.hit("register:" + ip, ctx.cfg.rate_limit_register_per_hour,
+                                              std::chrono::hours(1), budget);
   if (!limit.allowed) co_return too_many(limit, ctx.counters.register_limited);
   auto hash = co_await ctx.hasher.hash(std::move(password));
   auto created = co_await ctx.users.create_owner(std::move(email), std::move(hash), std::move(name), std::move(bakery));
@@ -68,13 +69,14 @@ asio::awaitable<response> do_register(request& req, auth_context& ctx) {
 }
 
 asio::awaitable<response> do_login(request& req, auth_context& ctx) {
+  auto budget = request_budget(ctx);
   auto [email, password] = read_login(req);
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
   const auto per_email = co_await ctx.limiter.hit("login:" + ip + ":" + lower(email), ctx.cfg.rate_limit_login_per_min,
-                                                  std::chrono::minutes(1));
+                                                  std::chrono::minutes(1), budget);
   if (!per_email.allowed) co_return too_many(per_email, ctx.counters.login_limited);
-  const auto per_ip =
-      co_await ctx.limiter.hit("login-ip:" + ip, ctx.cfg.rate_limit_login_ip_per_min, std::chrono::minutes(1));
+  const auto per_ip = co_await ctx.limiter.hit("login-ip:" + ip, ctx.cfg.rate_limit_login_ip_per_min,
+                                               std::chrono::minutes(1), budget);
   if (!per_ip.allowed) co_return too_many(per_ip, ctx.counters.login_limited);
   auto found = co_await ctx.users.find_by_email(std::move(email));
   bool ok = false;
@@ -89,30 +91,33 @@ asio::awaitable<response> do_login(request& req, auth_context& ctx) {
 }
 
 asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
+  auto budget = request_budget(ctx);
   auto token = read_refresh_token(req);
-  auto [check, pair] = co_await ctx.tokens.refresh(std::move(token));
+  auto [check, pair] = co_await ctx.tokens.refresh(std::move(token), budget);
   if (check == auth::refresh_check::invalid) throw http::http_error(401, "Invalid refresh token");
   if (check == auth::refresh_check::revoked) throw http::http_error(401, "Token has been revoked");
   co_return tokens_only(pair);
 }
 
 asio::awaitable<response> do_logout(request& req, auth_context& ctx) {
-  const auto who = co_await authenticate(req, ctx);
+  auto budget = request_budget(ctx);
+  const auto who = co_await authenticate(req, ctx, budget);
   auto token = read_optional_refresh_token(req);
-  co_await ctx.tokens.logout(who, std::move(token));
+  co_await ctx.tokens.logout(who, std::move(token), budget);
   if (ctx.notices != nullptr) {
     boost::json::object notice{{"type", "token.revoked"}, {"jti", who.jti}};
-    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice));
+    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice), &budget);
   }
   co_return http::empty_response(204);
 }
 
 asio::awaitable<response> do_logout_all(request& req, auth_context& ctx) {
-  const auto who = co_await authenticate(req, ctx);
-  const long long cutoff = co_await ctx.tokens.logout_all(who);
+  auto budget = request_budget(ctx);
+  const auto who = co_await authenticate(req, ctx, budget);
+  const long long cutoff = co_await ctx.tokens.logout_all(who, budget);
   if (ctx.notices != nullptr) {
     boost::json::object notice{{"type", "user.logged_out_all"}, {"userId", who.user_id}, {"cutoffMs", cutoff}};
-    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice));
+    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice), &budget);
   }
   co_return http::empty_response(204);
 }
@@ -136,13 +141,14 @@ response session_response(const auth::transfer_session& s) {
 // A transfer whose body or refresh token fails before Redis is asked: the
 // answers, and which comes first, as when every transfer authenticated
 // first (a revoked access token is told before a bad body).
-asio::awaitable<response> refuse_transfer(request& req, auth_context& ctx) {
-  co_await authenticate(req, ctx);
+asio::awaitable<response> refuse_transfer(request& req, auth_context& ctx, redis::budget& budget) {
+  co_await authenticate(req, ctx, budget);
   read_refresh_token(req);
   throw http::http_error(401, "Invalid refresh token");
 }
 
 asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
+  auto budget = request_budget(ctx);
   auto who = ctx.tokens.verify_access(bearer_token(req));
   if (!who) throw http::http_error(401, "Unauthorized");
   req.user_id = who->user_id;
@@ -154,7 +160,7 @@ asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
   } catch (const http::http_error&) {
   }
   if (!refresh) {
-    response refused = co_await refuse_transfer(req, ctx);
+    response refused = co_await refuse_transfer(req, ctx, budget);
     co_return refused;
   }
   // Both tokens' revocation checks and the SET in one round trip.
@@ -162,7 +168,7 @@ asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
   auth::transfer_request hand_off{who->user_id,           std::move(who->token),   std::move(who->jti),
                                   who->issued_ms,         std::move(refresh_token), std::move(refresh->jti),
                                   refresh_issued};
-  const auth::transfer_outcome out = co_await ctx.transfers.create(ctx.revocation, std::move(hand_off));
+  const auth::transfer_outcome out = co_await ctx.transfers.create(ctx.revocation, std::move(hand_off), budget);
   if (out.check == auth::transfer_check::access_revoked) throw http::http_error(401, "Token has been revoked");
   if (out.check == auth::transfer_check::refresh_revoked) throw http::http_error(401, "Invalid refresh token");
   ctx.counters.transfers_created.inc();
@@ -170,11 +176,13 @@ asio::awaitable<response> do_transfer(request& req, auth_context& ctx) {
 }
 
 asio::awaitable<response> do_claim(request& req, auth_context& ctx) {
+  auto budget = request_budget(ctx);
   auto session_id = read_claim_session(req);
   const auto ip = client_ip(req, ctx.cfg.trusted_proxies);
-  const auto limit = co_await ctx.limiter.hit("claim:" + ip, ctx.cfg.rate_limit_claim_per_min, std::chrono::minutes(1));
+  const auto limit = co_await ctx.limiter.hit("claim:" + ip, ctx.cfg.rate_limit_claim_per_min,
+                                              std::chrono::minutes(1), budget);
   if (!limit.allowed) co_return too_many(limit, ctx.counters.claim_limited);
-  auto grant = co_await ctx.transfers.claim(std::move(session_id));
+  auto grant = co_await ctx.transfers.claim(std::move(session_id), budget);
   if (!grant) {
     ctx.counters.claims_invalid.inc();
     throw http::http_error(401, "Invalid or expired transfer session");

@@ -45,6 +45,7 @@ process_services::process_services(core::config c)
       revocations_in_redis(auth::revocation::mirror_spec(cfg.revocation), redis_servers),
       locks_in_redis(locks::lock_service::mirror_spec(), redis_servers) {
   redis_options.servers = &redis_servers;
+  redis_options.stalls = &redis_stalls;
 }
 
 event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)

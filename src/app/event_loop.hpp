@@ -21,6 +21,7 @@
 #include "redis/cluster.hpp"
 #include "redis/connection.hpp"
 #include "redis/service.hpp"
+#include "redis/stall_episodes.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -42,6 +43,7 @@ struct process_services {
 
   core::config cfg;
   redis::server_history redis_servers;                 ///< which servers the data connections reached
+  redis::stall_episodes redis_stalls;                  ///< when Redis stopped answering the process, and answered again
   redis::options redis_options;                        ///< one server, or every cluster node's settings
   std::optional<redis::cluster_options> redis_cluster;  ///< set in cluster mode
   auth::jwt_codec jwt;

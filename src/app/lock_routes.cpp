@@ -26,8 +26,8 @@ struct lock_request {
 
 // Checked in Nest's order: the token (401), the order id (404), the body's
 // sessionId (400), then the caller's account (401 when it is gone).
-asio::awaitable<lock_request> read_lock_request(request& req, auth_context& auth) {
-  const auto caller = co_await authenticate(req, auth);
+asio::awaitable<lock_request> read_lock_request(request& req, auth_context& auth, redis::budget& budget) {
+  const auto caller = co_await authenticate(req, auth, budget);
   auto order_id = order_id_of(req);
   auto session = read_lock_session(req);
   const auto user = co_await auth::find_user(auth.users, auth.user_rows, caller.user_id);
@@ -37,8 +37,9 @@ asio::awaitable<lock_request> read_lock_request(request& req, auth_context& auth
 }
 
 asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto target = co_await read_lock_request(req, auth);
-  const auto result = co_await locks.acquire(target.order_id, target.holder);
+  auto budget = request_budget(auth);
+  const auto target = co_await read_lock_request(req, auth, budget);
+  const auto result = co_await locks.acquire(target.order_id, target.holder, budget);
   using enum locks::acquire_outcome;
   if (result.outcome == not_found) throw order_not_found();
   if (result.outcome == conflict) co_return lock_conflict(locked_by_another, result.current);
@@ -47,8 +48,9 @@ asio::awaitable<response> do_acquire(request& req, auth_context& auth, locks::lo
 }
 
 asio::awaitable<response> do_renew(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto target = co_await read_lock_request(req, auth);
-  const auto result = co_await locks.renew(target.order_id, target.holder);
+  auto budget = request_budget(auth);
+  const auto target = co_await read_lock_request(req, auth, budget);
+  const auto result = co_await locks.renew(target.order_id, target.holder, budget);
   using enum locks::change_outcome;
   if (result.outcome == not_found) throw order_not_found();
   if (result.outcome == not_held) throw lock_not_found();
@@ -57,7 +59,8 @@ asio::awaitable<response> do_renew(request& req, auth_context& auth, locks::lock
 }
 
 asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto who = co_await authenticate(req, auth);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
   const auto force_text = req.query("force");
   const bool force = force_text && *force_text == "true";
   if (force) require_manager(who);
@@ -67,7 +70,7 @@ asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lo
   }
   std::string session = valid_session_id(req.query("sessionId"));
   const locks::holder h{who.user_id, "", who.bakery_id, std::move(session)};
-  const auto result = co_await locks.release(order_id, h, force);
+  const auto result = co_await locks.release(order_id, h, force, budget);
   using enum locks::change_outcome;
   if (result.outcome == not_found) throw order_not_found();
   if (result.outcome != done) throw lock_not_found();  // another's lock is none of the caller's to release
@@ -75,9 +78,10 @@ asio::awaitable<response> do_release(request& req, auth_context& auth, locks::lo
 }
 
 asio::awaitable<response> do_status(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto who = co_await authenticate(req, auth);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
   const auto order_id = order_id_of(req);
-  const auto current = co_await locks.status(who.bakery_id, order_id);
+  const auto current = co_await locks.status(who.bakery_id, order_id, budget);
   if (!current) {
     const bool exists = co_await locks.order_exists(order_id, who.bakery_id);
     if (!exists) throw order_not_found();
@@ -89,8 +93,9 @@ asio::awaitable<response> do_status(request& req, auth_context& auth, locks::loc
 }
 
 asio::awaitable<response> do_list(request& req, auth_context& auth, locks::lock_service& locks) {
-  const auto who = co_await authenticate(req, auth);
-  const auto live = co_await locks.list(who.bakery_id);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
+  const auto live = co_await locks.list(who.bakery_id, budget);
   boost::json::array items;
   for (const auto& l : live) items.push_back(locks::to_json(l));
   co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});

@@ -39,9 +39,10 @@ asio::awaitable<response> do_create(request& req, auth_context& auth, orders::or
 }
 
 asio::awaitable<response> do_list(request& req, auth_context& auth, orders::order_service& orders) {
-  const auto who = co_await authenticate(req, auth);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
   auto q = read_list_query(req);
-  const auto found = co_await orders.list(who.bakery_id, std::move(q.status), q.limit, std::move(q.after));
+  const auto found = co_await orders.list(who.bakery_id, std::move(q.status), q.limit, std::move(q.after), budget);
   // {"items": [order], "nextCursor"}, the bytes json_response would write.
   response r;
   core::object_writer w(r.body);
@@ -59,20 +60,22 @@ asio::awaitable<response> do_list(request& req, auth_context& auth, orders::orde
 }
 
 asio::awaitable<response> do_get(request& req, auth_context& auth, orders::order_service& orders) {
-  const auto who = co_await authenticate(req, auth);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
   auto id = order_id_of(req);
-  const auto found = co_await orders.get(who.bakery_id, std::move(id));
+  const auto found = co_await orders.get(who.bakery_id, std::move(id), budget);
   if (!found) throw order_not_found();
   co_return order_response(200, *found);
 }
 
 asio::awaitable<response> do_update(request& req, auth_context& auth, orders::order_service& orders) {
-  const auto who = co_await authenticate(req, auth);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
   auto id = order_id_of(req);
   auto changes = read_order_changes(req);
   auto session = lock_session_of(req);
-  const auto result =
-      co_await orders.update(who.bakery_id, std::move(id), who.user_id, std::move(session), std::move(changes));
+  const auto result = co_await orders.update(who.bakery_id, std::move(id), who.user_id, std::move(session),
+                                             std::move(changes), budget);
   using enum orders::update_outcome;
   if (result.outcome == not_found) throw order_not_found();
   if (result.outcome == lock_not_held) co_return lock_conflict("Order lock not held", result.lock);
@@ -80,10 +83,11 @@ asio::awaitable<response> do_update(request& req, auth_context& auth, orders::or
 }
 
 asio::awaitable<response> do_delete(request& req, auth_context& auth, orders::order_service& orders) {
-  const auto who = co_await authenticate(req, auth);
+  auto budget = request_budget(auth);
+  const auto who = co_await authenticate(req, auth, budget);
   require_manager(who);
   auto id = order_id_of(req);
-  const bool removed = co_await orders.remove(who.bakery_id, std::move(id));
+  const bool removed = co_await orders.remove(who.bakery_id, std::move(id), budget);
   if (!removed) throw order_not_found();
   co_return http::empty_response(204);
 }

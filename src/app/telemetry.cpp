@@ -62,6 +62,17 @@ void register_redis(process_services& s) {
   s.metrics.add_gauge("redis_offline_queue_depth", "Redis commands waiting for a connection", [&s] {
     return static_cast<double>(sum_redis(s, [](const redis::stats& c) { return c.queued.load(); }));
   });
+  s.metrics.add_gauge("redis_not_answering",
+                      "Redis connections held as not answering (a reply owed, nothing for the command timeout)", [&s] {
+                        return static_cast<double>(
+                            sum_redis(s, [](const redis::stats& c) { return c.not_answering.load() ? 1U : 0U; }));
+                      });
+  s.metrics.add_counter("redis_not_answering_episodes_total",
+                        "Spells in which Redis stopped answering the instance (one however many connections)",
+                        [&s] { return s.redis_stalls.count(); });
+  s.metrics.add_counter("redis_refused_total",
+                        "Redis commands failed at once, unsent, while their connection was not answering",
+                        [&s] { return sum_redis(s, [](const redis::stats& c) { return c.refused.load(); }); });
 }
 
 void register_postgres(process_services& s) {

@@ -20,7 +20,8 @@ void add_ws_route(http::router& routes, auth_context& auth, live_clients& client
     std::string_view token = bearer_token(req);
     if (token.empty()) token = req.query("access_token").value_or("");
     // Throws http_error 401 (answered before the upgrade) when it is not valid.
-    const auth::principal who = co_await authenticate_token(token, auth);
+    auto budget = request_budget(auth);
+    const auth::principal who = co_await authenticate_token(token, auth, budget);
     req.user_id = who.user_id;
     http::ws_accept accept;
     accept.on_open = [&clients, who](std::shared_ptr<http::ws_channel> channel) {

@@ -31,14 +31,15 @@ return {1, 0}
 
 }  // namespace
 
-asio::awaitable<rate_decision> rate_limiter::hit(std::string key, unsigned limit, std::chrono::seconds period) {
+asio::awaitable<rate_decision> rate_limiter::hit(std::string key, unsigned limit, std::chrono::seconds period,
+                                                 redis::budget& budget) {
   if (!enabled_) co_return rate_decision{};
   const auto period_ms = std::chrono::duration_cast<std::chrono::milliseconds>(period).count();
   const auto interval_ms = std::max<long long>(1, period_ms / std::max(limit, 1u));
   const std::vector<std::string> keys{"ratelimit:" + key};
   const std::vector<std::string> args{std::to_string(interval_ms), std::to_string(period_ms)};
   try {
-    redis::reply r = co_await redis_.eval(gcra_script(), keys, args);
+    redis::reply r = co_await redis_.eval(gcra_script(), keys, args, redis::retry::never, &budget);
     if (unchecked_) {
       unchecked_ = false;
       core::log_info("rate limits checked again");

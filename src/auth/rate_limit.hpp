@@ -23,9 +23,10 @@ class rate_limiter {
   rate_limiter(redis::service& redis, bool enabled) : redis_(redis), enabled_(enabled) {}
 
   /// Counts one hit on `key` against `limit` per `period`. When Redis cannot
-  /// answer, the hit is allowed (and logged): a Redis outage must not lock
-  /// everyone out of logging in.
-  boost::asio::awaitable<rate_decision> hit(std::string key, unsigned limit, std::chrono::seconds period);
+  /// answer within `budget` (the request's), the hit is allowed (and
+  /// logged): a Redis outage must not lock everyone out of logging in.
+  boost::asio::awaitable<rate_decision> hit(std::string key, unsigned limit, std::chrono::seconds period,
+                                            redis::budget& budget);
 
  private:
   redis::service& redis_;

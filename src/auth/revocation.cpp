@@ -47,12 +47,13 @@ redis::mirror_spec revocation::mirror_spec(core::revocation_fallback fallback) {
   return spec;
 }
 
-asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms) {
+asio::awaitable<bool> revocation::is_revoked(std::string jti, std::string user_id, long long issued_ms,
+                                             redis::budget& budget) {
   const std::array<token_ref, 1> tokens{token_ref{jti, issued_ms}};
   std::optional<redis::reply> answer;
   try {
     std::vector<std::string> mget = lookup(user_id, tokens);
-    redis::reply r = co_await redis_.command(std::move(mget), redis::retry::idempotent);
+    redis::reply r = co_await redis_.command(std::move(mget), redis::retry::idempotent, &budget);
     answer = std::move(r);
   } catch (const core::unavailable_error&) {
   } catch (const redis::server_error& e) {
@@ -132,30 +133,44 @@ asio::awaitable<std::optional<std::size_t>> revocation::ask_record(std::string_v
   co_return std::nullopt;
 }
 
-asio::awaitable<void> revocation::redis_write(std::string key, std::string value, long long ttl_s) {
+asio::awaitable<bool> revocation::redis_write(std::string key, std::string value, long long ttl_s,
+                                              redis::budget& budget) {
   std::vector<std::string> set{"SET", std::move(key), std::move(value), "EX", std::to_string(std::max(ttl_s, 1LL))};
   // The record has it already; Redis gets it as soon as it answers again, so
   // that a Redis that kept its data (and its marker) does not miss it.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(ttl_s, 1LL));
-  const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until);
-  if (failure) core::log_warn("revocation not yet in redis, retrying in the background", {{"error", *failure}});
+  const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until, &budget,
+                                                           mirror_.unsynced_write());
+  if (!failure) co_return true;
+  core::log_warn("revocation not yet in redis, retrying in the background", {{"error", *failure}});
+  co_return false;
 }
 
-asio::awaitable<void> revocation::revoke(std::string jti, std::string user_id, long long expires_s,
-                                         token_type type) {
+asio::awaitable<bool> revocation::revoke(std::string jti, std::string user_id, long long expires_s,
+                                         redis::budget& budget, token_type type) {
   co_await record_.record(jti, user_id, expires_s, type == token_type::refresh);
-  co_await remember(std::move(jti), std::move(user_id), expires_s);
+  const bool taken = co_await write_revocation(std::move(jti), std::move(user_id), expires_s, budget);
+  co_return taken;
 }
 
-asio::awaitable<void> revocation::remember(std::string jti, std::string user_id, long long expires_s) {
+asio::awaitable<void> revocation::remember(std::string jti, std::string user_id, long long expires_s,
+                                           redis::budget& budget) {
+  co_await write_revocation(std::move(jti), std::move(user_id), expires_s, budget);
+}
+
+asio::awaitable<bool> revocation::write_revocation(std::string jti, std::string user_id, long long expires_s,
+                                                   redis::budget& budget) {
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  co_await redis_write(revoked_token_key(user_id, jti), user_id, expires_s - now_s);
+  const bool taken = co_await redis_write(revoked_token_key(user_id, jti), user_id, expires_s - now_s, budget);
+  co_return taken;
 }
 
-asio::awaitable<void> revocation::revoke_all(std::string user_id, long long cutoff_ms) {
+asio::awaitable<bool> revocation::revoke_all(std::string user_id, long long cutoff_ms, redis::budget& budget) {
   co_await record_.set_cutoff(user_id, cutoff_ms);
-  co_await redis_write(cutoff_key(user_id), std::to_string(cutoff_ms), token_lifetime_.count());
+  const bool taken =
+      co_await redis_write(cutoff_key(user_id), std::to_string(cutoff_ms), token_lifetime_.count(), budget);
+  co_return taken;
 }
 
 asio::awaitable<void> revocation::refill() {

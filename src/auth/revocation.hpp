@@ -62,8 +62,10 @@ class revocation {
   /// (itself, or by a logout-all at or after its issue). Redis first; when
   /// Redis cannot answer, PostgreSQL (fallback=postgres) or
   /// core::unavailable_error (fallback=deny). Never says "valid" for a
-  /// revoked token: every doubt goes to the record.
-  boost::asio::awaitable<bool> is_revoked(std::string jti, std::string user_id, long long issued_ms);
+  /// revoked token: every doubt goes to the record. Redis is asked within
+  /// `budget` (the request's), or not at all once it is spent.
+  boost::asio::awaitable<bool> is_revoked(std::string jti, std::string user_id, long long issued_ms,
+                                          redis::budget& budget);
 
   /// The one command that answers for `tokens`, all of `user_id`, in one
   /// round trip: MGET of each token's key, the user's cutoff and the marker
@@ -83,19 +85,26 @@ class revocation {
                                                                    std::span<const token_ref> tokens,
                                                                    const redis::reply* answer);
 
-  /// Revokes one token until `expires_s` (its exp): PostgreSQL first, then Redis.
-  /// Refresh tokens are recorded as such (kept out of the revokedTokens count).
-  boost::asio::awaitable<void> revoke(std::string jti, std::string user_id, long long expires_s,
-                                      token_type type = token_type::access);
+  /// Revokes one token until `expires_s` (its exp): PostgreSQL first, then
+  /// Redis within `budget`. Refresh tokens are recorded as such (kept out
+  /// of the revokedTokens count). False when Redis did not take it: it is
+  /// recorded, and goes to Redis in the background (this process's checks
+  /// ask the record until it has), but an instance that reads Redis may
+  /// accept the token until then, so the caller must not say it is revoked
+  /// everywhere. Throws core::unavailable_error when the record cannot take it.
+  boost::asio::awaitable<bool> revoke(std::string jti, std::string user_id, long long expires_s,
+                                      redis::budget& budget, token_type type = token_type::access);
 
   /// Puts into Redis a revocation the record already holds (written by the
-  /// caller inside its own transaction); retried in the background when
-  /// Redis cannot take it now.
-  boost::asio::awaitable<void> remember(std::string jti, std::string user_id, long long expires_s);
+  /// caller inside its own transaction), within `budget`; retried in the
+  /// background when Redis cannot take it now (this process's checks ask
+  /// the record until it has). Never throws for Redis.
+  boost::asio::awaitable<void> remember(std::string jti, std::string user_id, long long expires_s,
+                                        redis::budget& budget);
 
   /// Rejects every token of `user_id` issued at or before `cutoff_ms`:
-  /// PostgreSQL first, then Redis.
-  boost::asio::awaitable<void> revoke_all(std::string user_id, long long cutoff_ms);
+  /// PostgreSQL first, then Redis within `budget`; returns and throws as revoke().
+  boost::asio::awaitable<bool> revoke_all(std::string user_id, long long cutoff_ms, redis::budget& budget);
 
   /// Copies live revocations and cutoffs from PostgreSQL into Redis (the
   /// mirror sets the marker after). Safe to run on several instances at once.
@@ -121,7 +130,12 @@ class revocation {
   verdict read_answer(const redis::reply* answer, std::span<const token_ref> tokens);
   boost::asio::awaitable<std::optional<std::size_t>> ask_record(std::string_view user_id,
                                                                 std::span<const token_ref> tokens, bool answered);
-  boost::asio::awaitable<void> redis_write(std::string key, std::string value, long long ttl_s);
+  boost::asio::awaitable<bool> write_revocation(std::string jti, std::string user_id, long long expires_s,
+                                                redis::budget& budget);
+  // Writes a revocation the record holds into Redis within `budget`; when
+  // Redis did not take it, keeps trying in the background and returns false.
+  boost::asio::awaitable<bool> redis_write(std::string key, std::string value, long long ttl_s,
+                                           redis::budget& budget);
   boost::asio::awaitable<void> write_all(std::vector<std::vector<std::string>> commands);
 
   redis::service& redis_;

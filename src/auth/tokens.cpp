@@ -1,5 +1,6 @@
 #include "auth/tokens.hpp"
 
+#include "core/error.hpp"
 #include "core/ids.hpp"
 
 namespace bakewind::auth {
@@ -11,6 +12,13 @@ namespace {
 
 long long millis_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A revocation the record holds and Redis did not take: a 503, because an
+// instance reading Redis (once it answers, before the background write
+// lands) could still accept the token.
+core::unavailable_error not_everywhere_yet() {
+  return core::unavailable_error("redis", "revocation recorded, not yet in redis");
 }
 
 long long seconds_since_epoch(system_clock::time_point t) {
@@ -65,7 +73,8 @@ std::optional<principal> token_service::verify_access(std::string_view token) co
   return principal{c->sub, c->bky, c->role, c->jti, c->exp, issued_ms(*c), std::string(token)};
 }
 
-asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std::string refresh_token) {
+asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std::string refresh_token,
+                                                                             redis::budget& budget) {
   const auto c = verify_refresh(refresh_token);
   if (!c) co_return std::pair{refresh_check::invalid, token_pair{}};
   // The family of the used token continues with this one, recorded in the
@@ -74,7 +83,9 @@ asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std
   const next_refresh next = next_refresh_at(now);
   rotation outcome = co_await store_.rotate(c->jti, issued_ms(*c), next);
   // Committed: Redis learns of what it revoked before anyone hears of it.
-  for (auto& r : outcome.revoked) co_await revoked_.remember(std::move(r.jti), std::move(r.user_id), r.expires_s);
+  for (auto& r : outcome.revoked) {
+    co_await revoked_.remember(std::move(r.jti), std::move(r.user_id), r.expires_s, budget);
+  }
   if (outcome.check != refresh_check::ok) co_return std::pair{outcome.check, token_pair{}};
   co_return std::pair{refresh_check::ok, signed_pair(*outcome.owner, now, next)};
 }
@@ -89,20 +100,25 @@ std::optional<claims> token_service::refresh_claims(std::string_view refresh_tok
   return c;
 }
 
-asio::awaitable<void> token_service::logout(const principal& who, std::optional<std::string> refresh_token) {
-  co_await revoked_.revoke(who.jti, who.user_id, who.exp);
-  if (!refresh_token) co_return;
-  const auto c = verify_refresh(*refresh_token);
-  if (!c || c->sub != who.user_id) co_return;  // not the caller's: ignored, as the seed does
-  co_await store_.revoke(c->jti, who.user_id);
-  co_await revoked_.revoke(c->jti, who.user_id, c->exp, token_type::refresh);
+asio::awaitable<void> token_service::logout(const principal& who, std::optional<std::string> refresh_token,
+                                            redis::budget& budget) {
+  bool everywhere = co_await revoked_.revoke(who.jti, who.user_id, who.exp, budget);
+  const auto c = refresh_token ? verify_refresh(*refresh_token) : std::nullopt;
+  // Another user's refresh token is ignored, as the seed does.
+  if (c && c->sub == who.user_id) {
+    co_await store_.revoke(c->jti, who.user_id);
+    const bool refresh_everywhere = co_await revoked_.revoke(c->jti, who.user_id, c->exp, budget, token_type::refresh);
+    everywhere = everywhere && refresh_everywhere;
+  }
+  if (!everywhere) throw not_everywhere_yet();
 }
 
-asio::awaitable<long long> token_service::logout_all(const principal& who) {
+asio::awaitable<long long> token_service::logout_all(const principal& who, redis::budget& budget) {
   // The cutoff is this instant to the millisecond; tokens carry theirs in the jti.
   const long long cutoff = millis_now();
-  co_await revoked_.revoke_all(who.user_id, cutoff);
+  const bool everywhere = co_await revoked_.revoke_all(who.user_id, cutoff, budget);
   co_await store_.revoke_all(who.user_id);
+  if (!everywhere) throw not_everywhere_yet();
   co_return cutoff;
 }
 

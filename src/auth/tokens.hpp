@@ -49,7 +49,9 @@ class token_service {
   /// Rotates a refresh token: the presented one is used up and a new pair
   /// comes back (ok), or nothing does (invalid: not a live refresh token of
   /// ours; revoked: logged out, cut off, or reused, which revokes its family).
-  boost::asio::awaitable<std::pair<refresh_check, token_pair>> refresh(std::string refresh_token);
+  /// What it revoked goes to Redis within `budget` (the record decides).
+  boost::asio::awaitable<std::pair<refresh_check, token_pair>> refresh(std::string refresh_token,
+                                                                      redis::budget& budget);
 
   /// The claims of `refresh_token` when it is a refresh token of `user_id`,
   /// signed by us and unexpired; nullopt otherwise. No revocation check
@@ -58,11 +60,16 @@ class token_service {
   std::optional<claims> refresh_claims(std::string_view refresh_token, std::string_view user_id) const;
 
   /// Revokes the caller's access token, and `refresh_token` too when it is
-  /// one of the caller's (anything else is ignored).
-  boost::asio::awaitable<void> logout(const principal& who, std::optional<std::string> refresh_token);
+  /// one of the caller's (anything else is ignored): in the record, then in
+  /// Redis within `budget`. Throws core::unavailable_error when either store
+  /// did not take it (revocation::revoke): what the record took stands, and
+  /// Redis gets it in the background, but it is not yet refused everywhere.
+  boost::asio::awaitable<void> logout(const principal& who, std::optional<std::string> refresh_token,
+                                      redis::budget& budget);
 
   /// Rejects every token of the caller issued until now; the cutoff (ms).
-  boost::asio::awaitable<long long> logout_all(const principal& who);
+  /// Stores and throws as logout().
+  boost::asio::awaitable<long long> logout_all(const principal& who, redis::budget& budget);
 
   /// Verifies an access token's signature, type and expiry (no revocation
   /// check); nullopt when it is not a valid access token. A token verified

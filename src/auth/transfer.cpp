@@ -140,7 +140,8 @@ std::optional<transfer_grant> read_transfer_payload(std::string stored) {
   return grant;
 }
 
-asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked, transfer_request request) {
+asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked, transfer_request request,
+                                                            redis::budget& budget) {
   const auto now = std::chrono::system_clock::now();
   const std::string created_at = core::iso8601_ms(now);
   // Stamped with the server the SET is about to reach (claim() compares).
@@ -158,7 +159,7 @@ asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked,
                     ttl_)};
   std::optional<std::vector<redis::reply>> replies;
   try {
-    std::vector<redis::reply> r = co_await redis_.pipeline(std::move(commands), redis::retry::idempotent);
+    std::vector<redis::reply> r = co_await redis_.pipeline(std::move(commands), redis::retry::idempotent, &budget);
     replies = std::move(r);
   } catch (const core::unavailable_error&) {
     // The lookup goes to the record (or is refused), as when is_revoked gets no reply.
@@ -177,12 +178,12 @@ asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked,
     co_await forget(id);
     stored = false;
   }
-  if (!stored) id = co_await store_again(request, created_at);
+  if (!stored) id = co_await store_again(request, created_at, budget);
   co_return transfer_outcome{transfer_check::created, {std::move(id), core::iso8601_ms(now + ttl_)}};
 }
 
 asio::awaitable<std::string> transfer_sessions::store_again(const transfer_request& request,
-                                                           const std::string& created_at) {
+                                                           const std::string& created_at, redis::budget& budget) {
   // Not stored yet: Redis gave no reply (this try fails as the SET would
   // have), the id was taken (256 random bits: in practice only by our own
   // SET, applied before a reconnect and sent again), or the server changed.
@@ -191,7 +192,8 @@ asio::awaitable<std::string> transfer_sessions::store_again(const transfer_reque
     const std::string stamp(redis_.server_run_id());
     const bool set = co_await redis_.set_nx(
         session_key(id),
-        transfer_payload(request.access_token, request.refresh_token, request.user_id, created_at, stamp), ttl_);
+        transfer_payload(request.access_token, request.refresh_token, request.user_id, created_at, stamp), ttl_,
+        &budget);
     if (set && redis_.server_run_id() == stamp) co_return id;
     if (set) co_await forget(std::move(id));
   }
@@ -208,10 +210,11 @@ asio::awaitable<void> transfer_sessions::forget(std::string id) {
   }
 }
 
-asio::awaitable<std::optional<transfer_grant>> transfer_sessions::claim(std::string session_id) {
+asio::awaitable<std::optional<transfer_grant>> transfer_sessions::claim(std::string session_id,
+                                                                       redis::budget& budget) {
   if (!looks_like_session_id(session_id)) co_return std::nullopt;
   const std::string key = session_key(session_id);
-  auto stored = co_await redis_.getdel(key);
+  auto stored = co_await redis_.getdel(key, &budget);
   if (!stored) co_return std::nullopt;
   auto grant = read_transfer_payload(std::move(*stored));
   // Redis replicates asynchronously: a replica promoted after an earlier

@@ -63,20 +63,24 @@ class transfer_sessions {
   /// session that anyone could claim. `revoked` must outlive the call.
   /// Throws core::unavailable_error when Redis cannot store it (or, with
   /// REVOCATION_FALLBACK=deny, cannot check it).
-  boost::asio::awaitable<transfer_outcome> create(revocation& revoked, transfer_request request);
+  /// Redis is asked within `budget` (the request's).
+  boost::asio::awaitable<transfer_outcome> create(revocation& revoked, transfer_request request,
+                                                  redis::budget& budget);
 
   /// Takes the session (once); nullopt for an unknown, expired or already
   /// claimed one, or anything that is not a session id. Also nullopt for a
   /// session stored on another Redis server than the one that answers now
   /// (a promoted replica, a restarted server): that one may have missed the
   /// delete of an earlier claim, so the session may have been claimed.
-  boost::asio::awaitable<std::optional<transfer_grant>> claim(std::string session_id);
+  /// Throws core::unavailable_error when Redis gives no answer within `budget`.
+  boost::asio::awaitable<std::optional<transfer_grant>> claim(std::string session_id, redis::budget& budget);
 
  private:
   boost::asio::awaitable<void> forget(std::string id);
   // Stores the hand-off under a new id, stamped with the server it reaches;
   // its id. Throws core::unavailable_error when that fails twice.
-  boost::asio::awaitable<std::string> store_again(const transfer_request& request, const std::string& created_at);
+  boost::asio::awaitable<std::string> store_again(const transfer_request& request, const std::string& created_at,
+                                                  redis::budget& budget);
 
   redis::service& redis_;
   std::chrono::seconds ttl_;

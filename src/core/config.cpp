@@ -153,6 +153,10 @@ void read_stores(const reader& r, config& c) {
   if (auto v = r.get("REDIS_TLS_CA")) c.redis_tls_ca = *v;
   if (auto v = r.get("REDIS_TLS_INSECURE")) c.redis_tls_insecure = detail::parse_bool("REDIS_TLS_INSECURE", *v);
   r.duration("REDIS_COMMAND_TIMEOUT_MS", c.redis_command_timeout, 10, 600000);
+  // One command's deadline by default: a request then waits for Redis at
+  // most as long as one command may, however many it sends.
+  c.redis_request_budget = c.redis_command_timeout;
+  r.duration("REDIS_REQUEST_BUDGET_MS", c.redis_request_budget, 10, 600000);
   r.integer("REDIS_MAX_RETRIES", c.redis_max_retries, 0, 1000);
   if (auto v = r.get("DATABASE_URL")) {
     detail::check_url("DATABASE_URL", *v, {"postgres", "postgresql"});

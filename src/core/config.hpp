@@ -47,6 +47,9 @@ struct config {
   std::string redis_tls_ca;                     ///< REDIS_TLS_CA: CA file for rediss:// (default: system store).
   bool redis_tls_insecure = false;              ///< REDIS_TLS_INSECURE: skip TLS verification (tests only).
   std::chrono::milliseconds redis_command_timeout{1000};  ///< REDIS_COMMAND_TIMEOUT_MS: each command's deadline.
+  /// REDIS_REQUEST_BUDGET_MS: how long all of one request's Redis calls
+  /// together may wait (redis::budget); default REDIS_COMMAND_TIMEOUT_MS.
+  std::chrono::milliseconds redis_request_budget{1000};
   int redis_max_retries = 3;                    ///< REDIS_MAX_RETRIES: failed reconnects a queued command waits through.
   std::string database_url = "postgres://bakewind:bakewind@localhost:5432/bakewind";  ///< DATABASE_URL.
   unsigned pg_pool_size = 16;                    ///< PG_POOL_SIZE: connections per instance, split over loops.

@@ -34,9 +34,9 @@ void event_bus::published() {
   if (drops_.failing.end()) core::log_info("events published again", {});
 }
 
-asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event) {
+asio::awaitable<void> event_bus::publish(std::string bakery_id, boost::json::object event, redis::budget* within) {
   try {
-    co_await redis_.publish(events_channel, message(bakery_id, event));
+    co_await redis_.publish(events_channel, message(bakery_id, event), within);
     published();
   } catch (const std::exception& e) {
     dropped(e.what());

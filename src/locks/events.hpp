@@ -33,8 +33,10 @@ class event_bus {
   /// Both must outlive the bus.
   event_bus(redis::service& redis, event_drops& drops) : redis_(redis), drops_(drops) {}
 
-  /// Publishes `event` (which has "type" and "at") for `bakery_id`'s clients.
-  boost::asio::awaitable<void> publish(std::string bakery_id, boost::json::object event);
+  /// Publishes `event` (which has "type" and "at") for `bakery_id`'s
+  /// clients, within `within` (the request's budget; null for none).
+  boost::asio::awaitable<void> publish(std::string bakery_id, boost::json::object event,
+                                       redis::budget* within = nullptr);
 
   /// The message `publish` sends, for a caller that publishes it itself
   /// (inside a script, with the write it announces).

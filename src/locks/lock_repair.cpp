@@ -62,14 +62,14 @@ std::pair<std::map<std::string, std::string>, std::size_t> orders_to_check(std::
 
 }  // namespace
 
-asio::awaitable<void> lock_service::mirror(const lock_info& l) {
+asio::awaitable<void> lock_service::mirror(const lock_info& l, redis::budget* within) {
   // Redis serves reads; PostgreSQL already holds the truth. A write that
   // fails is repeated from PostgreSQL's state once Redis answers again, so
   // that a Redis that kept its data does not keep serving a stale entry.
   const long long ttl = l.expires_ms - clock_.now_ms();
   if (ttl <= 0) co_return;
   const std::vector<std::string> args{to_redis_value(l), std::to_string(ttl)};
-  const redis_answer stored = co_await run_script(scripts::store(), l.order_id, l.bakery_id, args);
+  const redis_answer stored = co_await run_script(scripts::store(), l.order_id, l.bakery_id, args, within);
   if (stored.verdict != redis_verdict::unknown) co_return;
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, l.order_id, l.bakery_id);
@@ -77,28 +77,30 @@ asio::awaitable<void> lock_service::mirror(const lock_info& l) {
 
 asio::awaitable<void> lock_service::unmirror(const std::string& order_id, const std::string& bakery_id,
                                              const std::string& user_id, const std::string& session_id,
-                                             std::string announce) {
+                                             std::string announce, redis::budget* within) {
   std::vector<std::string> args{user_id, session_id};
   co_await write_announcing(scripts::release(), "redis did not run the release script", order_id, bakery_id,
-                            std::move(args), std::move(announce));
+                            std::move(args), std::move(announce), within);
 }
 
-asio::awaitable<void> lock_service::confirm(const lock_info& granted, std::string unconfirmed, std::string announce) {
+asio::awaitable<void> lock_service::confirm(const lock_info& granted, std::string unconfirmed, std::string announce,
+                                            redis::budget* within) {
   // Until it lands, readers see no lock and acquirers ask PostgreSQL.
   std::vector<std::string> args{std::move(unconfirmed), to_redis_value(granted)};
   co_await write_announcing(scripts::confirm(), "redis did not run the confirm script", granted.order_id,
-                            granted.bakery_id, std::move(args), std::move(announce));
+                            granted.bakery_id, std::move(args), std::move(announce), within);
 }
 
 asio::awaitable<void> lock_service::write_announcing(const redis::script& s, std::string_view not_run,
                                                      const std::string& order_id, const std::string& bakery_id,
-                                                     std::vector<std::string> args, std::string announce) {
+                                                     std::vector<std::string> args, std::string announce,
+                                                     redis::budget* within) {
   const bool announcing = !announce.empty();
   if (announcing) {
     args.emplace_back(events_channel);
     args.push_back(std::move(announce));
   }
-  const redis_answer done = co_await run_script(s, order_id, bakery_id, std::move(args));
+  const redis_answer done = co_await run_script(s, order_id, bakery_id, std::move(args), within);
   if (done.verdict != redis_verdict::unknown) {
     if (announcing) events_.published();
     co_return;
@@ -137,12 +139,12 @@ asio::awaitable<bool> lock_service::copy_from_record(const std::string& order_id
     redis_answer done;
     if (before && before->expires_ms > now) {
       const std::vector<std::string> args{to_redis_value(*before), std::to_string(before->expires_ms - now)};
-      done = co_await run_script(scripts::store(), order_id, bakery_id, args);
+      done = co_await run_script(scripts::store(), order_id, bakery_id, args, nullptr);
     } else {
       const long long young_after =
           now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count() - write_window_.count();
       const std::vector<std::string> args{std::to_string(young_after)};
-      done = co_await run_script(scripts::drop_settled(), order_id, bakery_id, args);
+      done = co_await run_script(scripts::drop_settled(), order_id, bakery_id, args, nullptr);
       // 0: a young entry, maybe a grant being confirmed: left for now.
       if (done.verdict == redis_verdict::other_holder) co_return false;
     }
@@ -175,7 +177,7 @@ asio::awaitable<void> lock_service::resync(std::string order_id, std::string bak
 
 asio::awaitable<void> lock_service::refill() {
   const auto live = co_await store_.live_in("");
-  for (const auto& l : live) co_await mirror(l);
+  for (const auto& l : live) co_await mirror(l, nullptr);
   // Entries of locks PostgreSQL does not hold (a server that came back with
   // older data keeps a released lock) go, checked one by one as below.
   const auto keys = co_await redis_.scan_all("order_lock:*", 1000);

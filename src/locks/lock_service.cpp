@@ -60,10 +60,11 @@ lock_service::lock_service(redis::service& redis, pg::pool& pg, event_bus& event
 redis::mirror_spec lock_service::mirror_spec() { return {"lock", "lock reads", std::string(locks_ready_marker), {}}; }
 
 asio::awaitable<redis_answer> lock_service::run_script(const redis::script& s, std::string order_id,
-                                                       std::string bakery_id, std::vector<std::string> args) {
+                                                       std::string bakery_id, std::vector<std::string> args,
+                                                       redis::budget* within) {
   const std::vector<std::string> keys{lock_key(bakery_id, order_id), bakery_key(bakery_id)};
   try {
-    redis::reply r = co_await redis_.eval(s, keys, args);
+    redis::reply r = co_await redis_.eval(s, keys, args, redis::retry::never, within);
     co_return answer_of(r);
   } catch (const core::unavailable_error& e) {
     core::log_debug("lock script not run in redis", {{"error", e.what()}});
@@ -77,21 +78,24 @@ asio::awaitable<redis_answer> lock_service::run_script(const redis::script& s, s
 
 template <class T>
 asio::awaitable<T> lock_service::decided(asio::awaitable<T> write, const std::string& order_id,
-                                         const std::string& bakery_id, const holder* redis_grant) {
+                                         const std::string& bakery_id, const holder* redis_grant,
+                                         redis::budget& budget) {
   auto [value, unanswered] = co_await core::attempt(std::move(write));
   if (!unanswered) co_return std::move(value);
   // Done or not, PostgreSQL did not say (down, or past the deadline after
   // committing): Redis takes the record's answer once it can be read.
-  if (redis_grant != nullptr) co_await unmirror(order_id, bakery_id, redis_grant->user_id, redis_grant->session_id);
+  if (redis_grant != nullptr) {
+    co_await unmirror(order_id, bakery_id, redis_grant->user_id, redis_grant->session_id, {}, &budget);
+  }
   const auto ex = co_await asio::this_coro::executor;
   resync_later(ex, order_id, bakery_id);
   std::rethrow_exception(unanswered);
 }
 
 asio::awaitable<void> lock_service::apply(redis_fix fix, const std::string& order_id, const holder& who,
-                                          const std::optional<lock_info>& row) {
-  if (fix == redis_fix::copy_row && row) co_await mirror(*row);
-  if (fix == redis_fix::drop_ours) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id);
+                                          const std::optional<lock_info>& row, redis::budget* within) {
+  if (fix == redis_fix::copy_row && row) co_await mirror(*row, within);
+  if (fix == redis_fix::drop_ours) co_await unmirror(order_id, who.bakery_id, who.user_id, who.session_id, {}, within);
 }
 
 asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> lock_service::look_up_holder(
@@ -106,15 +110,15 @@ asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> lock_servi
   co_return std::make_pair(after_refusal(acquiring, current, exists), std::move(current));
 }
 
-asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, holder who) {
+asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, holder who, redis::budget& budget) {
   const long long now = clock_.now_ms();
   const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
   const lock_info wanted = make_lock(order_id, who, now, expires);
   lock_info unconfirmed = wanted;
   unconfirmed.pending = true;
   std::string unconfirmed_value = to_redis_value(unconfirmed);
-  const redis_answer fast =
-      co_await run_script(scripts::acquire(), order_id, who.bakery_id, holder_args(unconfirmed_value, wanted, expires - now));
+  const redis_answer fast = co_await run_script(scripts::acquire(), order_id, who.bakery_id,
+                                                holder_args(unconfirmed_value, wanted, expires - now), &budget);
   if (settled_by_redis(fast, who.bakery_id)) {
     stats_.conflict.inc();
     co_return acquire_result{acquire_outcome::conflict, fast.entry};  // contended: answered from memory
@@ -123,22 +127,22 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   // must not stand: others would be refused on its word for minutes.
   auto asked = store_.try_acquire(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
   const holder* fresh_grant = fast.verdict == redis_verdict::granted ? &who : nullptr;
-  auto granted = co_await decided(std::move(asked), order_id, who.bakery_id, fresh_grant);
+  auto granted = co_await decided(std::move(asked), order_id, who.bakery_id, fresh_grant, budget);
   if (granted) granted->user_name = who.user_name;  // the row is the caller's now
   const acquire_plan plan = plan_acquire(fast, granted, wanted, clock_.now_ms());
   if (plan.verdict != acquire_verdict::refused) {
     const bool again = plan.verdict == acquire_verdict::regranted;
     auto event = lock_event(again ? "order.lock_renewed" : "order.locked", *granted, clock_.now_ms());
     if (plan.fix == redis_fix::confirm) {
-      co_await confirm(*granted, std::move(unconfirmed_value), event_bus::message(who.bakery_id, event));
+      co_await confirm(*granted, std::move(unconfirmed_value), event_bus::message(who.bakery_id, event), &budget);
     } else {
-      co_await apply(plan.fix, order_id, who, granted);
-      co_await events_.publish(who.bakery_id, std::move(event));
+      co_await apply(plan.fix, order_id, who, granted, &budget);
+      co_await events_.publish(who.bakery_id, std::move(event), &budget);
     }
     (plan.by_postgres_alone ? stats_.fallback_postgres : again ? stats_.reacquired : stats_.acquired).inc();
     co_return acquire_result{again ? acquire_outcome::reacquired : acquire_outcome::acquired, granted};
   }
-  co_await apply(plan.fix, order_id, who, granted);
+  co_await apply(plan.fix, order_id, who, granted, &budget);
   auto [refusal, current] = co_await look_up_holder(true, order_id, who.bakery_id);
   if (refusal == refusal_verdict::not_found) {
     stats_.not_found.inc();
@@ -149,19 +153,19 @@ asio::awaitable<acquire_result> lock_service::acquire(std::string order_id, hold
   co_return acquire_result{acquire_outcome::conflict, std::move(current)};
 }
 
-asio::awaitable<change_result> lock_service::renew(std::string order_id, holder who) {
+asio::awaitable<change_result> lock_service::renew(std::string order_id, holder who, redis::budget& budget) {
   const long long now = clock_.now_ms();
   const long long expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
   const lock_info wanted = make_lock(order_id, who, now, expires);
   const redis_answer fast =
-      co_await run_script(scripts::renew(), order_id, who.bakery_id, holder_args("", wanted, expires - now));
+      co_await run_script(scripts::renew(), order_id, who.bakery_id, holder_args("", wanted, expires - now), &budget);
   auto asked = store_.renew(order_id, who.bakery_id, who.user_id, who.session_id, now, expires);
-  auto renewed = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr);
+  auto renewed = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr, budget);
   if (renewed) renewed->user_name = who.user_name;  // the row is the caller's
   const renew_plan plan = plan_renew(fast, renewed, clock_.now_ms());
-  co_await apply(plan.fix, order_id, who, renewed);
+  co_await apply(plan.fix, order_id, who, renewed, &budget);
   if (plan.renewed) {
-    co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed, clock_.now_ms()));
+    co_await events_.publish(who.bakery_id, lock_event("order.lock_renewed", *renewed, clock_.now_ms()), &budget);
     stats_.renewed.inc();
     co_return change_result{change_outcome::done, renewed};
   }
@@ -172,11 +176,12 @@ asio::awaitable<change_result> lock_service::renew(std::string order_id, holder 
                           std::nullopt};
 }
 
-asio::awaitable<change_result> lock_service::release(std::string order_id, holder who, bool force) {
+asio::awaitable<change_result> lock_service::release(std::string order_id, holder who, bool force,
+                                                     redis::budget& budget) {
   const std::string user = force ? std::string() : who.user_id;
   const std::string session = force ? std::string() : who.session_id;
   auto asked = store_.release(order_id, who.bakery_id, user, session);
-  auto released = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr);
+  auto released = co_await decided(std::move(asked), order_id, who.bakery_id, nullptr, budget);
   // Only that holder's entry goes from Redis, never a newer holder's.
   const std::string redis_user = released ? released->user_id : who.user_id;
   const std::string redis_session = released ? released->session_id : who.session_id;
@@ -184,7 +189,7 @@ asio::awaitable<change_result> lock_service::release(std::string order_id, holde
   if (released) {
     announce = event_bus::message(who.bakery_id, unlock_event(*released, force ? "forced" : "released", clock_.now_ms()));
   }
-  co_await unmirror(order_id, who.bakery_id, redis_user, redis_session, std::move(announce));
+  co_await unmirror(order_id, who.bakery_id, redis_user, redis_session, std::move(announce), &budget);
   if (released) {
     (force ? stats_.forced : stats_.released).inc();
     co_return change_result{change_outcome::done, released};
@@ -193,14 +198,16 @@ asio::awaitable<change_result> lock_service::release(std::string order_id, holde
   co_return change_result{exists ? change_outcome::not_held : change_outcome::not_found, std::nullopt};
 }
 
-asio::awaitable<std::optional<lock_info>> lock_service::status(std::string bakery_id, std::string order_id) {
+asio::awaitable<std::optional<lock_info>> lock_service::status(std::string bakery_id, std::string order_id,
+                                                               redis::budget& budget) {
   std::vector<std::string> ids{std::move(order_id)};
-  auto many = co_await status_many(std::move(bakery_id), std::move(ids));
+  auto many = co_await status_many(std::move(bakery_id), std::move(ids), budget);
   co_return std::move(many.front());
 }
 
 asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many(std::string bakery_id,
-                                                                                 std::vector<std::string> order_ids) {
+                                                                                 std::vector<std::string> order_ids,
+                                                                                 redis::budget& budget) {
   std::vector<std::optional<lock_info>> out(order_ids.size());
   if (order_ids.empty()) co_return out;
   std::vector<std::string> mget{"MGET"};
@@ -209,7 +216,7 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
   mget.push_back(redis_.marker_for(mirror_.marker(), bakery_key(bakery_id)));
   bool answered = false;
   try {
-    redis::reply r = co_await redis_.command(mget, redis::retry::idempotent);
+    redis::reply r = co_await redis_.command(mget, redis::retry::idempotent, &budget);
     if (r.type == redis::reply::kind::array && r.elements.size() == order_ids.size() + 1 &&
         mirror_.trusted(!r.elements.back().is_nil())) {
       answered = true;
@@ -235,7 +242,7 @@ asio::awaitable<std::vector<std::optional<lock_info>>> lock_service::status_many
   co_return out;
 }
 
-asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id) {
+asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id, redis::budget& budget) {
   std::string set = bakery_key(bakery_id);
   std::string ready = redis_.marker_for(mirror_.marker(), set);
   const std::vector<std::string> keys{std::move(set), std::move(ready)};
@@ -243,7 +250,7 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
   bool answered = false;
   std::vector<lock_info> out;
   try {
-    redis::reply r = co_await redis_.eval(scripts::list(), keys, none, redis::retry::idempotent);
+    redis::reply r = co_await redis_.eval(scripts::list(), keys, none, redis::retry::idempotent, &budget);
     // No list (nil) when the marker is gone: Redis lost its data.
     if (mirror_.trusted(r.type == redis::reply::kind::array)) {
       answered = true;
@@ -266,17 +273,18 @@ asio::awaitable<std::vector<lock_info>> lock_service::list(std::string bakery_id
   co_return out;
 }
 
-asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had) {
+asio::awaitable<void> lock_service::forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had,
+                                           redis::budget& budget) {
   std::string announce;
   if (had) announce = event_bus::message(bakery_id, unlock_event(*had, "deleted", clock_.now_ms()));
-  co_await unmirror(order_id, bakery_id, "", "", std::move(announce));  // "": whoever holds it
+  co_await unmirror(order_id, bakery_id, "", "", std::move(announce), &budget);  // "": whoever holds it
 }
 
 asio::awaitable<std::size_t> lock_service::sweep_expired() {
   auto expired = co_await store_.delete_expired();
   for (const auto& l : expired) {
     co_await unmirror(l.order_id, l.bakery_id, l.user_id, l.session_id,
-                      event_bus::message(l.bakery_id, unlock_event(l, "expired", clock_.now_ms())));
+                      event_bus::message(l.bakery_id, unlock_event(l, "expired", clock_.now_ms())), nullptr);
     stats_.expired.inc();
   }
   co_return expired.size();

@@ -86,29 +86,35 @@ class lock_service {
   /// The lock keys' marker, and what logs name when reads fall back.
   static redis::mirror_spec mirror_spec();
 
+  // Every request's call asks Redis within `budget` (the request's), and
+  // goes to PostgreSQL alone once it is spent.
+
   /// Acquires the order's lock for `who` (API.md POST .../lock).
-  boost::asio::awaitable<acquire_result> acquire(std::string order_id, holder who);
+  boost::asio::awaitable<acquire_result> acquire(std::string order_id, holder who, redis::budget& budget);
 
   /// Renews the caller's live lock (PUT .../lock).
-  boost::asio::awaitable<change_result> renew(std::string order_id, holder who);
+  boost::asio::awaitable<change_result> renew(std::string order_id, holder who, redis::budget& budget);
 
   /// Releases the caller's live lock, or anyone's with `force` (DELETE .../lock).
-  boost::asio::awaitable<change_result> release(std::string order_id, holder who, bool force);
+  boost::asio::awaitable<change_result> release(std::string order_id, holder who, bool force, redis::budget& budget);
 
   /// The order's live lock; nullopt when free. Does not check the order exists.
-  boost::asio::awaitable<std::optional<lock_info>> status(std::string bakery_id, std::string order_id);
+  boost::asio::awaitable<std::optional<lock_info>> status(std::string bakery_id, std::string order_id,
+                                                          redis::budget& budget);
 
   /// The live locks of many orders in one round trip, in the order given.
   boost::asio::awaitable<std::vector<std::optional<lock_info>>> status_many(std::string bakery_id,
-                                                                            std::vector<std::string> order_ids);
+                                                                            std::vector<std::string> order_ids,
+                                                                            redis::budget& budget);
 
   /// The live locks of a bakery.
-  boost::asio::awaitable<std::vector<lock_info>> list(std::string bakery_id);
+  boost::asio::awaitable<std::vector<lock_info>> list(std::string bakery_id, redis::budget& budget);
 
   /// After an order was deleted (its row, and so its lock row, are gone):
   /// drops the Redis entry and announces `order.unlocked` (reason deleted)
   /// when there was a lock.
-  boost::asio::awaitable<void> forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had);
+  boost::asio::awaitable<void> forget(std::string bakery_id, std::string order_id, std::optional<lock_info> had,
+                                      redis::budget& budget);
 
   /// Deletes expired lock rows and announces each (`order.unlocked`, reason
   /// expired); exactly one instance sees each row. Returns how many.
@@ -133,39 +139,45 @@ class lock_service {
   }
 
  private:
+  // The helpers below ask Redis `within` a request's budget, or (null) for
+  // upkeep outside any request, bounded by each command's own deadline.
+
   // Runs a lock script on the order's keys. Unknown verdict when Redis
   // cannot answer; a script error (a bug, OOM) is also logged.
   boost::asio::awaitable<redis_answer> run_script(const redis::script& s, std::string order_id,
-                                                  std::string bakery_id, std::vector<std::string> args);
+                                                  std::string bakery_id, std::vector<std::string> args,
+                                                  redis::budget* within);
   // Tells Redis what the record decided (`fix`, other than confirm) about
   // `row` or the caller's grant.
   boost::asio::awaitable<void> apply(redis_fix fix, const std::string& order_id, const holder& who,
-                                     const std::optional<lock_info>& row);
+                                     const std::optional<lock_info>& row, redis::budget* within);
   // redis_fix::confirm: `granted`'s entry, written as `unconfirmed` by its
   // acquire, confirmed, and `announce` published, in one round trip.
-  boost::asio::awaitable<void> confirm(const lock_info& granted, std::string unconfirmed, std::string announce);
+  boost::asio::awaitable<void> confirm(const lock_info& granted, std::string unconfirmed, std::string announce,
+                                       redis::budget* within);
   // Runs `s` with `args`, then the event channel and `announce` when there
   // is one (the script publishes it); counts the event published, or
   // dropped (`not_run`) and repairs the order later when Redis did not run it.
   boost::asio::awaitable<void> write_announcing(const redis::script& s, std::string_view not_run,
                                                 const std::string& order_id, const std::string& bakery_id,
-                                                std::vector<std::string> args, std::string announce);
+                                                std::vector<std::string> args, std::string announce,
+                                                redis::budget* within);
   // After a refusal: the live holder and whether the order exists.
   boost::asio::awaitable<std::pair<refusal_verdict, std::optional<lock_info>>> look_up_holder(
       bool acquiring, const std::string& order_id, const std::string& bakery_id);
-  boost::asio::awaitable<void> mirror(const lock_info& l);
+  boost::asio::awaitable<void> mirror(const lock_info& l, redis::budget* within);
   // Drops the holder's entry from Redis, and publishes `announce` (an
   // event_bus message) in the same script when it is not empty.
   boost::asio::awaitable<void> unmirror(const std::string& order_id, const std::string& bakery_id,
                                         const std::string& user_id, const std::string& session_id,
-                                        std::string announce = {});
+                                        std::string announce, redis::budget* within);
   // Awaits a PostgreSQL write that decides the order's lock. When it gives
   // no answer (it may or may not have happened), drops the entry Redis
   // granted `redis_grant` (if set), repairs Redis from the record later,
   // and rethrows.
   template <class T>
   boost::asio::awaitable<T> decided(boost::asio::awaitable<T> write, const std::string& order_id,
-                                    const std::string& bakery_id, const holder* redis_grant);
+                                    const std::string& bakery_id, const holder* redis_grant, redis::budget& budget);
   void resync_later(const boost::asio::any_io_executor& ex, std::string order_id, std::string bakery_id);
   boost::asio::awaitable<void> resync(std::string order_id, std::string bakery_id);
   boost::asio::awaitable<bool> copy_from_record(const std::string& order_id, const std::string& bakery_id);

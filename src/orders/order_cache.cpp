@@ -48,11 +48,26 @@ order_cache::order_cache(redis::service& redis, std::chrono::milliseconds statem
       copy_ttl_(copy_ttl),
       enabled_(copy_ttl.count() > 0 && !redis.clustered()) {}
 
-asio::awaitable<std::optional<order>> order_cache::find(const std::string& id, const std::string& bakery_id) {
-  if (!enabled_) co_return std::nullopt;
+bool order_cache::copies_trusted() {
+  const auto& seen = redis_.link().stats();
+  const std::uint64_t troubles = seen.not_answering_episodes.load(std::memory_order_relaxed) +
+                                 seen.reconnects.load(std::memory_order_relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  if (troubles != troubles_seen_) {
+    troubles_seen_ = troubles;
+    trusted_from_ = now + copy_ttl_;
+    core::log_info("order cache not read until copies made before redis failed have expired",
+                   {{"forS", static_cast<long long>(copy_ttl_.count())}});
+  }
+  return now >= trusted_from_;
+}
+
+asio::awaitable<std::optional<order>> order_cache::find(const std::string& id, const std::string& bakery_id,
+                                                        redis::budget& budget) {
+  if (!enabled_ || !copies_trusted()) co_return std::nullopt;
   std::optional<std::string> stored;
   try {
-    stored = co_await redis_.get(key_of(id));
+    stored = co_await redis_.get(key_of(id), &budget);
   } catch (const std::exception&) {
     co_return std::nullopt;  // the record answers
   }
@@ -72,8 +87,8 @@ read_ticket order_cache::before_read() const {
   return read_ticket{std::string(redis_.server_run_id()), std::chrono::steady_clock::now()};
 }
 
-asio::awaitable<void> order_cache::keep(const order& o, const read_ticket& ticket) {
-  if (ticket.run_id.empty()) co_return;
+asio::awaitable<void> order_cache::keep(const order& o, const read_ticket& ticket, redis::budget& budget) {
+  if (ticket.run_id.empty() || !budget.open()) co_return;
   // Past the window a writer's mark may have expired since our read began.
   if (std::chrono::steady_clock::now() - ticket.started >= read_window_) co_return;
   std::string copy = ticket.run_id;
@@ -83,13 +98,13 @@ asio::awaitable<void> order_cache::keep(const order& o, const read_ticket& ticke
   const std::vector<std::string> args{ticket.run_id, std::move(copy),
                                       millis(std::chrono::duration_cast<std::chrono::milliseconds>(copy_ttl_))};
   try {
-    co_await redis_.eval(keep_script(), keys, args);
+    co_await redis_.eval(keep_script(), keys, args, redis::retry::never, &budget);
   } catch (const std::exception&) {
     // Not kept: the next read asks the record again.
   }
 }
 
-asio::awaitable<void> order_cache::mark_changing(const std::string& id) {
+asio::awaitable<void> order_cache::mark_changing(const std::string& id, redis::budget& budget) {
   // Marked even where this instance keeps no copies itself (switched off,
   // unknown run_id): other instances may. In a cluster nobody keeps any.
   if (redis_.clustered()) co_return;
@@ -97,7 +112,7 @@ asio::awaitable<void> order_cache::mark_changing(const std::string& id) {
   // Until Redis takes the mark, a copy made before the change may be read
   // elsewhere; once copy_ttl has passed, none made before is left anyway.
   const auto until = std::chrono::steady_clock::now() + copy_ttl_ + mark_ttl_;
-  const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until);
+  const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until, &budget);
   if (failure && mark_warnings_.allow()) {
     core::log_warn("order cache marks not yet in redis, retrying in the background (logged once per 10 s)",
                    {{"orderId", id}, {"error", *failure}});

@@ -38,23 +38,27 @@ class order_service {
   /// Creates a pending order (version 1) by `user_id`; it has no lock yet.
   boost::asio::awaitable<order> create(std::string bakery_id, std::string user_id, new_order o);
 
+  // Redis (the cache, lock state, events) is asked within `budget`, the
+  // request's; once it is spent, the record alone answers.
+
   /// The order with its live lock; nullopt when it is not in the bakery.
   /// The order itself from the cache when it holds it, else from the record.
-  boost::asio::awaitable<std::optional<order>> get(std::string bakery_id, std::string id);
+  boost::asio::awaitable<std::optional<order>> get(std::string bakery_id, std::string id, redis::budget& budget);
 
   /// A page of the list, each order with its live lock (one Redis round trip).
   boost::asio::awaitable<page> list(std::string bakery_id, std::optional<std::string> status, std::size_t limit,
-                                    std::optional<page_position> after);
+                                    std::optional<page_position> after, redis::budget& budget);
 
   /// Applies `changes` if `user_id` holds the order's live lock with
   /// `session_id` (nullopt: no valid session was given, so it holds none),
   /// then announces `order.updated`.
   boost::asio::awaitable<update_result> update(std::string bakery_id, std::string id, std::string user_id,
-                                               std::optional<std::string> session_id, order_changes changes);
+                                               std::optional<std::string> session_id, order_changes changes,
+                                               redis::budget& budget);
 
   /// Deletes the order; its lock goes too (`order.unlocked`, reason deleted).
   /// False when it is not in the bakery.
-  boost::asio::awaitable<bool> remove(std::string bakery_id, std::string id);
+  boost::asio::awaitable<bool> remove(std::string bakery_id, std::string id, redis::budget& budget);
 
  private:
   order_store& store_;

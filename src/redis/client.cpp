@@ -11,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
+
 namespace bakewind::redis {
 
 namespace asio = boost::asio;
@@ -53,7 +55,7 @@ client_state::client_state(asio::any_io_executor ex, redis::options o)
     : queue_(o, counters_, post_to(ex)), link_(ex, std::move(o), "redis", *this, counters_) {}
 
 std::uint64_t client_state::enqueue(request r) {
-  const auto id = queue_.enqueue(std::move(r));
+  const auto id = queue_.enqueue(std::move(r), clock::now());
   if (id == 0) return 0;
   // Lazy connect: the first command starts the connection.
   link_.start(shared_from_this());
@@ -72,8 +74,15 @@ asio::awaitable<std::string> client_state::after_connect(transport& stream, resp
   co_return failure;
 }
 
+void client_state::connection_ready() {
+  queue_.connected();
+  note_answering();
+}
+
 bool client_state::take_replies(resp_reader& parser, clock::time_point now) {
-  if (queue_.take_replies(parser, now)) return true;
+  const bool keep = queue_.take_replies(parser, now);
+  note_answering();
+  if (keep) return true;
   core::log_warn("redis READONLY reply: reconnecting", {{"endpoint", endpoint_of(opts())}});
   return false;
 }
@@ -85,7 +94,23 @@ void client_state::ping(clock::time_point now) {
   ping.internal = true;
   ping.deadline = now + opts().read_timeout;
   ping.handler = handler_slot::handler_type([](boost::system::error_code, reply) {});
-  queue_.enqueue(std::move(ping));
+  queue_.enqueue(std::move(ping), now);
+}
+
+stall_episodes& client_state::stalls() noexcept {
+  return opts().stalls != nullptr ? *opts().stalls : own_stalls_;
+}
+
+void client_state::stalled(clock::time_point) {
+  if (!queue_.stop_waiting()) return;
+  stalled_ = true;
+  stalls().began(endpoint_of(opts()), std::chrono::duration_cast<std::chrono::milliseconds>(opts().command_timeout));
+}
+
+void client_state::note_answering() {
+  if (!stalled_ || queue_.not_answering()) return;
+  stalled_ = false;
+  stalls().ended(endpoint_of(opts()));
 }
 
 std::size_t client_state::connection_lost() {
@@ -125,13 +150,14 @@ client::client(asio::any_io_executor ex, redis::options o)
 
 client::~client() { state_->shut_down(); }
 
-void client::enqueue(std::string payload, retry policy, asio::any_completion_handler<completion> handler) {
+void client::enqueue(std::string payload, retry policy, std::chrono::steady_clock::time_point deadline,
+                     asio::any_completion_handler<completion> handler) {
   auto slot = asio::get_associated_cancellation_slot(handler);
   detail::request r;
   r.payload = std::move(payload);
   r.command = static_cast<std::uint8_t>(command_slot(r.payload));
   r.policy = policy;
-  r.deadline = detail::clock::now() + state_->opts().command_timeout;
+  r.deadline = std::min(detail::clock::now() + state_->opts().command_timeout, deadline);
   r.handler = detail::handler_slot(std::move(handler));
   const auto id = state_->enqueue(std::move(r));
   if (id != 0 && slot.is_connected()) {
@@ -139,8 +165,8 @@ void client::enqueue(std::string payload, retry policy, asio::any_completion_han
   }
 }
 
-asio::awaitable<reply> client::send(std::string encoded, retry policy) {
-  auto [ec, r] = co_await async_send(std::move(encoded), policy, asio::as_tuple(asio::use_awaitable));
+asio::awaitable<reply> client::send(std::string encoded, retry policy, std::chrono::steady_clock::time_point deadline) {
+  auto [ec, r] = co_await async_send(std::move(encoded), policy, deadline, asio::as_tuple(asio::use_awaitable));
   if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);  // cancelled, not an outage
   if (ec == error::retries_exhausted && !state_->last_failure().empty()) {
     // Say why: "authentication failed (WRONGPASS)" helps more than "not connected".

@@ -27,14 +27,24 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace bakewind::redis {
 
-/// How a command may be treated when its connection dies under it.
-enum class retry { never, idempotent };
+/// How a command may be treated when its connection dies under it, or its
+/// caller stops waiting.
+enum class retry {
+  never,       ///< sent once: lost with its connection (it may have run)
+  idempotent,  ///< sent again on the next connection when lost unanswered
+  /// idempotent, and written even after its caller stopped waiting (its
+  /// deadline passed, or Redis is held as not answering): a write the
+  /// record already holds, which a stalled server must run before anything
+  /// asked of it later. Dropped only with the retry budget (failed reconnects).
+  deliver,
+};
 
 namespace detail {
 class client_state;
@@ -60,15 +70,29 @@ class client {
   /// Either way it completes at once with asio::error::operation_aborted.
   template <class Token>
   auto async_send(std::string encoded, retry policy, Token&& token) {
-    return boost::asio::async_initiate<Token, completion>(
-        [this](auto handler, std::string payload, retry p) { enqueue(std::move(payload), p, std::move(handler)); },
-        token, std::move(encoded), policy);
+    return async_send(std::move(encoded), policy, no_deadline, std::forward<Token>(token));
   }
 
-  /// Sends `args` as one command; throws core::unavailable_error("redis", ...)
-  /// when no reply comes, boost::system::system_error(operation_aborted) when
-  /// the awaiting coroutine is cancelled. Error replies are returned, not thrown.
-  boost::asio::awaitable<reply> send(std::string encoded, retry policy = retry::never);
+  /// The same, ending by `deadline` when that comes before the command's
+  /// own (now + command_timeout): a request's budget (redis::budget).
+  template <class Token>
+  auto async_send(std::string encoded, retry policy, std::chrono::steady_clock::time_point deadline, Token&& token) {
+    return boost::asio::async_initiate<Token, completion>(
+        [this](auto handler, std::string payload, retry p, std::chrono::steady_clock::time_point d) {
+          enqueue(std::move(payload), p, d, std::move(handler));
+        },
+        token, std::move(encoded), policy, deadline);
+  }
+
+  /// Sends `args` as one command, ending by `deadline` at the latest;
+  /// throws core::unavailable_error("redis", ...) when no reply comes,
+  /// boost::system::system_error(operation_aborted) when the awaiting
+  /// coroutine is cancelled. Error replies are returned, not thrown.
+  boost::asio::awaitable<reply> send(std::string encoded, retry policy = retry::never,
+                                     std::chrono::steady_clock::time_point deadline = no_deadline);
+
+  /// No deadline but the command's own.
+  static constexpr auto no_deadline = std::chrono::steady_clock::time_point::max();
 
   /// Encodes and sends a command: `co_await c.command("GET", key)`.
   template <class... Args>
@@ -92,7 +116,8 @@ class client {
   const std::string& server_run_id() const noexcept;
 
  private:
-  void enqueue(std::string payload, retry policy, boost::asio::any_completion_handler<completion> handler);
+  void enqueue(std::string payload, retry policy, std::chrono::steady_clock::time_point deadline,
+               boost::asio::any_completion_handler<completion> handler);
 
   std::shared_ptr<detail::client_state> state_;
 };

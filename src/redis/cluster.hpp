@@ -67,8 +67,8 @@ class cluster final : public connection {
   cluster(const cluster&) = delete;
   cluster& operator=(const cluster&) = delete;
 
-  boost::asio::awaitable<reply> send(std::string encoded, retry policy, int slot) override;
-  void async_send(std::string encoded, retry policy, int slot,
+  boost::asio::awaitable<reply> send(std::string encoded, retry policy, int slot, time_point deadline) override;
+  void async_send(std::string encoded, retry policy, int slot, time_point deadline,
                   boost::asio::any_completion_handler<completion> handler) override;
   bool clustered() const noexcept override { return true; }
   boost::asio::awaitable<std::vector<std::string>> masters() override;

@@ -74,7 +74,7 @@ int cluster_state::any_master() const noexcept {
 void cluster_state::send_via(std::size_t master, const request_ptr& r) {
   auto self = shared_from_this();
   const node_address& node = map.masters()[master];
-  master_clients[master]->async_send(r->payload, r->policy,
+  master_clients[master]->async_send(r->payload, r->policy, r->deadline,
                                      [self, r, from = node](boost::system::error_code ec, reply value) mutable {
                                        self->on_reply(r, from, ec, std::move(value));
                                      });
@@ -86,7 +86,7 @@ void cluster_state::send_to_node(const node_address& node, const request_ptr& r,
   // Both enqueued before anything else can run on this loop: they leave in
   // this order on one connection, and ASKING applies to the next command only.
   if (asking) c.async_send(asking_command(), retry::never, [](boost::system::error_code, reply) {});
-  c.async_send(r->payload, r->policy, [self, r, from = node](boost::system::error_code ec, reply value) mutable {
+  c.async_send(r->payload, r->policy, r->deadline, [self, r, from = node](boost::system::error_code ec, reply value) mutable {
     self->on_reply(r, from, ec, std::move(value));
   });
 }
@@ -101,8 +101,9 @@ void cluster_state::on_reply(const request_ptr& r, const node_address& from, boo
   if (ec) {
     // retries_exhausted: the node could not be reached, so the command was
     // never written and may go anywhere. connection_lost (written, maybe
-    // run, not idempotent) and timeout are final, as with one node. Either
-    // way the map may be stale: a replica may be taking over.
+    // run, not idempotent), timeout and not_answering (the node is stalled:
+    // the caller's budget goes to the record instead) are final, as with
+    // one node. Either way the map may be stale: a replica may be taking over.
     request_refresh();
     if (ec == error::retries_exhausted) {
       retry_later(r);
@@ -200,7 +201,7 @@ cluster::~cluster() {
   state_->shut_down();
 }
 
-void cluster::async_send(std::string encoded, retry policy, int slot,
+void cluster::async_send(std::string encoded, retry policy, int slot, time_point deadline,
                          asio::any_completion_handler<completion> handler) {
   auto r = std::make_shared<detail::cluster_request>();
   r->command = static_cast<std::uint8_t>(command_slot(encoded));
@@ -208,18 +209,18 @@ void cluster::async_send(std::string encoded, retry policy, int slot,
   r->policy = policy;
   r->slot = slot;
   r->started = detail::cluster_clock::now();
-  r->deadline = r->started + state_->node_options.command_timeout;
+  r->deadline = std::min(r->started + state_->node_options.command_timeout, deadline);
   r->handler.emplace(std::move(handler));
   state_->start(r);
 }
 
-asio::awaitable<reply> cluster::send(std::string encoded, retry policy, int slot) {
-  auto initiate = [this](auto handler, std::string e, retry p, int s) {
-    async_send(std::move(e), p, s, std::move(handler));
+asio::awaitable<reply> cluster::send(std::string encoded, retry policy, int slot, time_point deadline) {
+  auto initiate = [this](auto handler, std::string e, retry p, int s, time_point d) {
+    async_send(std::move(e), p, s, d, std::move(handler));
   };
   const auto token = asio::as_tuple(asio::use_awaitable);
-  auto [ec, r] =
-      co_await asio::async_initiate<decltype(token), completion>(initiate, token, std::move(encoded), policy, slot);
+  auto [ec, r] = co_await asio::async_initiate<decltype(token), completion>(initiate, token, std::move(encoded),
+                                                                            policy, slot, deadline);
   if (ec) throw core::unavailable_error("redis", "cluster: " + ec.message());
   co_return r;
 }
@@ -228,7 +229,7 @@ asio::awaitable<std::vector<std::string>> cluster::masters() {
   if (!state_->have_map) {
     std::string ping;
     append_command(ping, {"PING"});
-    co_await send(std::move(ping), retry::idempotent, any_slot);  // waits for the first map, or throws
+    co_await send(std::move(ping), retry::idempotent, any_slot, client::no_deadline);  // waits for the first map, or throws
   }
   std::vector<std::string> names;
   for (const auto& m : state_->map.masters()) names.push_back(m.text());

@@ -27,7 +27,7 @@ command_queue::command_queue(const options& o, redis::stats& counters, completio
       counters_(counters),
       sink_(std::move(sink)) {}
 
-std::uint64_t command_queue::enqueue(request r) {
+std::uint64_t command_queue::enqueue(request r, clock::time_point now) {
   if (closed_) {
     fail(r, make_error_code(error::closed));
     return 0;
@@ -37,6 +37,17 @@ std::uint64_t command_queue::enqueue(request r) {
     // fail now instead of making every caller wait out its deadline. The
     // next successful connect closes this circuit again.
     fail(r, make_error_code(error::retries_exhausted));
+    return 0;
+  }
+  if (r.policy == retry::deliver) {
+    // Written whatever the caller waits for: with no time left, it waits
+    // for nothing.
+    if (r.deadline <= now) fail(r, make_error_code(error::timeout));
+  } else if (not_answering_ && !r.internal) {
+    // Known to owe replies it does not send: asking it more only makes the
+    // caller wait out its deadline. The record answers instead.
+    counters_.refused.fetch_add(1, std::memory_order_relaxed);
+    fail(r, make_error_code(error::not_answering));
     return 0;
   }
   r.id = next_id_++;
@@ -68,8 +79,35 @@ bool command_queue::take_replies(resp_reader& parser, clock::time_point now) {
     // the next one to the new master.
     if (r->is_error() && r->error_code() == "READONLY") keep = false;
     complete(req, {}, std::move(*r), now);
+    if (not_answering_) answering();
   }
   return keep;
+}
+
+bool command_queue::stop_waiting() {
+  if (not_answering_) return false;
+  not_answering_ = true;
+  counters_.not_answering = true;
+  counters_.not_answering_episodes.fetch_add(1, std::memory_order_relaxed);
+  for (auto& r : in_flight_) {
+    if (r.handler && !r.internal) fail(r, make_error_code(error::not_answering));
+  }
+  std::erase_if(queued_, [&](request& r) {
+    if (r.internal) return false;
+    fail(r, make_error_code(error::not_answering));
+    return r.policy != retry::deliver;
+  });
+  return true;
+}
+
+void command_queue::connected() noexcept {
+  failed_connects_ = 0;
+  answering();
+}
+
+void command_queue::answering() noexcept {
+  not_answering_ = false;
+  counters_.not_answering.store(false, std::memory_order_relaxed);
 }
 
 void command_queue::expire(clock::time_point now) {
@@ -80,10 +118,10 @@ void command_queue::expire(clock::time_point now) {
     }
   }
   std::erase_if(queued_, [&](request& r) {
-    if (now < r.deadline) return false;
+    if (now < r.deadline || !r.handler) return false;
     counters_.errors.fetch_add(1);
     fail(r, make_error_code(error::timeout));
-    return true;
+    return r.policy != retry::deliver;  // its caller stops waiting; it is still written
   });
 }
 
@@ -99,6 +137,10 @@ void command_queue::connect_failed(int attempt) {
 void command_queue::connection_lost() {
   std::deque<request> again;
   for (auto& r : in_flight_) {
+    if (r.policy == retry::deliver && !r.internal) {
+      again.push_back(std::move(r));  // answered or not, Redis must still get it
+      continue;
+    }
     if (!r.handler) continue;
     if (r.policy == retry::idempotent) {
       again.push_back(std::move(r));
@@ -113,9 +155,10 @@ void command_queue::connection_lost() {
 
 void command_queue::cancel(std::uint64_t id, asio::cancellation_type type) {
   if (auto it = find(queued_, id); it != queued_.end()) {
-    // Not written: nothing happened, so any cancellation may take it back.
+    // Not written: nothing happened, so any cancellation may take it back
+    // (but for one Redis must get, which only its caller stops waiting for).
     fail(*it, asio::error::operation_aborted);
-    queued_.erase(it);
+    if (it->policy != retry::deliver) queued_.erase(it);
     return;
   }
   // Written: the server may run it whatever we do, which only terminal and

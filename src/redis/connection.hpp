@@ -10,6 +10,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,18 +24,22 @@ inline constexpr int any_slot = -1;
 class connection {
  public:
   using completion = client::completion;
+  using time_point = std::chrono::steady_clock::time_point;
 
   virtual ~connection() = default;
 
   /// Sends one encoded command to the node serving `slot` (or any node for
   /// any_slot) and returns its reply; an error reply is a reply. Throws
-  /// core::unavailable_error("redis", ...) when no reply comes in time.
-  virtual boost::asio::awaitable<reply> send(std::string encoded, retry policy, int slot) = 0;
+  /// core::unavailable_error("redis", ...) when no reply comes in time: by
+  /// the command's own deadline, or `deadline` when that is sooner
+  /// (client::no_deadline for none).
+  virtual boost::asio::awaitable<reply> send(std::string encoded, retry policy, int slot, time_point deadline) = 0;
 
   /// The same, completing `handler` (on the connection's executor, never
   /// inline) with error::timeout / connection_lost / retries_exhausted /
-  /// closed instead of throwing: how many commands are issued at once.
-  virtual void async_send(std::string encoded, retry policy, int slot,
+  /// closed / not_answering instead of throwing: how many commands are
+  /// issued at once.
+  virtual void async_send(std::string encoded, retry policy, int slot, time_point deadline,
                           boost::asio::any_completion_handler<completion> handler) = 0;
 
   /// True for a cluster: keys must then share a slot per command, and the
@@ -71,12 +76,12 @@ class single_node final : public connection {
   /// Uses `c`, which must outlive this object.
   explicit single_node(client& c) : client_(c) {}
 
-  boost::asio::awaitable<reply> send(std::string encoded, retry policy, int) override {
-    return client_.send(std::move(encoded), policy);
+  boost::asio::awaitable<reply> send(std::string encoded, retry policy, int, time_point deadline) override {
+    return client_.send(std::move(encoded), policy, deadline);
   }
-  void async_send(std::string encoded, retry policy, int,
+  void async_send(std::string encoded, retry policy, int, time_point deadline,
                   boost::asio::any_completion_handler<completion> handler) override {
-    client_.async_send(std::move(encoded), policy, std::move(handler));
+    client_.async_send(std::move(encoded), policy, deadline, std::move(handler));
   }
   bool clustered() const noexcept override { return false; }
   boost::asio::awaitable<std::vector<std::string>> masters() override;

@@ -13,6 +13,7 @@ class category : public boost::system::error_category {
       case error::retries_exhausted: return "not connected after the allowed reconnect attempts";
       case error::closed: return "client closed";
       case error::protocol: return "protocol error";
+      case error::not_answering: return "not answering: no reply for the command timeout";
     }
     return "unknown redis error";
   }

@@ -21,6 +21,7 @@ enum class error {
   retries_exhausted,    ///< queued through max_retries_per_request failed reconnects
   closed,               ///< the client was closed
   protocol,             ///< the server spoke something that is not RESP
+  not_answering,        ///< Redis owes replies and sent nothing for command_timeout: not asked until it answers
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -14,7 +14,8 @@ namespace asio = boost::asio;
 namespace {
 
 asio::awaitable<void> send_until(service& redis, std::vector<std::string> command,
-                                 std::chrono::steady_clock::time_point until) {
+                                 std::chrono::steady_clock::time_point until,
+                                 [[maybe_unused]] std::shared_ptr<void> hold) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (std::chrono::steady_clock::now() < until) {
     pause.expires_after(std::chrono::milliseconds(250));
@@ -30,16 +31,19 @@ asio::awaitable<void> send_until(service& redis, std::vector<std::string> comman
 }  // namespace
 
 asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, std::vector<std::string> command,
-                                                                std::chrono::steady_clock::time_point until) {
+                                                                std::chrono::steady_clock::time_point until,
+                                                                budget* within, std::shared_ptr<void> hold) {
   std::optional<std::string> failure;
   try {
-    co_await redis.command(command);
+    // Written even when the request's budget is spent or Redis is stalled:
+    // a stalled server then runs it, in order, before anything asked later.
+    co_await redis.command(command, retry::deliver, within);
     co_return failure;
   } catch (const std::exception& e) {
     failure = e.what();
   }
   const auto ex = co_await asio::this_coro::executor;
-  asio::co_spawn(ex, send_until(redis, std::move(command), until), asio::detached);
+  asio::co_spawn(ex, send_until(redis, std::move(command), until, std::move(hold)), asio::detached);
   co_return failure;
 }
 

@@ -26,7 +26,8 @@ void mirror::refill_with(asio::any_io_executor ex, service& redis, std::function
 bool mirror::trusted(bool marker_seen) {
   // Read after the reply: the connection that brought it has counted its
   // server already, so a new server is never vouched for.
-  if (marker_seen && mark_.current()) return true;
+  if (marker_seen && mark_.current() && unsynced_.load(std::memory_order_acquire) == 0) return true;
+  if (marker_seen && mark_.current()) return false;  // a write of ours is still on its way: no refill needed
   start_refill();
   return false;
 }
@@ -49,6 +50,11 @@ void mirror::answered_by(bool redis, std::string_view why) {
   } else if (fallback_.begin()) {
     core::log_warn(spec_.readers + " fall back to postgres", {{"reason", why}, {"fallback", spec_.fallback}});
   }
+}
+
+std::shared_ptr<void> mirror::unsynced_write() {
+  unsynced_.fetch_add(1, std::memory_order_acq_rel);
+  return std::shared_ptr<void>(nullptr, [this](void*) { unsynced_.fetch_sub(1, std::memory_order_acq_rel); });
 }
 
 void mirror::start_refill() {

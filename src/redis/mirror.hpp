@@ -12,7 +12,8 @@
 // - the refill: one at a time per process, on one loop, again while the
 //   server changes under it, then the marker, then older layouts' markers go;
 // - the fallback episode: logged once when answers start coming from
-//   PostgreSQL, and once when Redis answers again.
+//   PostgreSQL, and once when Redis answers again;
+// - writes Redis did not take yet: the record answers until they land.
 // Thread-safe: one per data set per process, used by every loop.
 
 #include "core/log_limits.hpp"
@@ -22,7 +23,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +75,12 @@ class mirror {
   /// Whether the latest read fell back to PostgreSQL.
   bool degraded() const noexcept { return fallback_.ongoing(); }
 
+  /// A write the record holds and Redis did not take yet (it is retried in
+  /// the background): until the returned hold is dropped, trusted() is
+  /// false, so this process's reads go to the record rather than miss it
+  /// in Redis. Any thread.
+  std::shared_ptr<void> unsynced_write();
+
  private:
   void start_refill();
   boost::asio::awaitable<void> refill();
@@ -78,6 +88,7 @@ class mirror {
   mirror_spec spec_;
   refill_mark mark_;
   core::episode fallback_;
+  std::atomic<std::int64_t> unsynced_{0};  ///< writes not yet in Redis (unsynced_write)
   boost::asio::any_io_executor home_;
   service* redis_ = nullptr;
   std::function<boost::asio::awaitable<void>()> fill_;

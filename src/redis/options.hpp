@@ -12,6 +12,7 @@
 namespace bakewind::redis {
 
 class server_history;
+class stall_episodes;
 
 /// A host and port: a Sentinel, or the master a Sentinel names.
 struct server_address {
@@ -42,6 +43,9 @@ struct options {
   /// Where each connect reports the server it reached (INFO server's
   /// run_id); null: not asked, for connections that hold no data of ours.
   server_history* servers = nullptr;
+  /// Where the connection reports that its server stopped answering and
+  /// answers again (one episode per process); null: a log of its own.
+  stall_episodes* stalls = nullptr;
   std::vector<server_address> sentinels; ///< REDIS_SENTINELS: ask these for the master's host/port; empty: none
   std::string sentinel_master;           ///< REDIS_SENTINEL_NAME: the master's name in the Sentinels
   std::string sentinel_username;         ///< REDIS_SENTINEL_USERNAME: ACL user on the Sentinels; empty: default

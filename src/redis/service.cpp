@@ -36,8 +36,32 @@ int service::slot_for(std::string_view key) const {
   return clustered_ ? static_cast<int>(key_slot(key)) : any_slot;
 }
 
-asio::awaitable<reply> service::checked(std::string encoded, retry policy, int slot) {
-  reply r = co_await link_.send(std::move(encoded), policy, slot);
+connection::time_point service::admit(const budget* within, retry policy) {
+  if (within == nullptr) return client::no_deadline;
+  // A write Redis must get is sent all the same, and awaited for what is left.
+  if (!within->open() && policy != retry::deliver) {
+    throw core::unavailable_error("redis", "not asked: the request's redis budget is spent");
+  }
+  return within->until();
+}
+
+asio::awaitable<reply> service::send(std::string encoded, retry policy, int slot, budget* within) {
+  // Without a budget: the link's own coroutine, no frame of ours.
+  if (within == nullptr) return link_.send(std::move(encoded), policy, slot, client::no_deadline);
+  return [](service* self, std::string e, retry p, int slot, budget* b) -> asio::awaitable<reply> {
+    const auto deadline = admit(b, p);
+    try {
+      reply r = co_await self->link_.send(std::move(e), p, slot, deadline);
+      co_return r;
+    } catch (const core::unavailable_error&) {
+      b->spend();
+      throw;
+    }
+  }(this, std::move(encoded), policy, slot, within);
+}
+
+asio::awaitable<reply> service::checked(std::string encoded, retry policy, int slot, budget* within) {
+  reply r = co_await send(std::move(encoded), policy, slot, within);
   if (r.is_error()) throw server_error(r.text);
   co_return r;
 }
@@ -47,14 +71,15 @@ asio::awaitable<void> service::expect_ok(std::string encoded, int slot) {
   if (r.type != reply::kind::status) throw server_error("ERR unexpected reply");
 }
 
-asio::awaitable<std::optional<std::string>> service::optional_text(std::string encoded, retry policy, int slot) {
-  reply r = co_await checked(std::move(encoded), policy, slot);
+asio::awaitable<std::optional<std::string>> service::optional_text(std::string encoded, retry policy, int slot,
+                                                                   budget* within) {
+  reply r = co_await checked(std::move(encoded), policy, slot, within);
   if (r.is_nil()) co_return std::nullopt;
   co_return std::move(r.text);
 }
 
-asio::awaitable<long long> service::integer(std::string encoded, retry policy, int slot) {
-  reply r = co_await checked(std::move(encoded), policy, slot);
+asio::awaitable<long long> service::integer(std::string encoded, retry policy, int slot, budget* within) {
+  reply r = co_await checked(std::move(encoded), policy, slot, within);
   if (r.type != reply::kind::integer) throw server_error("ERR expected an integer reply");
   co_return r.integer;
 }
@@ -69,7 +94,7 @@ asio::awaitable<void> service::set(std::string_view key, std::string_view value,
 }
 
 asio::awaitable<bool> service::set_nx(std::string_view key, std::string_view value,
-                                      std::optional<std::chrono::seconds> ttl) {
+                                      std::optional<std::chrono::seconds> ttl, budget* within) {
   std::string encoded;
   if (ttl) {
     const auto secs = std::to_string(ttl->count());
@@ -77,18 +102,18 @@ asio::awaitable<bool> service::set_nx(std::string_view key, std::string_view val
   } else {
     encoded = encode({"SET", key, value, "NX"});
   }
-  return [](service* self, std::string e, int slot) -> asio::awaitable<bool> {
-    reply r = co_await self->checked(std::move(e), retry::never, slot);
+  return [](service* self, std::string e, int slot, budget* b) -> asio::awaitable<bool> {
+    reply r = co_await self->checked(std::move(e), retry::never, slot, b);
     co_return !r.is_nil();
-  }(this, std::move(encoded), slot_for(key));
+  }(this, std::move(encoded), slot_for(key), within);
 }
 
-asio::awaitable<std::optional<std::string>> service::get(std::string_view key) {
-  return optional_text(encode({"GET", key}), retry::idempotent, slot_for(key));
+asio::awaitable<std::optional<std::string>> service::get(std::string_view key, budget* within) {
+  return optional_text(encode({"GET", key}), retry::idempotent, slot_for(key), within);
 }
 
-asio::awaitable<long long> service::del(std::string_view key) {
-  return integer(encode({"DEL", key}), retry::never, slot_for(key));
+asio::awaitable<long long> service::del(std::string_view key, budget* within) {
+  return integer(encode({"DEL", key}), retry::never, slot_for(key), within);
 }
 
 asio::awaitable<bool> service::exists(std::string_view key) {
@@ -119,14 +144,14 @@ asio::awaitable<long long> service::incr(std::string_view key) {
   return integer(encode({"INCR", key}), retry::never, slot_for(key));
 }
 
-asio::awaitable<std::optional<std::string>> service::getdel(std::string_view key) {
-  return optional_text(encode({"GETDEL", key}), retry::never, slot_for(key));
+asio::awaitable<std::optional<std::string>> service::getdel(std::string_view key, budget* within) {
+  return optional_text(encode({"GETDEL", key}), retry::never, slot_for(key), within);
 }
 
-asio::awaitable<long long> service::publish(std::string_view channel, std::string_view message) {
+asio::awaitable<long long> service::publish(std::string_view channel, std::string_view message, budget* within) {
   // Classic PUBLISH reaches the subscribers of every node over the cluster
   // bus, so any node will do (README "Redis Cluster").
-  return integer(encode({"PUBLISH", channel, message}), retry::never, any_slot);
+  return integer(encode({"PUBLISH", channel, message}), retry::never, any_slot, within);
 }
 
 asio::awaitable<scan_page> service::scan(std::string_view cursor, std::string_view match, std::size_t count) {
@@ -164,7 +189,7 @@ asio::awaitable<std::vector<std::string>> service::scan_all(std::string match, s
 }
 
 asio::awaitable<reply> service::eval(const script& s, std::span<const std::string> keys,
-                                     std::span<const std::string> args, retry policy) {
+                                     std::span<const std::string> args, retry policy, budget* within) {
   std::vector<std::string_view> parts;
   const auto numkeys = std::to_string(keys.size());
   parts.reserve(3 + keys.size() + args.size());
@@ -179,15 +204,16 @@ asio::awaitable<reply> service::eval(const script& s, std::span<const std::strin
   parts[1] = s.source;
   std::string by_source;
   append_command(by_source, parts);
-  return [](service* self, std::string sha, std::string source, retry p, int slot) -> asio::awaitable<reply> {
-    reply r = co_await self->link_.send(std::move(sha), p, slot);
+  return [](service* self, std::string sha, std::string source, retry p, int slot,
+            budget* b) -> asio::awaitable<reply> {
+    reply r = co_await self->send(std::move(sha), p, slot, b);
     if (r.is_error() && r.error_code() == "NOSCRIPT") {
       // The same slot, so the same node: the one that lacks the script.
-      r = co_await self->link_.send(std::move(source), p, slot);
+      r = co_await self->send(std::move(source), p, slot, b);
     }
     if (r.is_error()) throw server_error(r.text);
     co_return r;
-  }(this, std::move(by_sha), std::move(by_source), policy, slot);
+  }(this, std::move(by_sha), std::move(by_source), policy, slot, within);
 }
 
 asio::awaitable<void> service::ping() {
@@ -197,11 +223,11 @@ asio::awaitable<void> service::ping() {
   }(this, encode({"PING"}));
 }
 
-asio::awaitable<reply> service::command(std::vector<std::string> args, retry policy) {
+asio::awaitable<reply> service::command(std::vector<std::string> args, retry policy, budget* within) {
   std::vector<std::string_view> parts(args.begin(), args.end());
   std::string encoded;
   append_command(encoded, parts);
-  return checked(std::move(encoded), policy, clustered_ ? slot_of_command(parts) : any_slot);
+  return checked(std::move(encoded), policy, clustered_ ? slot_of_command(parts) : any_slot, within);
 }
 
 }  // namespace bakewind::redis

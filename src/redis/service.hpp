@@ -4,11 +4,13 @@
 // over one server or a cluster (redis::connection). Error replies throw
 // server_error; no reply throws core::unavailable_error("redis", ...).
 // Arguments are encoded before the first suspension, so temporaries may be
-// passed. In cluster mode each command goes to the slot of its keys, which
+// passed. Calls made for a request take its budget (redis/budget.hpp): they
+// end by its deadline, and once one got no reply the rest throw at once. In cluster mode each command goes to the slot of its keys, which
 // must share one (hash tags: README "Redis keys"); a command whose keys do
 // not throws server_error("CROSSSLOT ...") before anything is sent. In
 // single-node mode no slot is computed at all.
 
+#include "redis/budget.hpp"
 #include "redis/client.hpp"
 #include "redis/connection.hpp"
 #include "redis/script.hpp"
@@ -49,11 +51,12 @@ class service {
                                    std::optional<std::chrono::seconds> ttl = std::nullopt);
   /// SET key value NX [EX ttl]; true when it was set.
   boost::asio::awaitable<bool> set_nx(std::string_view key, std::string_view value,
-                                      std::optional<std::chrono::seconds> ttl = std::nullopt);
+                                      std::optional<std::chrono::seconds> ttl = std::nullopt,
+                                      budget* within = nullptr);
   /// GET; nullopt for a missing key.
-  boost::asio::awaitable<std::optional<std::string>> get(std::string_view key);
+  boost::asio::awaitable<std::optional<std::string>> get(std::string_view key, budget* within = nullptr);
   /// DEL; how many keys were removed.
-  boost::asio::awaitable<long long> del(std::string_view key);
+  boost::asio::awaitable<long long> del(std::string_view key, budget* within = nullptr);
   /// EXISTS.
   boost::asio::awaitable<bool> exists(std::string_view key);
   /// SETEX key ttl value.
@@ -65,9 +68,10 @@ class service {
   /// INCR; the new value.
   boost::asio::awaitable<long long> incr(std::string_view key);
   /// GETDEL (atomic: of concurrent callers, one gets the value); nullopt when missing.
-  boost::asio::awaitable<std::optional<std::string>> getdel(std::string_view key);
+  boost::asio::awaitable<std::optional<std::string>> getdel(std::string_view key, budget* within = nullptr);
   /// PUBLISH; how many subscribers received it.
-  boost::asio::awaitable<long long> publish(std::string_view channel, std::string_view message);
+  boost::asio::awaitable<long long> publish(std::string_view channel, std::string_view message,
+                                            budget* within = nullptr);
   /// SCAN cursor MATCH pattern COUNT count, on one node (any master in a cluster).
   boost::asio::awaitable<scan_page> scan(std::string_view cursor, std::string_view match, std::size_t count);
   /// Every key matching `match`, by SCAN with COUNT `count` on every master
@@ -75,18 +79,20 @@ class service {
   boost::asio::awaitable<std::vector<std::string>> scan_all(std::string match, std::size_t count);
   /// EVALSHA, falling back to EVAL on NOSCRIPT. `s` must outlive the call.
   boost::asio::awaitable<reply> eval(const script& s, std::span<const std::string> keys,
-                                     std::span<const std::string> args, retry policy = retry::never);
+                                     std::span<const std::string> args, retry policy = retry::never,
+                                     budget* within = nullptr);
   /// PING; throws unless PONG.
   boost::asio::awaitable<void> ping();
   /// Any command: `command({"HSET", "h", "f", "v"})`. Error replies throw server_error.
-  boost::asio::awaitable<reply> command(std::vector<std::string> args, retry policy = retry::never);
+  boost::asio::awaitable<reply> command(std::vector<std::string> args, retry policy = retry::never,
+                                        budget* within = nullptr);
 
   /// Many commands issued at once (they leave together: auto-pipelining, on
   /// every node they go to) and their replies in the same order; error
   /// replies are returned, not thrown. Throws core::unavailable_error when
   /// any of them got no reply, server_error("CROSSSLOT ...") as command().
   boost::asio::awaitable<std::vector<reply>> pipeline(std::vector<std::vector<std::string>> commands,
-                                                      retry policy = retry::never);
+                                                      retry policy = retry::never, budget* within = nullptr);
 
   /// The name of the marker `base` that vouches for `key`: `base` itself on
   /// one node; in a cluster `base:{<tag_for_slot(s)>}`, s being `key`'s slot
@@ -140,10 +146,18 @@ class service {
   // make(slot) for every slot, pipelined a window at a time; as on_markers.
   boost::asio::awaitable<std::size_t> on_every_slot(std::function<std::vector<std::string>(std::uint16_t)> make);
 
-  boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot);
+  // The deadline of a command sent `within` a request's budget (none
+  // without one). Throws core::unavailable_error, asking nothing, when
+  // the budget is no longer open, unless the command is retry::deliver.
+  static connection::time_point admit(const budget* within, retry policy);
+  // Sends through the link within the budget; a command that got no reply
+  // spends it, so the request does not ask Redis again.
+  boost::asio::awaitable<reply> send(std::string encoded, retry policy, int slot, budget* within);
+  boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot, budget* within = nullptr);
   boost::asio::awaitable<void> expect_ok(std::string encoded, int slot);
-  boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot);
-  boost::asio::awaitable<long long> integer(std::string encoded, retry policy, int slot);
+  boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot,
+                                                                   budget* within = nullptr);
+  boost::asio::awaitable<long long> integer(std::string encoded, retry policy, int slot, budget* within = nullptr);
 
   std::unique_ptr<connection> owned_;  ///< set by service(client&)
   connection& link_;

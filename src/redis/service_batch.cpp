@@ -51,7 +51,8 @@ std::string service::marker_for(std::string_view base, std::string_view key) con
   return slot_marker(base, key_slot(key));
 }
 
-asio::awaitable<std::vector<reply>> service::pipeline(std::vector<std::vector<std::string>> commands, retry policy) {
+asio::awaitable<std::vector<reply>> service::pipeline(std::vector<std::vector<std::string>> commands, retry policy,
+                                                      budget* within) {
   std::vector<routed_command> routed;
   routed.reserve(commands.size());
   for (const auto& args : commands) {
@@ -62,15 +63,16 @@ asio::awaitable<std::vector<reply>> service::pipeline(std::vector<std::vector<st
     routed.push_back(std::move(c));
   }
   if (routed.empty()) co_return std::vector<reply>{};
+  const auto deadline = admit(within, policy);
   // Every command is handed to the connection before any reply can come
   // back: on each node they leave in one write.
-  auto initiate = [this](auto handler, std::vector<routed_command> cmds, retry p) {
+  auto initiate = [this, deadline](auto handler, std::vector<routed_command> cmds, retry p) {
     auto join = std::make_shared<join_state>();
     join->replies.resize(cmds.size());
     join->left = cmds.size();
     join->handler.emplace(std::move(handler));
     for (std::size_t i = 0; i < cmds.size(); ++i) {
-      link_.async_send(std::move(cmds[i].encoded), p, cmds[i].slot, [join, i](boost::system::error_code ec, reply r) {
+      link_.async_send(std::move(cmds[i].encoded), p, cmds[i].slot, deadline, [join, i](boost::system::error_code ec, reply r) {
         if (ec && !join->first_error) join->first_error = ec;
         join->replies[i] = std::move(r);
         if (--join->left > 0) return;
@@ -83,7 +85,10 @@ asio::awaitable<std::vector<reply>> service::pipeline(std::vector<std::vector<st
   const auto token = asio::as_tuple(asio::use_awaitable);
   auto [ec, replies] =
       co_await asio::async_initiate<decltype(token), batch_completion>(initiate, token, std::move(routed), policy);
-  if (ec) throw_unavailable(ec);
+  if (ec) {
+    if (within != nullptr) within->spend();
+    throw_unavailable(ec);
+  }
   co_return std::move(replies);
 }
 

@@ -30,7 +30,10 @@ struct stats {
   std::atomic<std::uint64_t> commands{0};     ///< replies received
   std::atomic<bool> connected{false};         ///< a ready connection exists now
   std::atomic<std::int64_t> connected_since_ms{0};  ///< system clock, ms since epoch; 0 when not connected
-  std::atomic<std::uint64_t> queued{0};       ///< commands waiting for a connection (sampled every 100 ms)
+  std::atomic<std::uint64_t> queued{0};       ///< commands waiting for a connection (sampled every 50 ms)
+  std::atomic<bool> not_answering{false};     ///< held as not answering now (command_queue::stop_waiting)
+  std::atomic<std::uint64_t> not_answering_episodes{0};  ///< times it was declared not answering
+  std::atomic<std::uint64_t> refused{0};      ///< commands failed at once while it was not answering
   std::array<observability::latency_histogram, timed_commands.size()> latency;  ///< round trips, by command
 
   /// Counts one command's round trip.

@@ -20,7 +20,9 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr auto watch_period = std::chrono::milliseconds(100);
+// Deadlines and silence are judged this often: a command ends at most this
+// late, which the worst cases in the README include.
+constexpr auto watch_period = std::chrono::milliseconds(50);
 }  // namespace
 
 silence judge_silence(clock::time_point now, clock::time_point last_read, clock::time_point last_write,
@@ -28,7 +30,9 @@ silence judge_silence(clock::time_point now, clock::time_point last_read, clock:
   if (awaiting_since) {
     // From the later of asking and the last byte: a connection that was
     // quiet before it was asked something is not silent yet.
-    return now - std::max(*awaiting_since, last_read) > o.read_timeout ? silence::drop : silence::fine;
+    const auto silent = now - std::max(*awaiting_since, last_read);
+    if (silent > o.read_timeout) return silence::drop;
+    return silent >= o.command_timeout ? silence::stalled : silence::fine;
   }
   return now - std::max(last_read, last_write) >= o.idle_ping ? silence::ping : silence::fine;
 }
@@ -231,7 +235,11 @@ void supervisor::check_silence(clock::time_point now) {
       owner_.ping(now);
       wake_writer();
       break;
+    case silence::stalled:
+      owner_.stalled(now);
+      break;
     case silence::drop:
+      owner_.stalled(now);
       core::log_warn(said("silent, dropping connection"),
                      {{"endpoint", endpoint_of(opts_)},
                       {"silentMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count()}});

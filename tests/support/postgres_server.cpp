@@ -7,6 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -79,6 +84,33 @@ void postgres_server::stop() {
 }
 
 bool postgres_server::running() { return process_ && process_->running(); }
+
+void postgres_server::signal_all(int signo) {
+  if (!process_) return;
+  // Parent of every process now: /proc/<pid>/stat's fourth field.
+  std::multimap<pid_t, pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    char state = 0;
+    pid_t parent = 0;
+    if (rest >> state >> parent) children.emplace(parent, static_cast<pid_t>(std::stoi(name)));
+  }
+  std::vector<pid_t> todo{process_->pid()};
+  while (!todo.empty()) {
+    const pid_t pid = todo.back();
+    todo.pop_back();
+    ::kill(pid, signo);
+    const auto [first, last] = children.equal_range(pid);
+    for (auto it = first; it != last; ++it) todo.push_back(it->second);
+  }
+}
 
 std::string postgres_server::log() const { return read_file(dir_.path() / "postgres.log"); }
 

@@ -49,6 +49,11 @@ class postgres_server {
   void start();
   /// True while the postmaster runs.
   bool running();
+  /// Sends `signo` to the postmaster and to every process under it
+  /// (backends, background workers): SIGSTOP freezes the whole server, as a
+  /// stalled host would, SIGCONT resumes it. Backends are process group
+  /// leaders of their own, so the group of the postmaster is not enough.
+  void signal_all(int signo);
   /// The server log so far.
   std::string log() const;
 

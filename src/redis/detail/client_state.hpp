@@ -8,6 +8,7 @@
 #include "redis/client.hpp"
 #include "redis/detail/command_queue.hpp"
 #include "redis/detail/supervisor.hpp"
+#include "redis/stall_episodes.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -47,7 +48,7 @@ class client_state final : public std::enable_shared_from_this<client_state>, pr
 
  private:
   boost::asio::awaitable<std::string> after_connect(transport& stream, resp_reader& parser) override;
-  void connection_ready() override { queue_.connected(); }
+  void connection_ready() override;
   bool next_write(std::string& out, clock::time_point now) override { return queue_.next_batch(out, now); }
   bool take_replies(resp_reader& parser, clock::time_point now) override;
   std::optional<clock::time_point> awaiting_since() const override { return queue_.awaiting_since(); }
@@ -55,6 +56,9 @@ class client_state final : public std::enable_shared_from_this<client_state>, pr
   std::size_t connection_lost() override;
   void connect_failed(int attempt) override { queue_.connect_failed(attempt); }
   void tick(clock::time_point now) override;
+  void stalled(clock::time_point now) override;
+  // Tells stalls() once Redis answered after stalled().
+  void note_answering();
 
   /// After a connect: the server's run_id (INFO server), counted in
   /// options.servers when it is not the previous one. "" or why it failed.
@@ -64,6 +68,9 @@ class client_state final : public std::enable_shared_from_this<client_state>, pr
   command_queue queue_;
   supervisor link_;
   std::string run_id_;  ///< of the server of the latest connection; "" when unknown
+  bool stalled_ = false;      ///< told stalls() that the server stopped answering, not yet that it answers
+  stall_episodes own_stalls_;  ///< where stalls go without options.stalls
+  stall_episodes& stalls() noexcept;
 };
 
 }  // namespace bakewind::redis::detail

@@ -78,11 +78,14 @@ class command_queue {
   /// replies, latencies and timeouts in `counters`, which must outlive it.
   command_queue(const options& o, redis::stats& counters, completion_sink sink);
 
-  /// Takes a command; returns its id for cancel(). Returns 0 when it was
-  /// answered at once: error::closed after close(), error::retries_exhausted
-  /// while Redis is known to be down (the last failed connects spent the
-  /// budget), so callers do not all wait out their deadlines.
-  std::uint64_t enqueue(request r);
+  /// Takes a command at `now`; returns its id for cancel(). Returns 0 when
+  /// it was answered at once: error::closed after close(),
+  /// error::retries_exhausted while Redis is known to be down (the last
+  /// failed connects spent the budget), error::not_answering while it is
+  /// held as not answering (stop_waiting; not retry::deliver), so callers
+  /// do not all wait out their deadlines. A retry::deliver command whose
+  /// deadline has passed is answered error::timeout at once, and queued.
+  std::uint64_t enqueue(request r, clock::time_point now);
 
   /// The next write: payloads of queued commands appended to `out` until it
   /// holds max_batch_bytes (at least one command), moved in flight and
@@ -91,26 +94,38 @@ class command_queue {
 
   /// Matches every complete reply in `parser` to the oldest command in
   /// flight and completes it (a reply to an abandoned command is dropped).
+  /// Any reply ends not answering (stop_waiting).
   /// False when one of them was a READONLY error: it still went to its
   /// caller, but the connection must be dropped (a replica after failover).
   /// Throws protocol_error on bytes that are not RESP and on a reply with
   /// nothing in flight: the connection must be dropped.
   bool take_replies(resp_reader& parser, clock::time_point now);
 
+  /// Redis owes a reply and sent nothing for command_timeout: it is held as
+  /// not answering. Every command waiting fails now with
+  /// error::not_answering (one in flight stays there, abandoned), and new
+  /// ones fail at once, until a reply comes or a connection is made. False
+  /// when it was held so already.
+  bool stop_waiting();
+  /// Whether Redis is held as not answering.
+  bool not_answering() const noexcept { return not_answering_; }
+
   /// Fails every command whose deadline is at or before `now` with
   /// error::timeout. One in flight stays there, abandoned, to keep the
-  /// replies in order.
+  /// replies in order; a queued retry::deliver one stays queued.
   void expire(clock::time_point now);
 
-  /// A connect succeeded: the retry budget is whole again.
-  void connected() noexcept { failed_connects_ = 0; }
+  /// A connect succeeded (its handshake was answered): the retry budget is
+  /// whole again, and Redis answers.
+  void connected() noexcept;
   /// Connect attempt `attempt` in a row failed: each queued command
   /// survives max_retries_per_request of them, then fails with
   /// error::retries_exhausted.
   void connect_failed(int attempt);
   /// The connection died: commands written but unanswered may have run, so
   /// only retry::idempotent ones go back to the queue (in their order,
-  /// before newer ones); the others fail with error::connection_lost.
+  /// before newer ones), and retry::deliver ones whether anyone still waits
+  /// or not; the others fail with error::connection_lost.
   void connection_lost();
 
   /// Cancellation by the caller of command `id` (ignored when it is done).
@@ -133,6 +148,7 @@ class command_queue {
  private:
   void complete(request& r, boost::system::error_code ec, reply value, clock::time_point now);
   void fail(request& r, boost::system::error_code ec) { complete(r, ec, {}, {}); }
+  void answering() noexcept;
 
   std::size_t max_batch_bytes_;
   int max_retries_;
@@ -142,6 +158,7 @@ class command_queue {
   std::deque<request> in_flight_;  ///< written, reply pending, in order; ids ascending, below queued_'s
   std::uint64_t next_id_ = 1;
   int failed_connects_ = 0;  ///< consecutive failed connects; 0 once connected
+  bool not_answering_ = false;  ///< see stop_waiting()
   bool closed_ = false;
 };
 

@@ -36,16 +36,21 @@ inline std::string endpoint_of(const redis::options& o) {
 
 /// What the silence rule makes of a live connection.
 enum class silence {
-  fine,  ///< nothing to do
-  ping,  ///< idle for idle_ping: probe it
-  drop,  ///< a reply is awaited and nothing came for read_timeout: dead
+  fine,     ///< nothing to do
+  ping,     ///< idle for idle_ping: probe it
+  stalled,  ///< a reply is awaited and nothing came for command_timeout: not answering
+  drop,     ///< a reply is awaited and nothing came for read_timeout: dead
 };
 
 /// The silence rule, one for every kind of connection: while a reply is
 /// awaited (asked for at `awaiting_since`), some byte must come within
-/// read_timeout of asking or of the last byte read; a connection idle
-/// (nothing read or written) for idle_ping gets a PING, so that a half-open
-/// connection has a reply to miss.
+/// command_timeout of asking or of the last byte read, or the server is not
+/// answering, and within read_timeout, or the connection is dead; a
+/// connection idle (nothing read or written) for idle_ping gets a PING, so
+/// that a half-open connection has a reply to miss. Silence since the later
+/// of asking and the last byte, not one command's wait: a server that
+/// answers slowly but steadily (one slow command, a busy loop of ours, a
+/// request whose own budget was short) is never stalled.
 silence judge_silence(clock::time_point now, clock::time_point last_read, clock::time_point last_write,
                       std::optional<clock::time_point> awaiting_since, const options& o) noexcept;
 
@@ -81,8 +86,12 @@ class connection_owner {
   virtual std::size_t connection_lost() = 0;
   /// Connect attempt `attempt` in a row failed (an abandoned one does not count).
   virtual void connect_failed(int attempt) = 0;
-  /// Every 100 ms from start() to stop(), connected or not.
+  /// Every 50 ms from start() to stop(), connected or not.
   virtual void tick(clock::time_point now) = 0;
+  /// The live connection owes replies and nothing came for command_timeout
+  /// (silence::stalled), or for read_timeout just before it is dropped.
+  /// Called on every tick while it lasts.
+  virtual void stalled(clock::time_point /*now*/) {}
 };
 
 class supervisor {

@@ -40,7 +40,7 @@ class command_queue_test : public ::testing::Test {
       order_.push_back(key);
       done_[key] = outcome{ec, std::move(v)};
     });
-    return queue_.enqueue(std::move(r));
+    return queue_.enqueue(std::move(r), t0);
   }
 
   /// The payloads of the next batch, written at `now`.
@@ -109,7 +109,7 @@ TEST_F(command_queue_test, a_batch_ends_once_it_holds_max_batch_bytes_but_takes_
     append_command(r.payload, {"GET", key});
     r.deadline = t0 + 1s;
     r.handler = handler_slot::handler_type([](boost::system::error_code, reply) {});
-    small.enqueue(std::move(r));
+    small.enqueue(std::move(r), t0);
   }
   std::string batch;
   ASSERT_TRUE(small.next_batch(batch, t0));
@@ -301,6 +301,79 @@ TEST_F(command_queue_test, cancelling_an_answered_command_does_nothing) {
   queue_.cancel(a, asio::cancellation_type::terminal);
   EXPECT_EQ(of("a").value.text, "A");
   EXPECT_FALSE(of("a").ec);
+}
+
+TEST_F(command_queue_test, held_as_not_answering_every_waiting_command_fails_and_new_ones_fail_at_once) {
+  get("written");
+  write(t0);
+  get("queued");
+  EXPECT_TRUE(queue_.stop_waiting());
+  EXPECT_FALSE(queue_.stop_waiting()) << "one episode, declared once";
+  EXPECT_EQ(of("written").ec, make_error_code(error::not_answering));
+  EXPECT_EQ(of("queued").ec, make_error_code(error::not_answering));
+  EXPECT_EQ(queue_.queued(), 0u);
+  EXPECT_EQ(queue_.in_flight(), 1u);  // its reply is still owed, and keeps the order
+  EXPECT_EQ(get("new"), 0u);
+  EXPECT_EQ(of("new").ec, make_error_code(error::not_answering));
+  EXPECT_TRUE(counters_.not_answering.load());
+  EXPECT_EQ(counters_.not_answering_episodes.load(), 1u);
+  EXPECT_EQ(counters_.refused.load(), 1u);
+  // The reply it owed comes: it answers again, and is asked again.
+  EXPECT_TRUE(read("$1\r\nW\r\n", t0 + 3s));
+  EXPECT_FALSE(queue_.not_answering());
+  EXPECT_FALSE(counters_.not_answering.load());
+  EXPECT_NE(get("later"), 0u);
+  EXPECT_FALSE(answered("later"));
+}
+
+TEST_F(command_queue_test, a_connection_made_again_ends_not_answering) {
+  get("a");
+  write(t0);
+  ASSERT_TRUE(queue_.stop_waiting());
+  queue_.connection_lost();
+  queue_.connected();
+  EXPECT_FALSE(queue_.not_answering());
+  EXPECT_NE(get("b"), 0u);
+  EXPECT_EQ(queue_.stop_waiting(), true) << "a new episode";
+  EXPECT_EQ(counters_.not_answering_episodes.load(), 2u);
+}
+
+TEST_F(command_queue_test, a_write_to_deliver_is_written_after_its_caller_stopped_waiting) {
+  // No time left when it is issued: its caller hears at once, and it is written.
+  EXPECT_NE(get("late", retry::deliver, 0ms), 0u);
+  EXPECT_EQ(of("late").ec, make_error_code(error::timeout));
+  // Its deadline passes while it waits for a connection: the same.
+  get("queued", retry::deliver, 100ms);
+  queue_.expire(t0 + 100ms);
+  EXPECT_EQ(of("queued").ec, make_error_code(error::timeout));
+  EXPECT_EQ(write(t0 + 200ms), encoded({"GET", "late"}) + encoded({"GET", "queued"}));
+}
+
+TEST_F(command_queue_test, a_write_to_deliver_is_sent_to_a_server_held_as_not_answering_and_again_after_a_lost_connection) {
+  get("before", retry::deliver);
+  write(t0);
+  ASSERT_TRUE(queue_.stop_waiting());
+  EXPECT_EQ(of("before").ec, make_error_code(error::not_answering));
+  EXPECT_NE(get("during", retry::deliver), 0u) << "not refused: a stalled server runs it before what comes later";
+  EXPECT_FALSE(answered("during"));
+  EXPECT_EQ(write(t0 + 10ms), encoded({"GET", "during"}));
+  ASSERT_TRUE(queue_.stop_waiting() || queue_.not_answering());
+  queue_.connection_lost();
+  // Both may never have reached the server: both go out on the next connection, in order.
+  EXPECT_EQ(write(t0 + 20ms), encoded({"GET", "before"}) + encoded({"GET", "during"}));
+}
+
+TEST_F(command_queue_test, cancelling_a_queued_write_to_deliver_answers_its_caller_and_keeps_it) {
+  const auto id = get("w", retry::deliver);
+  queue_.cancel(id, asio::cancellation_type::total);
+  EXPECT_EQ(of("w").ec, asio::error::operation_aborted);
+  EXPECT_EQ(write(t0), encoded({"GET", "w"}));
+}
+
+TEST_F(command_queue_test, a_write_to_deliver_goes_with_the_retry_budget) {
+  get("w", retry::deliver, 0ms);
+  for (int attempt = 1; attempt <= 4; ++attempt) queue_.connect_failed(attempt);
+  EXPECT_EQ(queue_.queued(), 0u);
 }
 
 TEST_F(command_queue_test, the_oldest_write_is_what_a_reply_is_awaited_since) {

@@ -21,8 +21,8 @@ struct silence_case {
   silence expected;
 };
 
-TEST(judge_silence, pings_an_idle_connection_and_drops_one_that_leaves_a_reply_unanswered) {
-  // Defaults of production: idle_ping 1 s, read_timeout 2 s.
+TEST(judge_silence, pings_an_idle_connection_stalls_a_silent_one_and_drops_one_that_stays_silent) {
+  // Defaults of production: idle_ping 1 s, command_timeout 1 s, read_timeout 2 s.
   const options o;
   const silence_case cases[] = {
       {"just used", 10ms, 10ms, std::nullopt, silence::fine},
@@ -32,9 +32,14 @@ TEST(judge_silence, pings_an_idle_connection_and_drops_one_that_leaves_a_reply_u
       {"idle for idle_ping", 1000ms, 1000ms, std::nullopt, silence::ping},
       {"idle for long", 60000ms, 60000ms, std::nullopt, silence::ping},
       {"awaited, asked just now after a long quiet", 60000ms, 0ms, 0ms, silence::fine},
-      {"awaited, asked read_timeout ago", 60000ms, 2000ms, 2000ms, silence::fine},
+      {"awaited, asked just under command_timeout ago", 60000ms, 999ms, 999ms, silence::fine},
+      {"awaited, asked command_timeout ago", 60000ms, 1000ms, 1000ms, silence::stalled},
+      {"awaited, asked read_timeout ago", 60000ms, 2000ms, 2000ms, silence::stalled},
       {"awaited, asked over read_timeout ago", 60000ms, 2001ms, 2001ms, silence::drop},
       {"awaited long, but bytes keep coming", 100ms, 5000ms, 5000ms, silence::fine},
+      // One slow command ahead of ours: its reply ends the silence.
+      {"awaited long, a reply came 999 ms ago", 999ms, 5000ms, 5000ms, silence::fine},
+      {"awaited long, last byte command_timeout ago", 1000ms, 5000ms, 5000ms, silence::stalled},
       {"awaited long, last byte over read_timeout ago", 2001ms, 5000ms, 5000ms, silence::drop},
   };
   const auto now = clock::time_point() + 1h;
@@ -48,10 +53,17 @@ TEST(judge_silence, pings_an_idle_connection_and_drops_one_that_leaves_a_reply_u
 TEST(judge_silence, follows_the_configured_times) {
   options o;
   o.idle_ping = 50ms;
+  o.command_timeout = 70ms;
   o.read_timeout = 100ms;
   const auto now = clock::time_point() + 1h;
   EXPECT_EQ(judge_silence(now, now - 50ms, now - 50ms, std::nullopt, o), silence::ping);
+  EXPECT_EQ(judge_silence(now, now - 69ms, now - 69ms, now - 69ms, o), silence::fine);
+  EXPECT_EQ(judge_silence(now, now - 70ms, now - 70ms, now - 70ms, o), silence::stalled);
   EXPECT_EQ(judge_silence(now, now - 101ms, now - 101ms, now - 101ms, o), silence::drop);
+  // A command timeout longer than the read timeout: dropped, never stalled first.
+  o.command_timeout = 500ms;
+  EXPECT_EQ(judge_silence(now, now - 101ms, now - 101ms, now - 101ms, o), silence::drop);
+  EXPECT_EQ(judge_silence(now, now - 99ms, now - 99ms, now - 99ms, o), silence::fine);
 }
 
 TEST(attempt_after, a_connection_that_served_a_second_restarts_the_backoff_and_a_shorter_one_grows_it) {
