@@ -112,8 +112,9 @@ revocation::verdict revocation::read_answer(const redis::reply* answer, std::spa
 asio::awaitable<std::optional<std::size_t>> revocation::ask_record(std::string_view user_id,
                                                                    std::span<const token_ref> tokens, bool answered) {
   if (answered) {
-    // Redis answers, but lost what it held: the record decides until refilled.
-    mirror_.answered_by(false, "redis not refilled since it lost data or changed server");
+    // Redis answers, but lost what it held, or lacks a revocation of ours
+    // still on its way: the record decides until refilled, or until it lands.
+    mirror_.answered_by(false, "redis lost data or changed server, or lacks a revocation of ours yet");
   } else {
     mirror_.answered_by(false, "redis unavailable");
     if (fallback_ == core::revocation_fallback::deny) {
@@ -140,7 +141,7 @@ asio::awaitable<bool> revocation::redis_write(std::string key, std::string value
   // that a Redis that kept its data (and its marker) does not miss it.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(ttl_s, 1LL));
   const auto failure = co_await redis::send_or_keep_trying(redis_, std::move(set), until, &budget,
-                                                           mirror_.unsynced_write());
+                                                           [this] { return mirror_.unsynced_write(); });
   if (!failure) co_return true;
   core::log_warn("revocation not yet in redis, retrying in the background", {{"error", *failure}});
   co_return false;

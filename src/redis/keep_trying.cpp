@@ -32,7 +32,8 @@ asio::awaitable<void> send_until(service& redis, std::vector<std::string> comman
 
 asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, std::vector<std::string> command,
                                                                 std::chrono::steady_clock::time_point until,
-                                                                budget* within, std::shared_ptr<void> hold) {
+                                                                budget* within,
+                                                                const std::function<std::shared_ptr<void>()>& hold) {
   std::optional<std::string> failure;
   try {
     // Written even when the request's budget is spent or Redis is stalled:
@@ -43,7 +44,9 @@ asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, 
     failure = e.what();
   }
   const auto ex = co_await asio::this_coro::executor;
-  asio::co_spawn(ex, send_until(redis, std::move(command), until, std::move(hold)), asio::detached);
+  // Taken before anything else can run on this loop: no read misses the write.
+  std::shared_ptr<void> held = hold ? hold() : nullptr;
+  asio::co_spawn(ex, send_until(redis, std::move(command), until, std::move(held)), asio::detached);
   co_return failure;
 }
 

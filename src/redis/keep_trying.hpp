@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,13 +21,12 @@ namespace bakewind::redis {
 /// and waits for its reply. When it fails (no reply, the budget spent
 /// before it was sent, or an error reply such as OOM or READONLY, which may
 /// clear), sends it again every 250 ms in the background on the caller's
-/// executor until it succeeds or `until` passes, holding `hold` until then,
-/// and returns at once what went wrong, for the caller to log; nullopt when
-/// Redis took it the first time. Never throws for Redis. `redis` must
-/// outlive that executor's loop.
-boost::asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, std::vector<std::string> command,
-                                                                       std::chrono::steady_clock::time_point until,
-                                                                       budget* within = nullptr,
-                                                                       std::shared_ptr<void> hold = {});
+/// executor until it succeeds or `until` passes, holding what `hold()`
+/// returns (when given) until then, and returns at once what went wrong,
+/// for the caller to log; nullopt when Redis took it the first time. Never
+/// throws for Redis. `redis` must outlive that executor's loop.
+boost::asio::awaitable<std::optional<std::string>> send_or_keep_trying(
+    service& redis, std::vector<std::string> command, std::chrono::steady_clock::time_point until,
+    budget* within = nullptr, const std::function<std::shared_ptr<void>()>& hold = {});
 
 }  // namespace bakewind::redis

@@ -45,23 +45,20 @@ connection::time_point service::admit(const budget* within, retry policy) {
   return within->until();
 }
 
-asio::awaitable<reply> service::send(std::string encoded, retry policy, int slot, budget* within) {
-  // Without a budget: the link's own coroutine, no frame of ours.
-  if (within == nullptr) return link_.send(std::move(encoded), policy, slot, client::no_deadline);
-  return [](service* self, std::string e, retry p, int slot, budget* b) -> asio::awaitable<reply> {
-    const auto deadline = admit(b, p);
-    try {
-      reply r = co_await self->link_.send(std::move(e), p, slot, deadline);
-      co_return r;
-    } catch (const core::unavailable_error&) {
-      b->spend();
-      throw;
-    }
-  }(this, std::move(encoded), policy, slot, within);
+void service::spend_and_rethrow(budget* within) {
+  if (within != nullptr) within->spend();
+  throw;
 }
 
 asio::awaitable<reply> service::checked(std::string encoded, retry policy, int slot, budget* within) {
-  reply r = co_await send(std::move(encoded), policy, slot, within);
+  const auto deadline = admit(within, policy);
+  reply r;
+  // The link's send straight away, no frame of ours between: the hot path.
+  try {
+    r = co_await link_.send(std::move(encoded), policy, slot, deadline);
+  } catch (const core::unavailable_error&) {
+    spend_and_rethrow(within);
+  }
   if (r.is_error()) throw server_error(r.text);
   co_return r;
 }
@@ -206,10 +203,16 @@ asio::awaitable<reply> service::eval(const script& s, std::span<const std::strin
   append_command(by_source, parts);
   return [](service* self, std::string sha, std::string source, retry p, int slot,
             budget* b) -> asio::awaitable<reply> {
-    reply r = co_await self->send(std::move(sha), p, slot, b);
-    if (r.is_error() && r.error_code() == "NOSCRIPT") {
-      // The same slot, so the same node: the one that lacks the script.
-      r = co_await self->send(std::move(source), p, slot, b);
+    const auto deadline = admit(b, p);
+    reply r;
+    try {
+      r = co_await self->link_.send(std::move(sha), p, slot, deadline);
+      if (r.is_error() && r.error_code() == "NOSCRIPT") {
+        // The same slot, so the same node: the one that lacks the script.
+        r = co_await self->link_.send(std::move(source), p, slot, deadline);
+      }
+    } catch (const core::unavailable_error&) {
+      spend_and_rethrow(b);
     }
     if (r.is_error()) throw server_error(r.text);
     co_return r;

@@ -150,9 +150,9 @@ class service {
   // without one). Throws core::unavailable_error, asking nothing, when
   // the budget is no longer open, unless the command is retry::deliver.
   static connection::time_point admit(const budget* within, retry policy);
-  // Sends through the link within the budget; a command that got no reply
-  // spends it, so the request does not ask Redis again.
-  boost::asio::awaitable<reply> send(std::string encoded, retry policy, int slot, budget* within);
+  // Inside a catch of core::unavailable_error: a command got no reply, so
+  // the request does not ask Redis again. Rethrows.
+  [[noreturn]] static void spend_and_rethrow(budget* within);
   boost::asio::awaitable<reply> checked(std::string encoded, retry policy, int slot, budget* within = nullptr);
   boost::asio::awaitable<void> expect_ok(std::string encoded, int slot);
   boost::asio::awaitable<std::optional<std::string>> optional_text(std::string encoded, retry policy, int slot,

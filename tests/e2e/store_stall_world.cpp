@@ -94,6 +94,8 @@ std::vector<probe> world::probes_while_redis_is_away(std::uint16_t port, const s
   p.push_back({"GET /health/ready", [=] { return http_call(port, "GET", "/health/ready"); }, {200, 503}});
   p.push_back({"GET /health", [=] { return http_call(port, "GET", "/health"); }, {200, 503}});
   p.push_back({"GET /metrics", [=] { return http_call(port, "GET", "/metrics"); }, {200}});
+  p.push_back({"GET openapi.json", [=] { return http_call(port, "GET", "/api/v1/openapi.json"); }, {200}});
+  p.push_back({"GET /api/docs", [=] { return http_call(port, "GET", "/api/docs"); }, {200}});
   p.push_back({"POST register", [=] { return post(port, "/api/v1/auth/register", register_body(email, "pw-pw-pw-pw", "N", "B")); }, {201}});
   p.push_back({"POST login", [=, this] { return post(port, "/api/v1/auth/login", login_body(owner.email, owner.password)); }, {200}});
   p.push_back({"POST refresh", [=, &k] { return refresh(port, k.refresh_token); }, {200}});
