@@ -12,6 +12,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -25,6 +26,21 @@ redis::options dead_port_options() {
   o.host = "127.0.0.1";
   o.port = test::free_port();
   return o;
+}
+
+// SIGSTOPs `server` for the object's lifetime, or until resume(): a hung
+// host, whose kernel still holds the connection while the server says nothing.
+struct frozen {
+  explicit frozen(const test::redis_server& s) : pid(s.pid()) { ::kill(pid, SIGSTOP); }
+  ~frozen() { resume(); }
+  void resume() const { ::kill(pid, SIGCONT); }
+  int pid;
+};
+
+// Runs the loop until `holds` (checked every 10 ms) or `limit` has passed.
+asio::awaitable<void> until(std::function<bool()> holds, std::chrono::milliseconds limit = 3s) {
+  const auto start = clock::now();
+  while (!holds() && clock::now() - start < limit) co_await sleep_for(10ms);
 }
 
 // The message of the unavailable_error `task` throws, or "" (and a failure).
@@ -292,11 +308,7 @@ TEST_F(connection_test, an_idle_connection_to_a_frozen_server_is_dropped_within_
   run(svc.ping());
   ASSERT_TRUE(c.stats().connected.load());
   // SIGSTOP: the kernel still holds the TCP connection, the server says nothing (half-open).
-  ASSERT_EQ(::kill(server.pid(), SIGSTOP), 0);
-  struct resume {
-    int pid;
-    ~resume() { ::kill(pid, SIGCONT); }
-  } guard{server.pid()};
+  frozen freeze(server);
   const auto stopped_at = clock::now();
   run(
       [&]() -> asio::awaitable<void> {
@@ -308,7 +320,7 @@ TEST_F(connection_test, an_idle_connection_to_a_frozen_server_is_dropped_within_
   // Idle PING after 1 s, dropped 2 s after it went unanswered.
   EXPECT_GE(detected_after, 1500);
   EXPECT_LT(detected_after, 4500);
-  ::kill(server.pid(), SIGCONT);
+  freeze.resume();
   const auto resumed_at = clock::now();
   run(
       [&]() -> asio::awaitable<void> {
@@ -324,6 +336,85 @@ TEST_F(connection_test, an_idle_connection_to_a_frozen_server_is_dropped_within_
       10s);
   EXPECT_NO_THROW(run(svc.ping()));
   EXPECT_GE(c.stats().reconnects.load(), 1u);
+}
+
+// SIGSTOP: the connection owes a reply and hears nothing for the command
+// timeout, so the client holds the server as not answering: what waits
+// fails, new commands fail unsent at once, and the first reply after SIGCONT
+// ends it.
+TEST_F(connection_test, a_frozen_server_is_held_as_not_answering_and_asked_again_once_it_answers) {
+  test::redis_server server;
+  redis::client c(io_.get_executor(), options_for(server));
+  redis::service svc(c);
+  run(svc.set("k", "v"));
+  frozen freeze(server);
+  auto start = clock::now();
+  unavailable_message(io_, svc.get("k"));
+  EXPECT_GE(ms_since(start), 950);
+  EXPECT_LT(ms_since(start), 1200);
+  run(until([&] { return c.stats().not_answering.load(); }));
+  ASSERT_TRUE(c.stats().not_answering.load());
+  EXPECT_LT(ms_since(start), 1200) << "declared within a tick of the timeout";
+  start = clock::now();
+  const auto message = unavailable_message(io_, svc.get("k"));
+  EXPECT_LT(ms_since(start), 50) << "a command while not answering is refused, not sent";
+  EXPECT_NE(message.find("not answering"), std::string::npos) << message;
+  EXPECT_EQ(c.stats().refused.load(), 1u);
+  freeze.resume();
+  start = clock::now();
+  run(until([&] { return !c.stats().not_answering.load(); }));
+  EXPECT_LT(ms_since(start), 500) << "the replies it owed end it";
+  EXPECT_EQ(run(svc.get("k")), "v");
+  EXPECT_EQ(c.stats().not_answering_episodes.load(), 1u);
+}
+
+// A request's calls share one deadline: the first that gets no reply in time
+// spends the budget, and the next one throws without asking.
+TEST_F(connection_test, the_calls_of_one_budget_end_by_its_deadline_and_not_after_it_failed) {
+  test::redis_server server({"--enable-debug-command", "yes"});
+  redis::client c(io_.get_executor(), options_for(server));
+  redis::service svc(c);
+  run(svc.set("k", "v"));
+  auto sleeper = cli_in_background(server.port(), {"DEBUG", "SLEEP", "0.6"});
+  std::this_thread::sleep_for(100ms);
+  redis::budget budget(300ms);
+  auto start = clock::now();
+  unavailable_message(io_, svc.get("k", &budget));
+  EXPECT_GE(ms_since(start), 150);
+  EXPECT_LT(ms_since(start), 400) << "the budget's deadline, not the command's 1 s";
+  EXPECT_TRUE(budget.spent());
+  start = clock::now();
+  const auto message = unavailable_message(io_, svc.get("k", &budget));
+  EXPECT_LT(ms_since(start), 20);
+  EXPECT_NE(message.find("budget"), std::string::npos) << message;
+  EXPECT_TRUE(sleeper.wait_for_exit(2s).has_value());
+  redis::budget fresh(1s);
+  EXPECT_EQ(run(svc.get("k", &fresh)), "v");
+  EXPECT_FALSE(fresh.spent());
+  EXPECT_EQ(c.stats().not_answering_episodes.load(), 0u) << "a 0.6 s command is slow, not a server that stopped";
+}
+
+// A write the record already holds (retry::deliver) is written even when its
+// caller gave up on it, so a frozen server runs it before anything asked of
+// it later, from any connection.
+TEST_F(connection_test, a_write_to_deliver_reaches_a_frozen_server_before_anything_asked_later) {
+  test::redis_server server;
+  redis::client c(io_.get_executor(), options_for(server));
+  redis::service svc(c);
+  run(svc.set("k", "old"));
+  frozen freeze(server);
+  unavailable_message(io_, svc.get("k"));  // 1 s: the server is then held as not answering
+  run(until([&] { return c.stats().not_answering.load(); }));
+  // A spent budget, and a server not answering: a plain command is not even sent.
+  redis::budget budget(100ms);
+  budget.spend();
+  unavailable_message(io_, svc.command({"SET", "k", "never"}, redis::retry::never, &budget));
+  unavailable_message(io_, svc.command({"SET", "k", "new"}, redis::retry::deliver, &budget));
+  run_for(50ms);  // the client's loop runs only when the test runs it
+  freeze.resume();
+  redis::client other(io_.get_executor(), options_for(server));
+  redis::service later(other);
+  EXPECT_EQ(run(later.get("k")), "new");
 }
 
 TEST_F(connection_test, a_replica_answering_readonly_throws_server_error_and_the_client_reconnects) {
