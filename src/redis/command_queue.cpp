@@ -138,7 +138,7 @@ void command_queue::connection_lost() {
   std::deque<request> again;
   for (auto& r : in_flight_) {
     if (r.policy == retry::deliver && !r.internal) {
-      again.push_back(std::move(r));  // answered or not, Redis must still get it
+      again.push_back(std::move(r));  // awaited or not: Redis must still get it
       continue;
     }
     if (!r.handler) continue;

@@ -72,6 +72,10 @@ TEST(redis_frozen, one_episode_is_declared_counted_and_logged_once) {
   w.warm_up();
   const double episodes = metric(w.a.port(), "redis_not_answering_episodes_total");
   const double refused = metric(w.a.port(), "redis_refused_total");
+  const double fallbacks = metric(w.a.port(), "token_revocation_fallbacks_total");
+  const auto lines_of = [&](const char* what) { return count_of(w.a.process().output(), what); };
+  const std::size_t fell_back = lines_of("revocation checks fall back to postgres");
+  const std::size_t came_back = lines_of("revocation checks answered by redis again");
   {
     frozen_redis freeze(w.redis);
     EXPECT_EQ(me(w.a.port(), w.owner.access).status, 200);
@@ -89,6 +93,13 @@ TEST(redis_frozen, one_episode_is_declared_counted_and_logged_once) {
   const std::string log = w.a.process().output();
   EXPECT_EQ(count_of(log, "redis not answering: requests stop asking it until it answers"), 1u) << log;
   EXPECT_EQ(count_of(log, "redis answering again"), 1u);
+  // The checks it answered meanwhile: each counted, the fallback logged once.
+  EXPECT_EQ(metric(w.a.port(), "token_revocation_fallbacks_total"), fallbacks + 21);
+  EXPECT_EQ(lines_of("revocation checks fall back to postgres"), fell_back + 1);
+  EXPECT_TRUE(eventually([&] {
+    me(w.a.port(), w.owner.access);
+    return lines_of("revocation checks answered by redis again") == came_back + 1;
+  }, 3s));
 }
 
 // ------------------------------------------------------------- Redis slow
