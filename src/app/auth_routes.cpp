@@ -3,8 +3,13 @@
 #include "app/live_events.hpp"
 #include "app/request_bodies.hpp"
 #include "app/route_support.hpp"
+#include "core/error.hpp"
 #include "core/json.hpp"
 #include "http/response.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 
 namespace bakewind::app {
 
@@ -99,26 +104,40 @@ asio::awaitable<response> do_refresh(request& req, auth_context& ctx) {
   co_return tokens_only(pair);
 }
 
+// Tells every instance to close the WebSockets of what was revoked: in the
+// background, outside the request's budget, so that it goes out also when
+// Redis used the budget up (a notice of a revocation the record holds).
+asio::awaitable<void> announce(auth_context& ctx, boost::json::object notice) {
+  if (ctx.notices == nullptr) co_return;
+  const auto ex = co_await asio::this_coro::executor;
+  asio::co_spawn(ex, ctx.notices->publish(std::string(notice_channel_id), std::move(notice)), asio::detached);
+}
+
+// A revocation the record holds and Redis did not confirm in time: a 503,
+// because an instance reading Redis (once it answers, before the background
+// write lands) could still accept the token. Sending the logout again is safe.
+void require_everywhere(const auth::logout_result& done) {
+  if (!done.everywhere) throw core::unavailable_error("redis", "revocation recorded, not yet in redis");
+}
+
 asio::awaitable<response> do_logout(request& req, auth_context& ctx) {
   auto budget = request_budget(ctx);
   const auto who = co_await authenticate(req, ctx, budget);
   auto token = read_optional_refresh_token(req);
-  co_await ctx.tokens.logout(who, std::move(token), budget);
-  if (ctx.notices != nullptr) {
-    boost::json::object notice{{"type", "token.revoked"}, {"jti", who.jti}};
-    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice), &budget);
-  }
+  const auth::logout_result done = co_await ctx.tokens.logout(who, std::move(token), budget);
+  boost::json::object notice{{"type", "token.revoked"}, {"jti", who.jti}};
+  co_await announce(ctx, std::move(notice));
+  require_everywhere(done);
   co_return http::empty_response(204);
 }
 
 asio::awaitable<response> do_logout_all(request& req, auth_context& ctx) {
   auto budget = request_budget(ctx);
   const auto who = co_await authenticate(req, ctx, budget);
-  const long long cutoff = co_await ctx.tokens.logout_all(who, budget);
-  if (ctx.notices != nullptr) {
-    boost::json::object notice{{"type", "user.logged_out_all"}, {"userId", who.user_id}, {"cutoffMs", cutoff}};
-    co_await ctx.notices->publish(std::string(notice_channel_id), std::move(notice), &budget);
-  }
+  const auth::logout_result done = co_await ctx.tokens.logout_all(who, budget);
+  boost::json::object notice{{"type", "user.logged_out_all"}, {"userId", who.user_id}, {"cutoffMs", done.cutoff_ms}};
+  co_await announce(ctx, std::move(notice));
+  require_everywhere(done);
   co_return http::empty_response(204);
 }
 

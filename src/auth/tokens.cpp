@@ -14,13 +14,6 @@ long long millis_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// A revocation the record holds and Redis did not take: a 503, because an
-// instance reading Redis (once it answers, before the background write
-// lands) could still accept the token.
-core::unavailable_error not_everywhere_yet() {
-  return core::unavailable_error("redis", "revocation recorded, not yet in redis");
-}
-
 long long seconds_since_epoch(system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -82,7 +75,9 @@ asio::awaitable<std::pair<refresh_check, token_pair>> token_service::refresh(std
   const auto now = system_clock::now();
   const next_refresh next = next_refresh_at(now);
   rotation outcome = co_await store_.rotate(c->jti, issued_ms(*c), next);
-  // Committed: Redis learns of what it revoked before anyone hears of it.
+  // Committed: Redis learns of what it revoked before anyone hears of it,
+  // or, when it does not answer in time, this process asks the record until
+  // it has (the rotation stands: its answer goes out).
   for (auto& r : outcome.revoked) {
     co_await revoked_.remember(std::move(r.jti), std::move(r.user_id), r.expires_s, budget);
   }
@@ -100,8 +95,8 @@ std::optional<claims> token_service::refresh_claims(std::string_view refresh_tok
   return c;
 }
 
-asio::awaitable<void> token_service::logout(const principal& who, std::optional<std::string> refresh_token,
-                                            redis::budget& budget) {
+asio::awaitable<logout_result> token_service::logout(const principal& who, std::optional<std::string> refresh_token,
+                                                     redis::budget& budget) {
   bool everywhere = co_await revoked_.revoke(who.jti, who.user_id, who.exp, budget);
   const auto c = refresh_token ? verify_refresh(*refresh_token) : std::nullopt;
   // Another user's refresh token is ignored, as the seed does.
@@ -110,16 +105,15 @@ asio::awaitable<void> token_service::logout(const principal& who, std::optional<
     const bool refresh_everywhere = co_await revoked_.revoke(c->jti, who.user_id, c->exp, budget, token_type::refresh);
     everywhere = everywhere && refresh_everywhere;
   }
-  if (!everywhere) throw not_everywhere_yet();
+  co_return logout_result{everywhere};
 }
 
-asio::awaitable<long long> token_service::logout_all(const principal& who, redis::budget& budget) {
+asio::awaitable<logout_result> token_service::logout_all(const principal& who, redis::budget& budget) {
   // The cutoff is this instant to the millisecond; tokens carry theirs in the jti.
   const long long cutoff = millis_now();
   const bool everywhere = co_await revoked_.revoke_all(who.user_id, cutoff, budget);
   co_await store_.revoke_all(who.user_id);
-  if (!everywhere) throw not_everywhere_yet();
-  co_return cutoff;
+  co_return logout_result{everywhere, cutoff};
 }
 
 asio::awaitable<long long> token_service::purge_expired() {

@@ -36,6 +36,12 @@ struct principal {
   std::string token;        ///< the access token itself (the transfer hand-off carries it)
 };
 
+/// What a logout did.
+struct logout_result {
+  bool everywhere = true;  ///< Redis holds it too, so every instance refuses the tokens now
+  long long cutoff_ms = 0;  ///< a logout-all's cutoff
+};
+
 class token_service {
  public:
   /// All references must outlive the service. The refresh tokens' record
@@ -61,15 +67,16 @@ class token_service {
 
   /// Revokes the caller's access token, and `refresh_token` too when it is
   /// one of the caller's (anything else is ignored): in the record, then in
-  /// Redis within `budget`. Throws core::unavailable_error when either store
-  /// did not take it (revocation::revoke): what the record took stands, and
-  /// Redis gets it in the background, but it is not yet refused everywhere.
-  boost::asio::awaitable<void> logout(const principal& who, std::optional<std::string> refresh_token,
-                                      redis::budget& budget);
+  /// Redis within `budget`. Throws core::unavailable_error when the record
+  /// cannot take it. `everywhere` false: Redis did not confirm it in time
+  /// (revocation::revoke); the record's stands and Redis gets it in the
+  /// background, but it is not yet refused by every instance.
+  boost::asio::awaitable<logout_result> logout(const principal& who, std::optional<std::string> refresh_token,
+                                               redis::budget& budget);
 
-  /// Rejects every token of the caller issued until now; the cutoff (ms).
-  /// Stores and throws as logout().
-  boost::asio::awaitable<long long> logout_all(const principal& who, redis::budget& budget);
+  /// Rejects every token of the caller issued until now (the result's
+  /// cutoff, ms). Stores and answers as logout().
+  boost::asio::awaitable<logout_result> logout_all(const principal& who, redis::budget& budget);
 
   /// Verifies an access token's signature, type and expiry (no revocation
   /// check); nullopt when it is not a valid access token. A token verified

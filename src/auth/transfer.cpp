@@ -168,14 +168,14 @@ asio::awaitable<transfer_outcome> transfer_sessions::create(revocation& revoked,
   const std::optional<std::size_t> refused = co_await revoked.first_revoked(request.user_id, tokens, answer);
   bool stored = replies && (*replies)[1].type == redis::reply::kind::status;
   if (refused) {
-    if (stored) co_await forget(std::move(id));
+    if (stored) co_await forget(std::move(id), budget);
     co_return transfer_outcome{*refused == 0 ? transfer_check::access_revoked : transfer_check::refresh_revoked, {}};
   }
   if (replies && (*replies)[1].is_error()) throw redis::server_error((*replies)[1].text);
   // A reconnect between the stamp and the SET (a failover) sent the SET to
   // another server than the stamp names, where its claim would be refused.
   if (stored && redis_.server_run_id() != stamp) {
-    co_await forget(id);
+    co_await forget(id, budget);
     stored = false;
   }
   if (!stored) id = co_await store_again(request, created_at, budget);
@@ -195,15 +195,15 @@ asio::awaitable<std::string> transfer_sessions::store_again(const transfer_reque
         transfer_payload(request.access_token, request.refresh_token, request.user_id, created_at, stamp), ttl_,
         &budget);
     if (set && redis_.server_run_id() == stamp) co_return id;
-    if (set) co_await forget(std::move(id));
+    if (set) co_await forget(std::move(id), budget);
   }
   throw core::unavailable_error("redis", "could not store a transfer session");
 }
 
-asio::awaitable<void> transfer_sessions::forget(std::string id) {
+asio::awaitable<void> transfer_sessions::forget(std::string id, redis::budget& budget) {
   const std::string key = session_key(id);
   try {
-    co_await redis_.del(key);
+    co_await redis_.del(key, &budget);
   } catch (const core::unavailable_error&) {
     // Unclaimable anyway (nobody knows the id); it expires with its TTL.
   } catch (const redis::server_error&) {

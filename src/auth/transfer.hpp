@@ -76,7 +76,7 @@ class transfer_sessions {
   boost::asio::awaitable<std::optional<transfer_grant>> claim(std::string session_id, redis::budget& budget);
 
  private:
-  boost::asio::awaitable<void> forget(std::string id);
+  boost::asio::awaitable<void> forget(std::string id, redis::budget& budget);
   // Stores the hand-off under a new id, stamped with the server it reaches;
   // its id. Throws core::unavailable_error when that fails twice.
   boost::asio::awaitable<std::string> store_again(const transfer_request& request, const std::string& created_at,

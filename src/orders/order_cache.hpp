@@ -23,6 +23,7 @@
 #include "core/tasks.hpp"
 #include "orders/order.hpp"
 #include "redis/service.hpp"
+#include "redis/stall_episodes.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -46,7 +47,10 @@ class order_cache {
   /// `redis` must outlive the cache. `statement_timeout` bounds every
   /// PostgreSQL statement (PG_TIMEOUT_MS): marks live longer than twice that.
   /// `copy_ttl` is how long a copy lives; zero switches the cache off.
-  order_cache(redis::service& redis, std::chrono::milliseconds statement_timeout, std::chrono::seconds copy_ttl);
+  /// `stalls`, when given, are the process's not-answering episodes (any
+  /// loop's connection may have been the writer's); it must outlive the cache.
+  order_cache(redis::service& redis, std::chrono::milliseconds statement_timeout, std::chrono::seconds copy_ttl,
+              const redis::stall_episodes* stalls = nullptr);
 
   /// The copy of order `id` of `bakery_id`, or nullopt (a miss, also when
   /// Redis cannot answer within `budget`: never throws for Redis). A copy
@@ -84,8 +88,8 @@ class order_cache {
   // or copies made before have expired. Never throws.
   boost::asio::awaitable<void> mark_changing(const std::string& id, redis::budget& budget);
   // Whether copies may be read: not until copy_ttl after Redis last failed
-  // this process (a stall, a connection made again), when any copy made
-  // before may have missed a mark.
+  // this process (a stall of any loop's connection, this loop's connection
+  // made again), when any copy made before may have missed a mark.
   bool copies_trusted();
 
   redis::service& redis_;
@@ -96,6 +100,7 @@ class order_cache {
   std::chrono::milliseconds read_window_;
   std::chrono::seconds copy_ttl_;
   bool enabled_;
+  const redis::stall_episodes* stalls_;
   std::uint64_t troubles_seen_ = 0;                      ///< Redis's stalls and reconnects, when last looked at
   std::chrono::steady_clock::time_point trusted_from_;  ///< copies are read from then on
 };

@@ -39,7 +39,8 @@ class order_service {
   boost::asio::awaitable<order> create(std::string bakery_id, std::string user_id, new_order o);
 
   // Redis (the cache, lock state, events) is asked within `budget`, the
-  // request's; once it is spent, the record alone answers.
+  // request's; once it is spent, the record alone answers (a writer's cache
+  // marks are still sent: redis::retry::deliver).
 
   /// The order with its live lock; nullopt when it is not in the bakery.
   /// The order itself from the cache when it holds it, else from the record.

@@ -1,11 +1,13 @@
 #pragma once
-// One request's wait for Redis (README "Worst cases"): every Redis call a
-// request makes ends by one deadline, and once Redis failed the request (no
-// reply in time, no connection, held as not answering) the rest of the
-// request does not ask it again but goes to the record, or answers 503.
-// Passed by pointer to redis::service's calls; null means a call outside
-// any request (a refill, a repair), bounded only by its command's deadline.
-// Not thread-safe: one request, one loop.
+// One request's wait for Redis (README "How long a request waits when a
+// store stalls"): every Redis call a request makes ends by one deadline, and
+// once Redis failed the request (no reply in time, no connection, held as
+// not answering) the rest of the request does not ask it again but goes to
+// the record, or answers 503. Only a write the record already holds
+// (retry::deliver) is still sent then, and awaited for what is left, which
+// may be nothing. Passed by pointer to redis::service's calls; null means a
+// call outside any request (a refill, a repair), bounded only by its
+// command's deadline. Not thread-safe: one request, one loop.
 
 #include <chrono>
 
@@ -15,7 +17,7 @@ class budget {
  public:
   using clock = std::chrono::steady_clock;
 
-  /// `total` from now (REDIS_BUDGET_MS).
+  /// `total` from now (REDIS_REQUEST_BUDGET_MS).
   explicit budget(clock::duration total) noexcept : until_(clock::now() + total) {}
 
   /// Whether Redis may still be asked: it has not failed this request and

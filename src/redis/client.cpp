@@ -66,6 +66,12 @@ std::uint64_t client_state::enqueue(request r) {
 void client_state::shut_down() {
   link_.stop();
   queue_.close();
+  // A connection closed while stalled (a retired cluster node, shutdown)
+  // leaves the process's episode, or it would never end.
+  if (stalled_) {
+    stalled_ = false;
+    stalls().ended(endpoint_of(opts()));
+  }
 }
 
 asio::awaitable<std::string> client_state::after_connect(transport& stream, resp_reader& parser) {

@@ -42,7 +42,11 @@ enum class retry {
   /// idempotent, and written even after its caller stopped waiting (its
   /// deadline passed, or Redis is held as not answering): a write the
   /// record already holds, which a stalled server must run before anything
-  /// asked of it later. Dropped only with the retry budget (failed reconnects).
+  /// asked of this connection later. Dropped with the retry budget (failed
+  /// reconnects, also at enqueue while that is spent) and on close(); in a
+  /// cluster, also when a redirect or a retry would be needed after its
+  /// caller stopped waiting. Callers keep trying in the background for those
+  /// (redis::send_or_keep_trying).
   deliver,
 };
 

@@ -141,6 +141,7 @@ client& cluster_state::client_to_ask(const node_address& node) {
     o.port = node.port;
     o.max_retries_per_request = 0;
     o.servers = nullptr;  // asked for the map only: no data of ours
+    o.stalls = nullptr;   // nor do requests wait on it
     it = probes.emplace(name, std::make_unique<client>(executor, std::move(o))).first;
   }
   return *it->second;
@@ -215,6 +216,8 @@ void cluster_state::retire_idle(cluster_clock::time_point now) {
     gone_connects += s.connects.load();
     gone_reconnects += s.reconnects.load();
     gone_errors += s.errors.load();
+    gone_refused += s.refused.load();
+    gone_stalls += s.not_answering_episodes.load();
     figures.retired.fetch_add(1, std::memory_order_relaxed);
     quitting.push_back(std::move(it->link));
     asio::co_spawn(executor, quit(quitting.back().get()), asio::detached);
@@ -237,12 +240,17 @@ void cluster_state::sync_stats() {
   std::uint64_t reconnects = gone_reconnects;
   std::uint64_t errors = gone_errors + own_errors;
   std::uint64_t queued = 0;
+  std::uint64_t refused = gone_refused;
+  std::uint64_t stalls = gone_stalls;
+  bool not_answering = false;
   auto add = [&](const client& c) {
     const auto& s = c.stats();
     connects += s.connects.load();
     reconnects += s.reconnects.load();
     errors += s.errors.load();
     queued += s.queued.load();
+    refused += s.refused.load();
+    stalls += s.not_answering_episodes.load();
   };
   for (const auto& [name, c] : clients) add(*c);
   for (const auto& [name, c] : probes) add(*c);
@@ -252,12 +260,16 @@ void cluster_state::sync_stats() {
   std::int64_t youngest = 0;
   for (const client* c : master_clients) {
     connected = connected && c->stats().connected.load();
+    not_answering = not_answering || c->stats().not_answering.load();
     youngest = std::max(youngest, c->stats().connected_since_ms.load());
   }
   counters.connects.store(connects);
   counters.reconnects.store(reconnects);
   counters.errors.store(errors);
   counters.queued.store(queued);
+  counters.refused.store(refused);
+  counters.not_answering_episodes.store(stalls);
+  counters.not_answering.store(not_answering);
   counters.connected.store(connected);
   counters.connected_since_ms.store(connected ? youngest : 0);
 }

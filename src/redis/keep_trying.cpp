@@ -33,7 +33,7 @@ asio::awaitable<void> send_until(service& redis, std::vector<std::string> comman
 asio::awaitable<std::optional<std::string>> send_or_keep_trying(service& redis, std::vector<std::string> command,
                                                                 std::chrono::steady_clock::time_point until,
                                                                 budget* within,
-                                                                const std::function<std::shared_ptr<void>()>& hold) {
+                                                                std::function<std::shared_ptr<void>()> hold) {
   std::optional<std::string> failure;
   try {
     // Written even when the request's budget is spent or Redis is stalled:

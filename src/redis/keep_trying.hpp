@@ -27,6 +27,6 @@ namespace bakewind::redis {
 /// throws for Redis. `redis` must outlive that executor's loop.
 boost::asio::awaitable<std::optional<std::string>> send_or_keep_trying(
     service& redis, std::vector<std::string> command, std::chrono::steady_clock::time_point until,
-    budget* within = nullptr, const std::function<std::shared_ptr<void>()>& hold = {});
+    budget* within = nullptr, std::function<std::shared_ptr<void>()> hold = {});
 
 }  // namespace bakewind::redis

@@ -5,7 +5,8 @@
 // server_error; no reply throws core::unavailable_error("redis", ...).
 // Arguments are encoded before the first suspension, so temporaries may be
 // passed. Calls made for a request take its budget (redis/budget.hpp): they
-// end by its deadline, and once one got no reply the rest throw at once. In cluster mode each command goes to the slot of its keys, which
+// end by its deadline, and once one got no reply the rest throw at once,
+// unsent, except retry::deliver writes (sent, awaited for what is left). In cluster mode each command goes to the slot of its keys, which
 // must share one (hash tags: README "Redis keys"); a command whose keys do
 // not throws server_error("CROSSSLOT ...") before anything is sent. In
 // single-node mode no slot is computed at all.

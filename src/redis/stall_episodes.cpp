@@ -8,7 +8,7 @@ void stall_episodes::began(std::string_view endpoint, std::chrono::milliseconds 
   {
     const std::lock_guard lock(mutex_);
     if (stalled_++ > 0) return;
-    ++count_;
+    count_.fetch_add(1, std::memory_order_relaxed);
     since_ = std::chrono::steady_clock::now();
   }
   core::log_warn("redis not answering: requests stop asking it until it answers",
@@ -25,11 +25,6 @@ void stall_episodes::ended(std::string_view endpoint) {
   core::log_info("redis answering again",
                  {{"endpoint", endpoint},
                   {"afterMs", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(lasted).count())}});
-}
-
-std::uint64_t stall_episodes::count() const {
-  const std::lock_guard lock(mutex_);
-  return count_;
 }
 
 }  // namespace bakewind::redis

@@ -7,6 +7,7 @@
 // outage reads the same in the log and in /metrics however many loops the
 // process runs. Thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -23,13 +24,13 @@ class stall_episodes {
   /// A connection that began() heard its server again. Logs the end of the
   /// episode, with how long it lasted, when it was the last one stalled.
   void ended(std::string_view endpoint);
-  /// Episodes so far.
-  std::uint64_t count() const;
+  /// Episodes so far; lock-free (read on every cached order read).
+  std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
  private:
   mutable std::mutex mutex_;
   int stalled_ = 0;  ///< connections stalled now
-  std::uint64_t count_ = 0;
+  std::atomic<std::uint64_t> count_{0};
   std::chrono::steady_clock::time_point since_;  ///< when the current episode began
 };
 

@@ -98,6 +98,8 @@ struct cluster_state : std::enable_shared_from_this<cluster_state> {
   std::uint64_t gone_connects = 0;  ///< figures of clients already closed
   std::uint64_t gone_reconnects = 0;
   std::uint64_t gone_errors = 0;
+  std::uint64_t gone_refused = 0;  ///< commands refused by clients closed since (not answering)
+  std::uint64_t gone_stalls = 0;   ///< their not-answering episodes
 };
 
 }  // namespace bakewind::redis::detail
