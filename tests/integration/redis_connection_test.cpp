@@ -43,6 +43,15 @@ asio::awaitable<void> until(std::function<bool()> holds, std::chrono::millisecon
   while (!holds() && clock::now() - start < limit) co_await sleep_for(10ms);
 }
 
+// A server of its own that allows DEBUG (SLEEP: a slow or hung server on
+// cue), and a client and service of the test's loop on it.
+struct own_server {
+  explicit own_server(asio::io_context& io) : client(io.get_executor(), options_for(server)), svc(client) {}
+  test::redis_server server{std::vector<std::string>{"--enable-debug-command", "yes"}};
+  redis::client client;
+  redis::service svc;
+};
+
 // The message of the unavailable_error `task` throws, or "" (and a failure).
 template <class T>
 std::string unavailable_message(asio::io_context& io, asio::awaitable<T> task) {
@@ -54,6 +63,14 @@ std::string unavailable_message(asio::io_context& io, asio::awaitable<T> task) {
   }
   ADD_FAILURE() << "no unavailable_error";
   return {};
+}
+
+// With `s.server` frozen: a GET waits out its timeout, and the client then
+// holds the server as not answering (within a tick).
+void held_as_not_answering(asio::io_context& io, own_server& s) {
+  unavailable_message(io, s.svc.get("k"));
+  test::run(io, until([&] { return s.client.stats().not_answering.load(); }), 5s);
+  EXPECT_TRUE(s.client.stats().not_answering.load());
 }
 
 TEST_F(connection_test, constructing_a_client_connects_nothing_even_with_a_listener) {
@@ -265,12 +282,11 @@ TEST_F(connection_test, an_idempotent_command_in_flight_when_the_connection_dies
 }
 
 TEST_F(connection_test, a_hung_server_gives_deadline_errors_then_recovers_without_restart) {
-  test::redis_server server({"--enable-debug-command", "yes"});
-  redis::client c(io_.get_executor(), options_for(server));
-  redis::service svc(c);
+  own_server s(io_);
+  auto& svc = s.svc;
   run(svc.set("k", "v"));
   const auto slept_at = clock::now();
-  auto sleeper = cli_in_background(server.port(), {"DEBUG", "SLEEP", "3"});
+  auto sleeper = cli_in_background(s.server.port(), {"DEBUG", "SLEEP", "3"});
   std::this_thread::sleep_for(150ms);
   const auto start = clock::now();
   const auto message = unavailable_message(io_, svc.get("k"));
@@ -343,11 +359,11 @@ TEST_F(connection_test, an_idle_connection_to_a_frozen_server_is_dropped_within_
 // fails, new commands fail unsent at once, and the first reply after SIGCONT
 // ends it.
 TEST_F(connection_test, a_frozen_server_is_held_as_not_answering_and_asked_again_once_it_answers) {
-  test::redis_server server;
-  redis::client c(io_.get_executor(), options_for(server));
-  redis::service svc(c);
+  own_server s(io_);
+  auto& c = s.client;
+  auto& svc = s.svc;
   run(svc.set("k", "v"));
-  frozen freeze(server);
+  frozen freeze(s.server);
   auto start = clock::now();
   unavailable_message(io_, svc.get("k"));
   EXPECT_GE(ms_since(start), 950);
@@ -371,11 +387,10 @@ TEST_F(connection_test, a_frozen_server_is_held_as_not_answering_and_asked_again
 // A request's calls share one deadline: the first that gets no reply in time
 // spends the budget, and the next one throws without asking.
 TEST_F(connection_test, the_calls_of_one_budget_end_by_its_deadline_and_not_after_it_failed) {
-  test::redis_server server({"--enable-debug-command", "yes"});
-  redis::client c(io_.get_executor(), options_for(server));
-  redis::service svc(c);
+  own_server s(io_);
+  auto& svc = s.svc;
   run(svc.set("k", "v"));
-  auto sleeper = cli_in_background(server.port(), {"DEBUG", "SLEEP", "0.6"});
+  auto sleeper = cli_in_background(s.server.port(), {"DEBUG", "SLEEP", "0.6"});
   std::this_thread::sleep_for(100ms);
   redis::budget budget(300ms);
   auto start = clock::now();
@@ -391,28 +406,25 @@ TEST_F(connection_test, the_calls_of_one_budget_end_by_its_deadline_and_not_afte
   redis::budget fresh(1s);
   EXPECT_EQ(run(svc.get("k", &fresh)), "v");
   EXPECT_FALSE(fresh.spent());
-  EXPECT_EQ(c.stats().not_answering_episodes.load(), 0u) << "a 0.6 s command is slow, not a server that stopped";
+  EXPECT_EQ(s.client.stats().not_answering_episodes.load(), 0u) << "a 0.6 s command is slow, not a server that stopped";
 }
 
 // A write the record already holds (retry::deliver) is written even when its
 // caller gave up on it, so a frozen server runs it before anything asked of
 // it later, from any connection.
 TEST_F(connection_test, a_write_to_deliver_reaches_a_frozen_server_before_anything_asked_later) {
-  test::redis_server server;
-  redis::client c(io_.get_executor(), options_for(server));
-  redis::service svc(c);
-  run(svc.set("k", "old"));
-  frozen freeze(server);
-  unavailable_message(io_, svc.get("k"));  // 1 s: the server is then held as not answering
-  run(until([&] { return c.stats().not_answering.load(); }));
+  own_server s(io_);
+  run(s.svc.set("k", "old"));
+  frozen freeze(s.server);
+  held_as_not_answering(io_, s);
   // A spent budget, and a server not answering: a plain command is not even sent.
   redis::budget budget(100ms);
   budget.spend();
-  unavailable_message(io_, svc.command({"SET", "k", "never"}, redis::retry::never, &budget));
-  unavailable_message(io_, svc.command({"SET", "k", "new"}, redis::retry::deliver, &budget));
+  unavailable_message(io_, s.svc.command({"SET", "k", "never"}, redis::retry::never, &budget));
+  unavailable_message(io_, s.svc.command({"SET", "k", "new"}, redis::retry::deliver, &budget));
   run_for(50ms);  // the client's loop runs only when the test runs it
   freeze.resume();
-  redis::client other(io_.get_executor(), options_for(server));
+  redis::client other(io_.get_executor(), options_for(s.server));
   redis::service later(other);
   EXPECT_EQ(run(later.get("k")), "new");
 }
