@@ -62,7 +62,7 @@ event_loop::event_loop(process_services& shared, std::size_t pg_pool_size)
       events(redis, shared.event_drops),
       locks(redis, pg, events, shared.cfg.order_lock_ttl, shared.locks_in_redis),
       order_rows(pg),
-      order_copies(redis, shared.cfg.pg_timeout, shared.cfg.order_cache_ttl, &shared.redis_stalls),
+      order_copies(redis, shared.cfg.pg_timeout, shared.cfg.order_cache_ttl, shared.redis_stalls),
       orders(order_rows, order_copies, locks, events),
       clients(io.get_executor()),
       ready(ready_limit) {

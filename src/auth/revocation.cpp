@@ -150,17 +150,12 @@ asio::awaitable<bool> revocation::redis_write(std::string key, std::string value
 asio::awaitable<bool> revocation::revoke(std::string jti, std::string user_id, long long expires_s,
                                          redis::budget& budget, token_type type) {
   co_await record_.record(jti, user_id, expires_s, type == token_type::refresh);
-  const bool taken = co_await write_revocation(std::move(jti), std::move(user_id), expires_s, budget);
+  const bool taken = co_await remember(std::move(jti), std::move(user_id), expires_s, budget);
   co_return taken;
 }
 
-asio::awaitable<void> revocation::remember(std::string jti, std::string user_id, long long expires_s,
+asio::awaitable<bool> revocation::remember(std::string jti, std::string user_id, long long expires_s,
                                            redis::budget& budget) {
-  co_await write_revocation(std::move(jti), std::move(user_id), expires_s, budget);
-}
-
-asio::awaitable<bool> revocation::write_revocation(std::string jti, std::string user_id, long long expires_s,
-                                                   redis::budget& budget) {
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const bool taken = co_await redis_write(revoked_token_key(user_id, jti), user_id, expires_s - now_s, budget);

@@ -98,8 +98,8 @@ class revocation {
   /// Puts into Redis a revocation the record already holds (written by the
   /// caller inside its own transaction), within `budget`; retried in the
   /// background when Redis cannot take it now (this process's checks ask
-  /// the record until it has). Never throws for Redis.
-  boost::asio::awaitable<void> remember(std::string jti, std::string user_id, long long expires_s,
+  /// the record until it has), and then false. Never throws for Redis.
+  boost::asio::awaitable<bool> remember(std::string jti, std::string user_id, long long expires_s,
                                         redis::budget& budget);
 
   /// Rejects every token of `user_id` issued at or before `cutoff_ms`:
@@ -130,8 +130,6 @@ class revocation {
   verdict read_answer(const redis::reply* answer, std::span<const token_ref> tokens);
   boost::asio::awaitable<std::optional<std::size_t>> ask_record(std::string_view user_id,
                                                                 std::span<const token_ref> tokens, bool answered);
-  boost::asio::awaitable<bool> write_revocation(std::string jti, std::string user_id, long long expires_s,
-                                                redis::budget& budget);
   // Writes a revocation the record holds into Redis within `budget`; when
   // Redis did not take it, keeps trying in the background and returns false.
   boost::asio::awaitable<bool> redis_write(std::string key, std::string value, long long ttl_s,

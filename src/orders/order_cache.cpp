@@ -38,7 +38,7 @@ std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count(
 }  // namespace
 
 order_cache::order_cache(redis::service& redis, std::chrono::milliseconds statement_timeout,
-                         std::chrono::seconds copy_ttl, const redis::stall_episodes* stalls)
+                         std::chrono::seconds copy_ttl, const redis::stall_episodes& stalls)
     : redis_(redis),
       // A writer's statement ends within one timeout of its first mark, and
       // a reader copies within one timeout of starting its read: a mark
@@ -50,10 +50,8 @@ order_cache::order_cache(redis::service& redis, std::chrono::milliseconds statem
       stalls_(stalls) {}
 
 bool order_cache::copies_trusted() {
-  const auto& seen = redis_.link().stats();
-  const std::uint64_t stalls =
-      stalls_ != nullptr ? stalls_->count() : seen.not_answering_episodes.load(std::memory_order_relaxed);
-  const std::uint64_t troubles = stalls + seen.reconnects.load(std::memory_order_relaxed);
+  const std::uint64_t troubles =
+      stalls_.count() + redis_.link().stats().reconnects.load(std::memory_order_relaxed);
   const auto now = std::chrono::steady_clock::now();
   if (troubles != troubles_seen_) {
     troubles_seen_ = troubles;

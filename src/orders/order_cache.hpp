@@ -47,10 +47,10 @@ class order_cache {
   /// `redis` must outlive the cache. `statement_timeout` bounds every
   /// PostgreSQL statement (PG_TIMEOUT_MS): marks live longer than twice that.
   /// `copy_ttl` is how long a copy lives; zero switches the cache off.
-  /// `stalls`, when given, are the process's not-answering episodes (any
-  /// loop's connection may have been the writer's); it must outlive the cache.
+  /// `stalls` are the process's not-answering episodes (any loop's
+  /// connection may have been a writer's); they must outlive the cache.
   order_cache(redis::service& redis, std::chrono::milliseconds statement_timeout, std::chrono::seconds copy_ttl,
-              const redis::stall_episodes* stalls = nullptr);
+              const redis::stall_episodes& stalls);
 
   /// The copy of order `id` of `bakery_id`, or nullopt (a miss, also when
   /// Redis cannot answer within `budget`: never throws for Redis). A copy
@@ -100,7 +100,7 @@ class order_cache {
   std::chrono::milliseconds read_window_;
   std::chrono::seconds copy_ttl_;
   bool enabled_;
-  const redis::stall_episodes* stalls_;
+  const redis::stall_episodes& stalls_;
   std::uint64_t troubles_seen_ = 0;                      ///< Redis's stalls and reconnects, when last looked at
   std::chrono::steady_clock::time_point trusted_from_;  ///< copies are read from then on
 };

@@ -26,8 +26,9 @@ void mirror::refill_with(asio::any_io_executor ex, service& redis, std::function
 bool mirror::trusted(bool marker_seen) {
   // Read after the reply: the connection that brought it has counted its
   // server already, so a new server is never vouched for.
-  if (marker_seen && mark_.current() && unsynced_.load(std::memory_order_acquire) == 0) return true;
-  if (marker_seen && mark_.current()) return false;  // a write of ours is still on its way: no refill needed
+  // While a write of ours is still on its way the data is whole but not
+  // current: no refill, the record answers until it lands.
+  if (marker_seen && mark_.current()) return unsynced_.load(std::memory_order_acquire) == 0;
   start_refill();
   return false;
 }

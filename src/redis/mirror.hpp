@@ -58,9 +58,10 @@ class mirror {
   const std::string& marker() const noexcept { return spec_.marker; }
 
   /// Whether Redis answers for the record, judged right after a reply that
-  /// showed the marker present (`marker_seen`) or not: the marker was there
-  /// and no connection reached another server since the last complete
-  /// refill. When not, starts the refill (unless one runs). Any thread.
+  /// showed the marker present (`marker_seen`) or not: the marker was there,
+  /// no connection reached another server since the last complete refill,
+  /// and no write of ours is still on its way (unsynced_write). When the
+  /// first two fail, starts the refill (unless one runs). Any thread.
   bool trusted(bool marker_seen);
 
   /// The periodic check: starts the refill when a marker is missing
