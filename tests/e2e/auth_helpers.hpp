@@ -490,8 +490,10 @@ struct resp_reply {
   std::vector<std::string> items;   ///< array of bulk strings (one level)
 };
 
-/// Sends one command to 127.0.0.1:port on a new connection and reads one reply.
-inline resp_reply redis_command(std::uint16_t port, const std::vector<std::string>& args) {
+/// Sends one command to 127.0.0.1:port on a new connection and reads one
+/// reply; with a `password`, AUTH first (its OK is not returned).
+inline resp_reply redis_command(std::uint16_t port, const std::vector<std::string>& args,
+                                const std::string& password = {}) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   struct closer {
@@ -505,16 +507,21 @@ inline resp_reply redis_command(std::uint16_t port, const std::vector<std::strin
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     throw std::runtime_error("redis connect failed");
   }
-  std::string req = "*";
-  req += std::to_string(args.size());
-  req += "\r\n";
-  for (const auto& a : args) {
-    req += '$';
-    req += std::to_string(a.size());
+  std::string req;
+  const auto encode = [&req](const std::vector<std::string>& command) {
+    req += "*";
+    req += std::to_string(command.size());
     req += "\r\n";
-    req += a;
-    req += "\r\n";
-  }
+    for (const auto& a : command) {
+      req += '$';
+      req += std::to_string(a.size());
+      req += "\r\n";
+      req += a;
+      req += "\r\n";
+    }
+  };
+  if (!password.empty()) encode({"AUTH", password});
+  encode(args);
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     throw std::runtime_error("redis send failed");
   }
@@ -541,6 +548,7 @@ inline resp_reply redis_command(std::uint16_t port, const std::vector<std::strin
     pos += static_cast<std::size_t>(n) + 2;
     return s;
   };
+  if (!password.empty() && line() != "+OK") throw std::runtime_error("redis AUTH refused");
   resp_reply r;
   const auto first = line();
   r.type = first.at(0);

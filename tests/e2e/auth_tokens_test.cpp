@@ -461,12 +461,17 @@ TEST(auth_redis_faults, redis_back_with_older_data_still_rejects_a_token_revoked
   ASSERT_EQ(logout(s.port(), later.access).status, 204);
   ASSERT_TRUE(is_revoked(me(s.port(), later.access)));
   s.redis.stop();
-  s.redis.start();  // loads the RDB: the marker, not the revocation
+  // It loads the RDB: the marker, not the revocation. A password the service
+  // does not know holds it off until the test has seen that: else its
+  // refill could land first.
+  const std::string hold = "held-for-the-test";
+  s.redis.start({"--requirepass", hold});
   const auto jti = jti_of(later.access);
   const auto key = revoked_key(s.owner.id, jti);
-  ASSERT_TRUE(redis_command(s.redis.port(), {"GET", key}).null) << "the test needs Redis without the revocation";
-  ASSERT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}).null)
+  ASSERT_TRUE(redis_command(s.redis.port(), {"GET", key}, hold).null) << "the test needs Redis without the revocation";
+  ASSERT_FALSE(redis_command(s.redis.port(), {"GET", k_revocation_marker}, hold).null)
       << "the test needs Redis with its old marker";
+  ASSERT_EQ(redis_command(s.redis.port(), {"CONFIG", "SET", "requirepass", ""}, hold).text, "OK");
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE(is_revoked(me(s.port(), later.access))) << "a revoked token accepted by an older Redis";

@@ -73,7 +73,9 @@ redis_server::~redis_server() { stop(); }
 
 std::string redis_server::url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 
-void redis_server::start() {
+void redis_server::start() { start({}); }
+
+void redis_server::start(const std::vector<std::string>& once) {
   if (process_ && process_->running()) return;
   process_.reset();
   child_options options;
@@ -83,6 +85,7 @@ void redis_server::start() {
                                               : std::vector<std::string>{"--port", std::to_string(port_)};
   options.argv.insert(options.argv.begin() + 1, ports.begin(), ports.end());
   options.argv.insert(options.argv.end(), extra_args_.begin(), extra_args_.end());
+  options.argv.insert(options.argv.end(), once.begin(), once.end());
   options.stdout_path = dir_.path() / "redis.log";
   process_.emplace(std::move(options));
 

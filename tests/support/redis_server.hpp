@@ -43,6 +43,10 @@ class redis_server {
   void stop();
   /// Starts it again on the same port (empty: nothing was persisted).
   void start();
+  /// As start(), with `once` appended to the command line for this start
+  /// only (e.g. {"--requirepass", "x"}: look at what it loaded before the
+  /// service, which does not know the password, can change it).
+  void start(const std::vector<std::string>& once);
   /// Kills it with SIGKILL (a crash, no shutdown); no-op when stopped.
   void kill();
   /// The server's pid while it runs, else -1 (to SIGSTOP it: a hung server).
