@@ -1,20 +1,13 @@
 #include "core/ids.hpp"
 
-#include <sodium.h>
+#include "core/secure_random.hpp"
 
 #include <array>
 #include <cstdint>
 #include <random>
-#include <stdexcept>
 
 namespace bakewind::core {
 namespace {
-
-void ensure_sodium() {
-  // sodium_init is idempotent and thread-safe; the static makes it once.
-  static const int ready = sodium_init();
-  if (ready < 0) throw std::runtime_error("libsodium failed to initialise");
-}
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
@@ -58,9 +51,8 @@ std::string format_uuid(const std::array<unsigned char, 16>& b) {
 }  // namespace
 
 std::string random_uuid() {
-  ensure_sodium();
   std::array<unsigned char, 16> b{};
-  randombytes_buf(b.data(), b.size());
+  secure_random(b.data(), b.size());
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   return format_uuid(b);
@@ -68,9 +60,8 @@ std::string random_uuid() {
 
 std::string fast_uuid() {
   thread_local std::mt19937_64 generator = [] {
-    ensure_sodium();
     std::uint64_t seed = 0;
-    randombytes_buf(&seed, sizeof seed);
+    secure_random(&seed, sizeof seed);
     return std::mt19937_64(seed);
   }();
   std::array<unsigned char, 16> b{};
@@ -86,9 +77,8 @@ std::string fast_uuid() {
 }
 
 std::string random_uuid_v7(std::chrono::system_clock::time_point now) {
-  ensure_sodium();
   std::array<unsigned char, 16> b{};
-  randombytes_buf(b.data(), b.size());
+  secure_random(b.data(), b.size());
   const auto ms = static_cast<unsigned long long>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
@@ -108,9 +98,8 @@ std::optional<long long> uuid_v7_millis(std::string_view id) noexcept {
 }
 
 std::string random_hex(std::size_t bytes) {
-  ensure_sodium();
   std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
+  secure_random(raw.data(), raw.size());
   std::string out;
   out.reserve(bytes * 2);
   append_hex(out, reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
