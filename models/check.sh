@@ -4,7 +4,7 @@
 # must be refuted (spin finds a counterexample): a model that proves nothing
 # cannot pass. Prints states stored and time per run; exit 1 on any surprise.
 # Needs spin and a C compiler (scripts/test installs spin).
-#   models/check.sh          what CI runs (about a minute)
+#   models/check.sh          what CI runs (about 100 s alone, lock.pml most of it)
 #   models/check.sh --long   also the checks past CI's budget: lock.pml with
 #                            a Redis that stops answering (62M states, about 80 s, 4.5 GB)
 set -euo pipefail

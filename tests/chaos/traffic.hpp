@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,6 +128,9 @@ class traffic {
   std::vector<std::unique_ptr<raw_connection>> conns_;  ///< one keep-alive connection per worker
   std::vector<std::string> chains_;                     ///< each worker's refresh token (empty: sign in)
   std::vector<unsigned> cycles_;                        ///< each worker's lock cycles so far
+  /// Per worker, the objects of its requests that haproxy may have sent
+  /// twice (see request()): a late copy may still take effect.
+  std::vector<std::set<std::string>> ghosts_;
   history::recorder history_;
   tally counts_;
   std::atomic<bool> stopping_{false};
