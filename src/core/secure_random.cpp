@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace bakewind::core {
@@ -33,7 +34,7 @@ void ensure_sodium() {
 class stream {
  public:
   void fill(unsigned char* out, std::size_t n) {
-    if (!keyed_ || generation_ != fork_generation.load(std::memory_order_relaxed)) key_from_kernel();
+    if (keyed_in_ != fork_generation.load(std::memory_order_relaxed)) key_from_kernel();
     while (n > 0) {
       if (used_ == block_.size()) refill();
       const std::size_t take = std::min(n, block_.size() - used_);
@@ -49,8 +50,7 @@ class stream {
   void key_from_kernel() {
     ensure_sodium();
     randombytes_buf(key_.data(), key_.size());
-    generation_ = fork_generation.load(std::memory_order_relaxed);
-    keyed_ = true;
+    keyed_in_ = fork_generation.load(std::memory_order_relaxed);
     used_ = block_.size();  // nothing drawn from the old key is handed out
   }
 
@@ -66,8 +66,7 @@ class stream {
   std::array<unsigned char, randombytes_SEEDBYTES> key_{};
   std::array<unsigned char, 512> block_{};
   std::size_t used_ = block_.size();
-  unsigned generation_ = 0;
-  bool keyed_ = false;
+  std::optional<unsigned> keyed_in_;  ///< the fork generation the key was drawn in; none yet
 };
 
 }  // namespace

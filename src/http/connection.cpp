@@ -31,6 +31,7 @@
 #include <chrono>
 #include <memory>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace bakewind::http::detail {
@@ -117,18 +118,21 @@ class connection {
   // request's CPU. The buffer exists only while the connection waits; a
   // request bigger than it is read on from the scratch buffer at once.
   asio::awaitable<bool> receive_start() {
-    if (more_) {
-      auto [ec, n] = co_await receive();
-      if (ec) co_return false;
-      take_in(std::string_view(loop_.scratch.data(), n));
-      co_return true;
-    }
     static constexpr std::size_t first_read = 1024;  // a token and a refresh token fit
-    const auto buffer = std::make_unique_for_overwrite<char[]>(first_read);
-    auto [ec, n] = co_await link_->socket().async_read_some(asio::buffer(buffer.get(), first_read), idle_tuple());
+    std::unique_ptr<char[]> own;
+    error_code ec;
+    std::string_view got;
+    if (more_) {
+      std::tie(ec, got) = co_await receive();
+    } else {
+      own = std::make_unique_for_overwrite<char[]>(first_read);
+      std::size_t n = 0;
+      std::tie(ec, n) = co_await link_->socket().async_read_some(asio::buffer(own.get(), first_read), idle_tuple());
+      more_ = !ec && n == first_read;
+      got = std::string_view(own.get(), n);
+    }
     if (ec) co_return false;
-    more_ = n == first_read;
-    take_in(std::string_view(buffer.get(), n));
+    take_in(got);
     co_return true;
   }
 
@@ -148,31 +152,32 @@ class connection {
         continue;
       }
       if (now != state::need_more) co_return now;
-      auto [ec, n] = co_await receive();
+      auto [ec, got] = co_await receive();
       if (ec) {
         reader_.finish();
         co_return reader_.current();
       }
-      take_in(std::string_view(loop_.scratch.data(), n));
+      take_in(got);
     }
   }
 
   // Waits until the socket has bytes (or the deadline closes it), then reads
-  // what is there into the loop's scratch buffer without blocking. The
-  // bytes are only valid until the next suspension: take_in() them first.
-  asio::awaitable<std::pair<error_code, std::size_t>> receive() {
+  // what is there into the loop's scratch buffer without blocking; the
+  // bytes read. They are only valid until the next suspension: take_in()
+  // them first.
+  asio::awaitable<std::pair<error_code, std::string_view>> receive() {
     auto& socket = link_->socket();
     for (bool wait = !more_;; wait = true) {
       if (wait) {
         auto [wec] = co_await socket.async_wait(socket_type::wait_read, idle_tuple());
-        if (wec) co_return std::pair(wec, std::size_t{0});
+        if (wec) co_return std::pair(wec, std::string_view());
       }
       error_code ec;
       const std::size_t n = socket.read_some(asio::buffer(loop_.scratch), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
       // A full read suggests more is waiting: the next read tries before waiting.
       more_ = !ec && n == loop_.scratch.size();
-      co_return std::pair(ec, n);
+      co_return std::pair(ec, std::string_view(loop_.scratch.data(), n));
     }
   }
 
@@ -239,9 +244,9 @@ class connection {
     std::size_t drained = 0;
     link_->expire_after(std::chrono::seconds(2));
     while (drained < 16 * 1024 * 1024) {
-      auto [ec, n] = co_await receive();
+      auto [ec, got] = co_await receive();
       if (ec) break;
-      drained += n;
+      drained += got.size();
     }
   }
 
