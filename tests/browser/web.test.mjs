@@ -208,6 +208,8 @@ step('an admin force-releases the lock; the holder sees it lost and cannot save'
   await adminPage.getByText('You are editing this order').waitFor();
 
   await staffPage.getByRole('alert').filter({ hasText: 'Your edit lock was lost' }).waitFor();
+  // The earlier "Saved at" no longer stands beside a Save that cannot save.
+  assert.equal(await staffPage.getByText(/^Saved at/).count(), 0, 'no "Saved at" once the lock is lost');
   // What was typed stays in view, but cannot be saved: Save is off.
   await staffPage.getByLabel('Notes').fill('An edit after the lock was lost');
   assert.equal(await staffPage.getByRole('button', { name: 'Save' }).isDisabled(), true, 'no Save without the lock');

@@ -73,6 +73,8 @@ export async function mountEditor(main, { params, user, navigate }) {
     // Only the holder can save: read-only means no enabled control that
     // would change the order.
     save.disabled = state !== 'holding';
+    // "Saved at" speaks of this tab's own edits: stale once it cannot save.
+    if (state !== 'holding') saved.textContent = '';
     save.title = state === 'holding' ? '' : 'Saving needs the edit lock';
     form.classList.toggle('read-only', state !== 'holding');
     banner.className = `lock-banner ${state}`;
