@@ -30,7 +30,8 @@ void ensure_sodium() {
 
 // Why not randombytes_buf: it asks the kernel (getrandom) on every call,
 // and OpenSSL's RAND_bytes calls getpid() on every call; a system call
-// costs about 3 us on the VMs this runs on, a tenth of a hand-off's CPU.
+// costs about 1 us on the VMs this runs on (bench/README.md, "System calls
+// on a machine where each costs microseconds"), which a hand-off paid per id.
 class stream {
  public:
   void fill(unsigned char* out, std::size_t n) {

@@ -203,20 +203,17 @@ void traffic::lock_cycle(int worker) {
   const auto& order = fixture_.orders[index];
   const auto& who = fixture_.users[static_cast<std::size_t>(worker) % fixture_.users.size()];
   const std::string session = "worker-" + std::to_string(worker);
+  const std::string object = "order:" + order;
   const auto got = request(worker, {"acquire", "POST", locks_e2e::lock_path(order), who.access, locks_e2e::session_body(session),
-                                    {}, {201, 200, 409}, true, {"order:" + order, "acquire", session}});
+                                    {}, {201, 200, 409}, true, {object, "acquire", session}});
   if (got.status != 201 && got.status != 200) return;
   counts_.grants++;
-  auto& view = *views_[index];
-  if (ghosts_[static_cast<std::size_t>(worker)].contains("order:" + order)) {
-    // A copy of an earlier request of ours on this order may still land
-    // (a release, from a frozen instance that resumes) and end this grant
-    // early: then another worker's grant is no double grant. The history
-    // check, which knows of the copy, judges this order instead.
-    hold(worker, index, who, session);
-    return;
-  }
-  {
+  // A copy of an earlier request of ours on this order may still land (a
+  // release, from a frozen instance that resumes) and end this grant early:
+  // then another worker's grant is no double grant. The history check, which
+  // knows of the copy, judges such an order instead of this view.
+  if (!ghosts_[static_cast<std::size_t>(worker)].contains(object)) {
+    auto& view = *views_[index];
     std::lock_guard lock(view.m);
     if (view.holder != -1 && view.holder != worker) counts_.double_grants++;
     view.holder = worker;
