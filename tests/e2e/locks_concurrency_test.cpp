@@ -11,13 +11,10 @@ namespace {
 
 constexpr int k_orders = 20;
 
-/// A service on the crowd's database with `threads` loops. These tests race
-/// acquisitions, they do not fault a store: PostgreSQL gets the product's
-/// default PG_TIMEOUT_MS (5 s), not the 1 s the fault tests use, so that a
-/// hundred writes at once on a machine busy with other suites are answered
-/// as in production instead of timing out with 503 (seen on a loaded run).
+/// A service on the crowd's database with `threads` loops; these tests race
+/// acquisitions, they do not fault a store.
 env_list racing_env(const std::string& threads) {
-  return instance::env(the_crowd().db, shared_redis().url(), 300, {{"THREADS", threads}, {"PG_TIMEOUT_MS", "5000"}});
+  return instance::env(the_crowd().db, shared_redis().url(), 300, {{"THREADS", threads}, k_postgres_not_at_fault});
 }
 
 /// Races all 100 users of the crowd for each of `k_orders` fresh orders, users

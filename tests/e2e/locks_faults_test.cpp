@@ -184,8 +184,8 @@ TEST(locks_redis_faults, redis_stopped_then_restarted_empty_never_double_grants_
   auto& c = the_crowd();
   const std::vector<account> users(c.users.begin(), c.users.begin() + 20);
   redis_server redis;
-  service a(instance::env(c.db, redis.url(), ttl));
-  service b(instance::env(c.db, redis.url(), ttl));
+  service a(instance::env(c.db, redis.url(), ttl, {k_postgres_not_at_fault}));
+  service b(instance::env(c.db, redis.url(), ttl, {k_postgres_not_at_fault}));
   const auto order = create_order(c.db, c.users[0]);
   const auto spare = create_order(c.db, c.users[0]);
 
